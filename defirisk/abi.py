@@ -1,0 +1,122 @@
+"""The one ABI loader: reads JSON ABIs from abis/ and gives encoders/decoders for functions and events."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from .errors import DefiriskError
+
+ABI_DIRS = (
+    Path(__file__).resolve().parent.parent / "abis",  # source checkout / editable install
+    Path(__file__).resolve().parent / "abis",  # wheel layout, if packaged
+)
+
+
+def _type_str(param: dict) -> str:
+    """Canonical ABI type of one parameter, expanding tuples."""
+    t = param["type"]
+    if t.startswith("tuple"):
+        inner = ",".join(_type_str(c) for c in param["components"])
+        return f"({inner}){t[len('tuple'):]}"
+    return t
+
+
+@dataclass(frozen=True)
+class AbiFunction:
+    """One contract function: selector, input and output types."""
+
+    name: str
+    input_types: tuple[str, ...]
+    output_types: tuple[str, ...]
+    output_names: tuple[str, ...]
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(self.input_types)})"
+
+    @property
+    def selector(self) -> bytes:
+        return keccak(text=self.signature)[:4]
+
+    def encode(self, *args: Any) -> bytes:
+        """Calldata: selector + ABI-encoded arguments."""
+        return self.selector + abi_encode(list(self.input_types), list(args))
+
+    def decode(self, data: bytes) -> tuple:
+        """Decode return data into a tuple of values (exact ints)."""
+        return tuple(abi_decode(list(self.output_types), data))
+
+    def decode_one(self, data: bytes) -> Any:
+        """Decode return data of a single-output function."""
+        return self.decode(data)[0]
+
+
+@dataclass(frozen=True)
+class AbiEvent:
+    """One event: topic0 and how to split indexed and data fields."""
+
+    name: str
+    inputs: tuple[tuple[str, str, bool], ...]  # (name, type, indexed)
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(t for _, t, _ in self.inputs)})"
+
+    @property
+    def topic0(self) -> str:
+        return "0x" + keccak(text=self.signature).hex()
+
+    def decode(self, topics: Sequence[str | bytes], data: str | bytes) -> dict[str, Any]:
+        """Decode one log's topics and data into a dict of field name -> value."""
+        out: dict[str, Any] = {}
+        idx = [(n, t) for n, t, i in self.inputs if i]
+        plain = [(n, t) for n, t, i in self.inputs if not i]
+        for (n, t), topic in zip(idx, list(topics)[1:]):
+            raw = bytes.fromhex(topic[2:]) if isinstance(topic, str) else bytes(topic)
+            out[n] = abi_decode([t], raw)[0]
+        raw_data = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
+        vals = abi_decode([t for _, t in plain], raw_data)
+        out.update({n: v for (n, _), v in zip(plain, vals)})
+        return out
+
+
+@lru_cache(maxsize=None)
+def load_abi(name: str) -> tuple:
+    """The ABI named `name` (file abis/<name>.json) as a tuple of entries."""
+    for d in ABI_DIRS:
+        p = d / f"{name}.json"
+        if p.exists():
+            return tuple(json.loads(p.read_text()))
+    raise DefiriskError(f"ABI {name!r} not found in abis/; the installation is incomplete")
+
+
+@lru_cache(maxsize=None)
+def function(contract: str, name: str, n_inputs: int | None = None) -> AbiFunction:
+    """The function `name` of ABI `contract` (pick by input count when overloaded)."""
+    for e in load_abi(contract):
+        if e.get("type") == "function" and e["name"] == name:
+            if n_inputs is not None and len(e["inputs"]) != n_inputs:
+                continue
+            return AbiFunction(
+                name=name,
+                input_types=tuple(_type_str(p) for p in e["inputs"]),
+                output_types=tuple(_type_str(p) for p in e.get("outputs", [])),
+                output_names=tuple(p.get("name", "") for p in e.get("outputs", [])),
+            )
+    raise DefiriskError(f"function {name} not in ABI {contract}")
+
+
+@lru_cache(maxsize=None)
+def event(contract: str, name: str) -> AbiEvent:
+    """The event `name` of ABI `contract`."""
+    for e in load_abi(contract):
+        if e.get("type") == "event" and e["name"] == name:
+            return AbiEvent(name, tuple((p["name"], _type_str(p), bool(p.get("indexed"))) for p in e["inputs"]))
+    raise DefiriskError(f"event {name} not in ABI {contract}")

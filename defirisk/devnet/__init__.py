@@ -1,0 +1,1 @@
+"""devnet layer (see DESIGN.md)."""
