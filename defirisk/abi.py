@@ -100,7 +100,12 @@ def load_abi(name: str) -> tuple:
 @lru_cache(maxsize=None)
 def function(contract: str, name: str, n_inputs: int | None = None) -> AbiFunction:
     """The function `name` of ABI `contract` (pick by input count when overloaded)."""
-    for e in load_abi(contract):
+    return find_function(load_abi(contract), name, n_inputs, where=contract)
+
+
+def find_function(entries: Sequence[dict], name: str, n_inputs: int | None = None, *, where: str = "ABI") -> AbiFunction:
+    """The function `name` in a list of ABI entries."""
+    for e in entries:
         if e.get("type") == "function" and e["name"] == name:
             if n_inputs is not None and len(e["inputs"]) != n_inputs:
                 continue
@@ -110,13 +115,18 @@ def function(contract: str, name: str, n_inputs: int | None = None) -> AbiFuncti
                 output_types=tuple(_type_str(p) for p in e.get("outputs", [])),
                 output_names=tuple(p.get("name", "") for p in e.get("outputs", [])),
             )
-    raise DefiriskError(f"function {name} not in ABI {contract}")
+    raise DefiriskError(f"function {name} not in {where}")
 
 
 @lru_cache(maxsize=None)
 def event(contract: str, name: str) -> AbiEvent:
     """The event `name` of ABI `contract`."""
-    for e in load_abi(contract):
+    return find_event(load_abi(contract), name, where=contract)
+
+
+def find_event(entries: Sequence[dict], name: str, *, where: str = "ABI") -> AbiEvent:
+    """The event `name` in a list of ABI entries."""
+    for e in entries:
         if e.get("type") == "event" and e["name"] == name:
             return AbiEvent(name, tuple((p["name"], _type_str(p), bool(p.get("indexed"))) for p in e["inputs"]))
-    raise DefiriskError(f"event {name} not in ABI {contract}")
+    raise DefiriskError(f"event {name} not in {where}")

@@ -1,0 +1,86 @@
+"""eth_getLogs that adapts to each node's limits: split ranges on range/size errors, grow after successes."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..errors import RangeTooLargeError
+from .rpc import RpcClient, RpcReplyError
+
+log = logging.getLogger(__name__)
+
+KNOWN_CAPS = (10_000, 20_000, 5_000, 50_000)  # providers that silently truncate at these counts
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """One eth_getLogs filter over an inclusive block range."""
+
+    from_block: int
+    to_block: int
+    address: str | Sequence[str] | None = None
+    topics: Sequence[Any] | None = None
+
+    def params(self, lo: int | None = None, hi: int | None = None) -> dict:
+        p: dict[str, Any] = {"fromBlock": hex(self.from_block if lo is None else lo), "toBlock": hex(self.to_block if hi is None else hi)}
+        if self.address is not None:
+            p["address"] = self.address if isinstance(self.address, str) else list(self.address)
+        if self.topics is not None:
+            p["topics"] = list(self.topics)
+        return p
+
+
+def _suspicious(n: int) -> bool:
+    return n in KNOWN_CAPS
+
+
+def fetch_logs(
+    client: RpcClient,
+    flt: LogFilter,
+    *,
+    span: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[dict]:
+    """All logs matching `flt`, splitting the range as the node demands; sorted by (block, index)."""
+    out: list[dict] = []
+    lo, hi_end = flt.from_block, flt.to_block
+    step = span or (hi_end - lo + 1)
+    while lo <= hi_end:
+        hi = min(hi_end, lo + step - 1)
+        try:
+            logs = client.request("eth_getLogs", [flt.params(lo, hi)])
+        except RangeTooLargeError as e:
+            if hi == lo:
+                raise RangeTooLargeError(
+                    f"block {lo} alone holds more logs than the node will return; narrow the filter by address or topic"
+                ) from None
+            if e.hint and lo <= e.hint[0] <= e.hint[1] < hi:
+                step = max(1, e.hint[1] - e.hint[0] + 1)
+            else:
+                step = max(1, (hi - lo + 1) // 2)
+            continue
+        if _suspicious(len(logs)) and hi > lo:
+            step = max(1, (hi - lo + 1) // 2)
+            continue
+        out.extend(logs)
+        if on_progress:
+            on_progress(hi - flt.from_block + 1, hi_end - flt.from_block + 1)
+        lo = hi + 1
+        step *= 2  # grow again after a success
+    out.sort(key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
+    return out
+
+
+def fetch_logs_many(client: RpcClient, filters: Sequence[LogFilter]) -> list[list[dict]]:
+    """Logs of several filters: first all in one batch, then the ones the node refused, adaptively."""
+    if not filters:
+        return []
+    replies = client.batch(("eth_getLogs", [f.params()]) for f in filters)
+    out: list[list[dict]] = []
+    for f, r in zip(filters, replies):
+        if isinstance(r, RpcReplyError) or (isinstance(r, list) and _suspicious(len(r))):
+            out.append(fetch_logs(client, f, span=max(1, (f.to_block - f.from_block + 1) // 2)))
+        else:
+            out.append(sorted(r, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16))))
+    return out

@@ -1,0 +1,100 @@
+"""Connecting to a node and pinning one block: chain id, block number and hash, Multicall3 presence.
+
+All of it costs one round trip; every later read of the analysis uses the pinned block.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..errors import ConfigError, HistoricalStateError, InputError
+from .calls import MULTICALL3, Call, execute
+from .rpc import RpcClient, RpcReplyError
+
+RPC_ENV_VARS = ("DEFIRISK_RPC_URL", "ETH_RPC_URL")
+
+
+def resolve_rpc_url(explicit: str | None) -> str:
+    """The RPC URL: `--rpc-url`, else $DEFIRISK_RPC_URL, else $ETH_RPC_URL."""
+    if explicit:
+        return explicit
+    for var in RPC_ENV_VARS:
+        if os.environ.get(var):
+            return os.environ[var]
+    raise ConfigError("no RPC URL: pass --rpc-url, or set DEFIRISK_RPC_URL (or ETH_RPC_URL)")
+
+
+@dataclass
+class ChainContext:
+    """A node pinned at one block; the only handle protocol adapters get."""
+
+    client: RpcClient
+    chain_id: int
+    block: int
+    block_hash: str
+    timestamp: int
+    multicall: str | None
+
+    def call(self, calls: Sequence[Call]) -> list[Any]:
+        """Execute contract reads at the pinned block, batched."""
+        return execute(self.client, calls, block=self.block, multicall=self.multicall)
+
+    def batch(self, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Raw JSON-RPC requests in one batch (the caller pins the block in params)."""
+        return self.client.batch(requests)
+
+    @property
+    def round_trips(self) -> int:
+        return self.client.round_trips
+
+
+def connect(
+    rpc_url: str | None = None,
+    *,
+    block: int | None = None,
+    expected_chain_id: int | None = None,
+    client: RpcClient | None = None,
+    use_multicall: bool = True,
+) -> ChainContext:
+    """Open a node and pin `block` (default: latest), checking it exists and has state."""
+    client = client or RpcClient(resolve_rpc_url(rpc_url))
+    if block is not None and block < 0:
+        raise InputError(f"--block must be a non-negative block number, not {block}")
+    tag = "latest" if block is None else hex(block)
+    reqs: list[tuple[str, list]] = [
+        ("eth_chainId", []),
+        ("eth_getBlockByNumber", [tag, False]),
+        ("eth_blockNumber", []),
+        ("eth_getCode", [MULTICALL3, tag]),  # doubles as the archive-state probe
+    ]
+    try:
+        chain_hex, blk, head_hex, mc_code = client.batch(reqs)
+    except HistoricalStateError:
+        raise HistoricalStateError(
+            f"the node has no state at block {block}; it is not an archive node, or that block is pruned: "
+            "use an archive node or a more recent --block"
+        ) from None
+    for r in (chain_hex, head_hex):
+        if isinstance(r, RpcReplyError):
+            raise ConfigError(f"the node did not answer basic requests ({r.message})")
+    chain_id, head = int(chain_hex, 16), int(head_hex, 16)
+    if expected_chain_id is not None and chain_id != expected_chain_id:
+        raise ConfigError(f"the node serves chain {chain_id}, but chain {expected_chain_id} was expected")
+    if blk is None or isinstance(blk, RpcReplyError):
+        if block is not None and block > head:
+            raise InputError(f"--block {block} is in the future: the node's latest block is {head}")
+        raise InputError(f"the node does not know block {block}")
+    if isinstance(mc_code, RpcReplyError):
+        raise HistoricalStateError(
+            f"the node has no state at block {block} ({mc_code.message}); use an archive node or a more recent --block"
+        )
+    has_mc = use_multicall and isinstance(mc_code, str) and len(mc_code) > 2
+    return ChainContext(
+        client=client,
+        chain_id=chain_id,
+        block=int(blk["number"], 16),
+        block_hash=blk["hash"],
+        timestamp=int(blk["timestamp"], 16),
+        multicall=MULTICALL3 if has_mc else None,
+    )

@@ -1,0 +1,217 @@
+"""Raw JSON-RPC over one keep-alive HTTP session: single calls and batches, retries, typed errors.
+
+web3.py's per-request formatting dominates local-node latency (see NOTES.md), so the hot path sends
+pre-encoded JSON arrays and decodes with eth-abi. Every HTTP POST counts as one round trip.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import requests
+
+from ..errors import (
+    HistoricalStateError,
+    NodeUnreachableError,
+    RangeTooLargeError,
+    RetryableRpcError,
+    RpcError,
+)
+from .redact import redact_text, redact_url
+
+log = logging.getLogger(__name__)
+
+_HISTORICAL = re.compile(
+    r"missing trie node|header not found|historical state|state .*not available|pruned|"
+    r"distance to target block exceeds|required historical state|state histories haven't been fully indexed",
+    re.I,
+)
+_RANGE = re.compile(
+    r"range .*exceed|block range|too many (results|logs)|limit exceeded|more than \d+ results|"
+    r"response size|query returned more than|try with this block range|log response size",
+    re.I,
+)
+_RANGE_HINT = re.compile(r"\[\s*(0x[0-9a-f]+|\d+)\s*,\s*(0x[0-9a-f]+|\d+)\s*\]", re.I)
+_RATE = re.compile(r"rate limit|too many requests|capacity|exceeded .*quota|request limit", re.I)
+
+
+@dataclass(frozen=True)
+class RpcReplyError:
+    """A per-item error inside a batch reply (for example an eth_call revert)."""
+
+    code: int
+    message: str
+    data: str | None = None
+
+    @property
+    def is_revert(self) -> bool:
+        return self.code == 3 or "revert" in self.message.lower()
+
+
+def classify_error(code: int, message: str, *, method: str = "") -> RpcError | None:
+    """The typed exception a JSON-RPC error should raise, or None for a plain per-call failure."""
+    if _HISTORICAL.search(message):
+        return HistoricalStateError(
+            f"the node has no state for the requested block ({message}); use an archive node or a recent --block"
+        )
+    if method == "eth_getLogs" and _RANGE.search(message):
+        m = _RANGE_HINT.search(message)
+        hint = (int(m.group(1), 0), int(m.group(2), 0)) if m else None
+        return RangeTooLargeError(f"log range too large: {message}", hint=hint)
+    if code in (-32005, 429) or _RATE.search(message):
+        return RetryableRpcError(f"node rate limit: {message}", status=429)
+    return None
+
+
+class RpcClient:
+    """A JSON-RPC client that batches, retries transient failures and never shows the URL unredacted."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 60.0,
+        max_retries: int = 6,
+        max_batch: int = 1000,
+        backoff: float = 0.25,
+        session: requests.Session | None = None,
+    ):
+        self._url = url
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_batch = max_batch
+        self.backoff = backoff
+        self.session = session or requests.Session()
+        self.session.headers.update({"Content-Type": "application/json"})
+        self.round_trips = 0
+        self._ids = itertools.count(1)
+
+    @property
+    def redacted_url(self) -> str:
+        return redact_url(self._url)
+
+    def __repr__(self) -> str:
+        return f"RpcClient({self.redacted_url})"
+
+    # -- transport -------------------------------------------------------------------------------
+    def _post(self, payload: Any) -> Any:
+        """One HTTP POST with retries on transport errors, 429 and 5xx; returns decoded JSON."""
+        attempt = 0
+        while True:
+            try:
+                self.round_trips += 1
+                resp = self.session.post(self._url, json=payload, timeout=self.timeout)
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    ra = resp.headers.get("Retry-After")
+                    raise RetryableRpcError(
+                        f"node answered HTTP {resp.status_code}",
+                        status=resp.status_code,
+                        retry_after=float(ra) if ra and ra.replace(".", "", 1).isdigit() else None,
+                    )
+                if resp.status_code in (401, 403):
+                    raise RpcError(
+                        f"node at {self.redacted_url} refused access (HTTP {resp.status_code}); check the API key in the RPC URL"
+                    )
+                if resp.status_code != 200:
+                    raise RpcError(f"node at {self.redacted_url} answered HTTP {resp.status_code}")
+                try:
+                    return resp.json()
+                except ValueError:
+                    raise RetryableRpcError("node sent a reply that is not JSON") from None
+            except requests.ConnectionError:
+                if attempt >= min(self.max_retries, 2):
+                    raise NodeUnreachableError(
+                        f"cannot reach the node at {self.redacted_url}; is it running and is the URL right?"
+                    ) from None
+                last = RetryableRpcError("connection failed")
+            except requests.Timeout:
+                last = RetryableRpcError(f"node at {self.redacted_url} timed out after {self.timeout:.0f} s")
+                if attempt >= self.max_retries:
+                    raise RpcError(str(last)) from None
+            except RetryableRpcError as e:
+                last = e
+                if attempt >= self.max_retries:
+                    raise RpcError(f"{e} (gave up after {attempt + 1} tries)") from None
+            except requests.RequestException as e:
+                raise RpcError(redact_text(f"request to the node failed: {e}", self._url)) from None
+            delay = getattr(last, "retry_after", None) or self.backoff * (2**attempt) * (0.5 + random.random())
+            log.debug("retrying after %.2fs: %s", delay, redact_text(str(last), self._url))
+            time.sleep(min(delay, 30.0))
+            attempt += 1
+
+    # -- single requests -------------------------------------------------------------------------
+    def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        """One JSON-RPC call; raises a typed RpcError on error replies."""
+        for attempt in range(self.max_retries + 1):
+            reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
+            if "error" not in reply:
+                return reply.get("result")
+            e = reply["error"]
+            typed = classify_error(int(e.get("code", 0)), str(e.get("message", "")), method=method)
+            if isinstance(typed, RetryableRpcError) and not isinstance(typed, RangeTooLargeError) and attempt < self.max_retries:
+                time.sleep(self.backoff * 2**attempt)
+                continue
+            if typed is not None:
+                raise typed
+            raise RpcError(redact_text(f"{method} failed: {e.get('message')} (code {e.get('code')})", self._url))
+        raise RpcError(f"{method}: node kept rate-limiting")  # pragma: no cover
+
+    # -- batches ---------------------------------------------------------------------------------
+    def batch(self, calls: Iterable[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Many calls in as few POSTs as `max_batch` allows; per-item errors come back as RpcReplyError.
+
+        Transient per-item errors (rate limits) are retried as a smaller batch; historical-state and
+        range errors raise.
+        """
+        calls = list(calls)
+        out: list[Any] = [None] * len(calls)
+        pending = list(range(len(calls)))
+        attempt = 0
+        while pending:
+            retry: list[int] = []
+            for start in range(0, len(pending), self.max_batch):
+                chunk = pending[start : start + self.max_batch]
+                ids = {next(self._ids): i for i in chunk}
+                payload = [
+                    {"jsonrpc": "2.0", "id": rid, "method": calls[i][0], "params": list(calls[i][1])}
+                    for rid, i in ids.items()
+                ]
+                reply = self._post(payload)
+                if isinstance(reply, dict):  # whole batch refused (some nodes cap batch size)
+                    e = reply.get("error", {})
+                    if self.max_batch > 10 and re.search(r"batch", str(e.get("message", "")), re.I):
+                        self.max_batch = max(10, self.max_batch // 4)
+                        retry.extend(chunk)
+                        continue
+                    raise RpcError(redact_text(f"batch request failed: {e.get('message', reply)}", self._url))
+                for item in reply:
+                    i = ids.get(item.get("id"))
+                    if i is None:
+                        continue
+                    if "error" in item:
+                        e = item["error"]
+                        code, msg = int(e.get("code", 0)), str(e.get("message", ""))
+                        typed = classify_error(code, msg, method=calls[i][0])
+                        if isinstance(typed, RetryableRpcError) and not isinstance(typed, RangeTooLargeError):
+                            retry.append(i)
+                            continue
+                        if typed is not None and not isinstance(typed, RangeTooLargeError):
+                            raise typed
+                        data = e.get("data")
+                        out[i] = RpcReplyError(code, msg, data if isinstance(data, str) else None)
+                    else:
+                        out[i] = item.get("result")
+                answered = {ids[item["id"]] for item in reply if item.get("id") in ids}
+                retry.extend(i for i in chunk if i not in answered)
+            if retry:
+                if attempt >= self.max_retries:
+                    raise RpcError(f"node kept failing {len(retry)} of {len(calls)} batched calls")
+                time.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
+                attempt += 1
+            pending = retry
+        return out

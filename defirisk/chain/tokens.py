@@ -1,0 +1,83 @@
+"""ERC-20 metadata that survives real tokens: bytes32 symbols, missing or odd decimals, reverting calls."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterable
+
+from .. import abi
+from .calls import Call, CallFailed, execute
+from .rpc import RpcClient
+
+log = logging.getLogger(__name__)
+
+MAX_DECIMALS = 77  # 10**77 still fits a uint256; larger answers are nonsense
+_MAX_TEXT = 64
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the chain says about one token; `decimals_known` is False when decimals() failed."""
+
+    chain_id: int
+    address: str
+    symbol: str
+    name: str
+    decimals: int
+    decimals_known: bool = True
+
+
+def decode_text(raw: bytes) -> str:
+    """A symbol/name reply: ABI string, or bytes32 (MKR-style), cleaned and bounded."""
+    text = ""
+    if len(raw) >= 64 and int.from_bytes(raw[:32], "big") == 32:
+        n = int.from_bytes(raw[32:64], "big")
+        if n <= len(raw) - 64:
+            text = raw[64 : 64 + n].decode("utf-8", "replace")
+    elif len(raw) == 32:
+        text = raw.rstrip(b"\x00").decode("utf-8", "replace")
+    else:
+        raise ValueError("not a string or bytes32")
+    text = "".join(ch for ch in text if ch.isprintable()).strip()
+    return text[:_MAX_TEXT]
+
+
+def decode_decimals(raw: bytes) -> int:
+    """A decimals() reply as an int, refusing absurd values."""
+    if len(raw) < 32:
+        raise ValueError("short decimals reply")
+    d = int.from_bytes(raw[:32], "big")
+    if d > MAX_DECIMALS:
+        raise ValueError(f"decimals {d} out of range")
+    return d
+
+
+def token_calls(address: str) -> list[Call]:
+    """The three metadata calls for one token (failures allowed)."""
+    f = lambda n: abi.function("ERC20", n)  # noqa: E731
+    return [
+        Call(address, f("symbol"), (), True, decode_text),
+        Call(address, f("name"), (), True, decode_text),
+        Call(address, f("decimals"), (), True, decode_decimals),
+    ]
+
+
+def decode_token(chain_id: int, address: str, symbol: object, name: object, decimals: object) -> TokenInfo:
+    """A TokenInfo from the three (possibly failed) replies."""
+    short = address[:6] + "…" + address[-4:]
+    sym = symbol if isinstance(symbol, str) and symbol else (name if isinstance(name, str) and name else short)
+    nm = name if isinstance(name, str) and name else sym
+    if isinstance(decimals, CallFailed):
+        log.warning("token %s has no usable decimals() (%s); amounts shown in raw units", address, decimals.reason)
+        return TokenInfo(chain_id, address, sym, nm, 0, False)
+    return TokenInfo(chain_id, address, sym, nm, int(decimals))  # type: ignore[arg-type]
+
+
+def fetch_tokens(
+    client: RpcClient, addresses: Iterable[str], *, block: int, chain_id: int, multicall: str | None = None
+) -> dict[str, TokenInfo]:
+    """Metadata of many tokens in one batch at `block`, keyed by address."""
+    addrs = list(dict.fromkeys(addresses))
+    calls = [c for a in addrs for c in token_calls(a)]
+    res = execute(client, calls, block=block, multicall=multicall)
+    return {a: decode_token(chain_id, a, *res[3 * i : 3 * i + 3]) for i, a in enumerate(addrs)}
