@@ -1,6 +1,7 @@
 """Sending transactions to the local chain from Anvil's unlocked accounts, in JSON-RPC batches."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -11,6 +12,9 @@ from .. import abi
 from ..chain.rpc import RpcClient, RpcReplyError
 from ..errors import DefiriskError
 from .artifacts import Artifact
+
+
+TX_GAS = 12_000_000
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,15 @@ class Chain:
         """Send txs in order (one batch; automine gives each its block) and return their receipts."""
         if not txs:
             return []
+        senders = list(dict.fromkeys(t.sender for t in txs))
+        counts = self.rpc.batch(("eth_getTransactionCount", [s, "pending"]) for s in senders)
+        nonce = {s: int(n, 16) for s, n in zip(senders, counts)}
         reqs = []
         for t in txs:
-            p: dict[str, Any] = {"from": t.sender, "data": "0x" + t.data.hex()}
+            # explicit nonce and gas: Anvil serves a batch concurrently and would estimate gas
+            # against state that earlier transactions of the same batch have not written yet
+            p: dict[str, Any] = {"from": t.sender, "data": "0x" + t.data.hex(), "nonce": hex(nonce[t.sender]), "gas": hex(TX_GAS)}
+            nonce[t.sender] += 1
             if t.to:
                 p["to"] = t.to
             if t.value:
@@ -49,11 +59,37 @@ class Chain:
         for t, h in zip(txs, hashes):
             if isinstance(h, RpcReplyError):
                 raise DefiriskError(f"devnet transaction {t.label or '?'} failed: {h.message}")
-        receipts = self.rpc.batch(("eth_getTransactionReceipt", [h]) for h in hashes)
+        receipts = self._receipts(hashes)
         for t, r in zip(txs, receipts):
             if not isinstance(r, dict) or r.get("status") != "0x1":
-                raise DefiriskError(f"devnet transaction {t.label or '?'} reverted")
+                raise DefiriskError(f"devnet transaction {t.label or '?'} reverted{self._revert_reason(t, r)}")
         return receipts
+
+    def _receipts(self, hashes: Sequence[str], timeout: float = 60.0) -> list[Any]:
+        """Receipts of sent transactions; Anvil may still be mining the tail of a batch."""
+        deadline = time.monotonic() + timeout
+        receipts = self.rpc.batch(("eth_getTransactionReceipt", [h]) for h in hashes)
+        while any(r is None for r in receipts):
+            if time.monotonic() > deadline:
+                raise DefiriskError("devnet transactions were not mined in time")
+            time.sleep(0.02)
+            missing = [i for i, r in enumerate(receipts) if r is None]
+            for i, r in zip(missing, self.rpc.batch(("eth_getTransactionReceipt", [hashes[i]]) for i in missing)):
+                receipts[i] = r
+        return receipts
+
+    def _revert_reason(self, t: Tx, receipt: Any) -> str:
+        """Replay a failed tx as eth_call at its parent block to learn the revert reason."""
+        if not isinstance(receipt, dict):
+            return ""
+        p: dict[str, Any] = {"from": t.sender, "data": "0x" + t.data.hex(), "gas": hex(TX_GAS)}
+        if t.to:
+            p["to"] = t.to
+        try:
+            self.rpc.request("eth_call", [p, hex(int(receipt["blockNumber"], 16) - 1)])
+        except Exception as e:  # noqa: BLE001 - only for the message
+            return f": {e}"
+        return ""
 
     def send(self, tx: Tx) -> dict:
         """Send one transaction and return its receipt."""
