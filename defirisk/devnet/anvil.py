@@ -56,7 +56,7 @@ class Anvil:
                 "--host", "127.0.0.1",
                 "--port", str(self.port),
                 "--chain-id", str(self.chain_id),
-                "--accounts", "10",
+                "--accounts", "40",
                 "--balance", "1000000",
                 *self.extra_args,
             ]

@@ -1,0 +1,14 @@
+"""Test tiers: unit (default, no node), anvil (session devnet, snapshot/revert per test), live (opt-in)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "integration" in str(item.fspath) and not item.get_closest_marker("anvil"):
+            item.add_marker(pytest.mark.anvil)
+        if item.get_closest_marker("live") and not os.environ.get("DEFIRISK_LIVE_RPC_URL"):
+            item.add_marker(pytest.mark.skip(reason="set DEFIRISK_LIVE_RPC_URL to run live-node tests"))
