@@ -82,6 +82,56 @@ def _finish(c: Call, raw: bytes | None, error: str | None) -> Any:
     raise DefiriskError(f"{c.describe()} {error}")
 
 
+def plan_calls(
+    calls: Sequence[Call], tag: str, multicall: str | None = None, chunk: int = 400
+) -> tuple[list[tuple[str, list]], Callable[[list[Any]], list[Any]]]:
+    """The JSON-RPC requests that answer `calls`, and the function that turns their replies into results."""
+    if not multicall:
+        reqs = [
+            ("eth_call", [{"to": c.to, "data": "0x" + c.data.hex(), **({"from": c.sender} if c.sender else {})}, tag])
+            for c in calls
+        ]
+
+        def decode_direct(replies: list[Any]) -> list[Any]:
+            return [_finish_reply(c, r) for c, r in zip(calls, replies)]
+
+        return reqs, decode_direct
+    # calls with a custom sender cannot go through Multicall3 (msg.sender would be the multicall)
+    direct = [i for i, c in enumerate(calls) if c.sender]
+    packed = [i for i, c in enumerate(calls) if not c.sender]
+    groups = [packed[s : s + chunk] for s in range(0, len(packed), chunk)]
+    reqs = []
+    for g in groups:
+        data = _AGG3.encode([(calls[i].to, True, calls[i].data) for i in g])
+        reqs.append(("eth_call", [{"to": multicall, "data": "0x" + data.hex()}, tag]))
+    for i in direct:
+        c = calls[i]
+        reqs.append(("eth_call", [{"to": c.to, "data": "0x" + c.data.hex(), "from": c.sender}, tag]))
+
+    def decode_multi(replies: list[Any]) -> list[Any]:
+        out: list[Any] = [None] * len(calls)
+        for g, r in zip(groups, replies):
+            if isinstance(r, RpcReplyError):
+                raise DefiriskError(f"Multicall3 at {multicall} failed: {r.message}")
+            (results,) = abi_decode(["(bool,bytes)[]"], bytes.fromhex(r[2:]))
+            for i, (ok, ret) in zip(g, results):
+                out[i] = _finish(calls[i], ret, None if ok else "reverted")
+        for i, r in zip(direct, replies[len(groups) :]):
+            out[i] = _finish_reply(calls[i], r)
+        return out
+
+    return reqs, decode_multi
+
+
+def _finish_reply(c: Call, r: Any) -> Any:
+    if isinstance(r, RpcReplyError):
+        return _finish(c, None, f"reverted ({r.message})")
+    return _finish(c, bytes.fromhex(r[2:]), None)
+
+
+_AGG3 = abi.function("Multicall3", "aggregate3")
+
+
 def execute(
     client: RpcClient,
     calls: Sequence[Call],
@@ -93,52 +143,7 @@ def execute(
     """Results of all `calls` at `block` in call order: decoded values, or CallFailed where allowed."""
     if not calls:
         return []
-    tag = hex_block(block)
-    if multicall:
-        return _execute_multicall(client, calls, tag, multicall, multicall_chunk)
-    replies = client.batch(
-        ("eth_call", [{"to": c.to, "data": "0x" + c.data.hex(), **({"from": c.sender} if c.sender else {})}, tag])
-        for c in calls
-    )
-    out = []
-    for c, r in zip(calls, replies):
-        if isinstance(r, RpcReplyError):
-            out.append(_finish(c, None, f"reverted ({r.message})"))
-        else:
-            out.append(_finish(c, bytes.fromhex(r[2:]), None))
-    return out
+    reqs, decode = plan_calls(calls, hex_block(block), multicall, multicall_chunk)
+    return decode(client.batch(reqs))
 
 
-_AGG3 = abi.function("Multicall3", "aggregate3")
-
-
-def _execute_multicall(client: RpcClient, calls: Sequence[Call], tag: str, mc: str, chunk: int) -> list[Any]:
-    # calls with a custom sender cannot go through Multicall3 (msg.sender would be the multicall)
-    direct = [i for i, c in enumerate(calls) if c.sender]
-    packed = [i for i, c in enumerate(calls) if not c.sender]
-    groups = [packed[s : s + chunk] for s in range(0, len(packed), chunk)]
-    reqs: list[tuple[str, list]] = []
-    for g in groups:
-        data = _AGG3.encode([(calls[i].to, True, calls[i].data) for i in g])
-        reqs.append(("eth_call", [{"to": mc, "data": "0x" + data.hex()}, tag]))
-    for i in direct:
-        c = calls[i]
-        reqs.append(("eth_call", [{"to": c.to, "data": "0x" + c.data.hex(), "from": c.sender}, tag]))
-    replies = client.batch(reqs)
-    out: list[Any] = [None] * len(calls)
-    for g, r in zip(groups, replies):
-        if isinstance(r, RpcReplyError):
-            raise DefiriskError(f"Multicall3 at {mc} failed: {r.message}")
-        (results,) = abi_decode(["(bool,bytes)[]"], bytes.fromhex(r[2:]))
-        for i, (ok, ret) in zip(g, results):
-            out[i] = _finish(calls[i], ret, None if ok else "reverted")
-    for i, r in zip(direct, replies[len(groups) :]):
-        out[i] = _finish(calls[i], None, f"reverted ({r.message})") if isinstance(r, RpcReplyError) else _finish(
-            calls[i], bytes.fromhex(r[2:]), None
-        )
-    return out
-
-
-def encode_raw(types: list[str], values: list[Any]) -> bytes:
-    """ABI-encode values (for callers that build calldata by hand)."""
-    return abi_encode(types, values)

@@ -1,0 +1,261 @@
+"""LP analysis: exact amounts and fees per position, then vectorized risk metrics (no I/O here)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..chain.tokens import TokenInfo
+from ..models import impermanent_loss, lp_value, lvr, range_stats
+from ..models.tick_math import sqrt_ratio_at_tick
+from ..models.usd_pricing import PriceEdge, UsdPrice
+from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
+from ..models.v3_fees import fee_growth_inside, uncollected_fees_raw
+from ..protocols.lp_spec import LiquidityEvent, LpRecord, PoolRecord
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class ExactPosition:
+    """Amounts and uncollected fees of one position, in raw units, equal to what the contracts pay."""
+
+    amount0: int
+    amount1: int
+    fees0: int
+    fees1: int
+
+
+def exact_position(rec: LpRecord, pool: PoolRecord) -> ExactPosition:
+    """What burning all liquidity and collecting would pay now (principal and fees apart), to the wei."""
+    if rec.protocol == "uniswap_v2":
+        if pool.total_supply == 0:
+            return ExactPosition(0, 0, 0, 0)
+        return ExactPosition(rec.liquidity * pool.balance0 // pool.total_supply, rec.liquidity * pool.balance1 // pool.total_supply, 0, 0)
+    a0, a1 = position_amounts_raw(pool.sqrt_price_x96, pool.tick, rec.tick_lower, rec.tick_upper, rec.liquidity)
+    in0 = fee_growth_inside(pool.tick, rec.tick_lower, rec.tick_upper, pool.fee_growth_global0_x128, rec.fg_outside_lower0_x128, rec.fg_outside_upper0_x128)
+    in1 = fee_growth_inside(pool.tick, rec.tick_lower, rec.tick_upper, pool.fee_growth_global1_x128, rec.fg_outside_lower1_x128, rec.fg_outside_upper1_x128)
+    f0 = uncollected_fees_raw(rec.liquidity, in0, rec.fee_growth_inside0_last_x128, rec.tokens_owed0)
+    f1 = uncollected_fees_raw(rec.liquidity, in1, rec.fee_growth_inside1_last_x128, rec.tokens_owed1)
+    return ExactPosition(a0, a1, f0, f1)
+
+
+def hodl_basket(history: Sequence[LiquidityEvent]) -> tuple[int, int]:
+    """Token amounts (raw) the LP would hold had it kept its deposits, reduced pro rata by withdrawals."""
+    b0 = b1 = 0
+    liq = 0
+    for e in history:
+        if e.kind == "increase":
+            b0, b1, liq = b0 + e.amount0, b1 + e.amount1, liq + e.liquidity
+        elif liq > 0:
+            keep = max(liq - e.liquidity, 0)
+            b0, b1, liq = b0 * keep // liq, b1 * keep // liq, keep
+    return b0, b1
+
+
+def entry_price(history: Sequence[LiquidityEvent], tick_lower: int, tick_upper: int, dec0: int, dec1: int) -> float | None:
+    """Liquidity-weighted geometric mean of the prices implied by two-sided deposits (token1 per token0)."""
+    sa = sqrt_ratio_at_tick(tick_lower) / 2**96 if tick_lower > -887272 else 0.0
+    sb = sqrt_ratio_at_tick(tick_upper) / 2**96 if tick_upper < 887272 else math.inf
+    logs, weights = [], []
+    for e in history:
+        if e.kind != "increase" or e.amount0 == 0 or e.amount1 == 0:
+            continue
+        if math.isinf(sb):  # full range: amount1/amount0 = P
+            s2 = e.amount1 / e.amount0
+        else:  # solve a0·x² + (a1/√pb − a0·√pa)·x − a1 = 0 for x = √P (raw units)
+            a, bq, c = e.amount0, e.amount1 / sb - e.amount0 * sa, -e.amount1
+            x = (-bq + math.sqrt(bq * bq - 4 * a * c)) / (2 * a)
+            s2 = x * x
+        logs.append(math.log(s2 * 10 ** (dec0 - dec1)))
+        weights.append(e.liquidity)
+    if not weights:
+        return None
+    return float(math.exp(np.average(logs, weights=weights)))
+
+
+def pool_price(pool: PoolRecord, tokens: dict[str, TokenInfo]) -> float:
+    """Human price of token0 in token1."""
+    if pool.sqrt_price_x96 == 0:
+        return float("nan")
+    return sqrt_price_x96_to_price(pool.sqrt_price_x96, tokens[pool.token0].decimals, tokens[pool.token1].decimals)
+
+
+def price_edges(pools: dict[str, PoolRecord], tokens: dict[str, TokenInfo]) -> list[PriceEdge]:
+    """Pools as pricing edges; depth is each side's virtual reserve at the current price (human units)."""
+    out = []
+    for p in pools.values():
+        if p.token0 not in tokens or p.token1 not in tokens or p.sqrt_price_x96 == 0:
+            continue
+        d0, d1 = tokens[p.token0].decimals, tokens[p.token1].decimals
+        price = pool_price(p, tokens)
+        L = liquidity_to_human(p.liquidity, d0, d1)
+        sp = math.sqrt(price)
+        depth0, depth1 = L / sp, L * sp
+        if p.protocol == "uniswap_v3":  # the pool cannot give out more than it holds
+            depth0, depth1 = min(depth0, p.balance0 / 10**d0), min(depth1, p.balance1 / 10**d1)
+        out.append(PriceEdge(p.address, p.token0, p.token1, price, depth0, depth1))
+    return out
+
+
+def position_table(
+    records: Sequence[LpRecord],
+    pools: dict[str, PoolRecord],
+    tokens: dict[str, TokenInfo],
+    usd: dict[str, UsdPrice],
+    sigma: dict[str, float],
+    horizon_years: float,
+) -> pd.DataFrame:
+    """One row per position: exact raw amounts/fees, human amounts, USD value, IL, LVR, Greeks, range stats.
+
+    Greeks are of the liquidity only (uncollected fees are plain balances): delta = dV/dP in token0 units,
+    gamma = d2V/dP2, with V in token1 and P in token1 per token0 (human units); vega in USD per vol point
+    and theta in USD per day come from the static option-strip replication at the horizon.
+    """
+    rows = []
+    for r in records:
+        pool = pools[r.pool]
+        t0, t1 = tokens[pool.token0], tokens[pool.token1]
+        ex = exact_position(r, pool)
+        P = pool_price(pool, tokens)
+        if r.protocol == "uniswap_v2":
+            share = r.liquidity / pool.total_supply if pool.total_supply else 0.0
+            L = share * math.sqrt(pool.reserve0 * pool.reserve1) / 10 ** ((t0.decimals + t1.decimals) / 2)
+            pa, pb = 0.0, math.inf
+        else:
+            L = liquidity_to_human(r.liquidity, t0.decimals, t1.decimals)
+            pa = 0.0 if r.tick_lower <= -887272 else (sqrt_ratio_at_tick(r.tick_lower) / 2**96) ** 2 * 10 ** (t0.decimals - t1.decimals)
+            pb = math.inf if r.tick_upper >= 887272 else (sqrt_ratio_at_tick(r.tick_upper) / 2**96) ** 2 * 10 ** (t0.decimals - t1.decimals)
+        b0, b1 = hodl_basket(r.history)
+        rows.append(
+            dict(
+                protocol=r.protocol, kind=r.kind, id=r.id, owner=r.owner, pool=r.pool, fee=pool.fee,
+                token0=pool.token0, token1=pool.token1, symbol0=t0.symbol, symbol1=t1.symbol,
+                decimals0=t0.decimals, decimals1=t1.decimals,
+                tick_lower=r.tick_lower, tick_upper=r.tick_upper, tick=pool.tick, liquidity_raw=r.liquidity,
+                amount0_raw=ex.amount0, amount1_raw=ex.amount1, fees0_raw=ex.fees0, fees1_raw=ex.fees1,
+                amount0=ex.amount0 / 10**t0.decimals, amount1=ex.amount1 / 10**t1.decimals,
+                fees0=ex.fees0 / 10**t0.decimals, fees1=ex.fees1 / 10**t1.decimals,
+                hodl0=b0 / 10**t0.decimals, hodl1=b1 / 10**t1.decimals, entry_known=r.entry_known and bool(r.history),
+                entry_price=entry_price(r.history, r.tick_lower, r.tick_upper, t0.decimals, t1.decimals) if r.protocol == "uniswap_v3" else (b1 / 10**t1.decimals) / (b0 / 10**t0.decimals) if b0 and b1 else None,
+                price=P, price_lower=pa, price_upper=pb, L=L,
+                usd0=usd[pool.token0].price if pool.token0 in usd else np.nan,
+                usd1=usd[pool.token1].price if pool.token1 in usd else np.nan,
+                sigma=sigma.get(r.pool, np.nan),
+            )
+        )
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    P, pa, pb, L = (df[c].to_numpy(float) for c in ("price", "price_lower", "price_upper", "L"))
+    sig = df["sigma"].to_numpy(float)
+    usd1 = df["usd1"].to_numpy(float)
+    T = horizon_years
+    df["value_token1"] = df["amount0"] * P + df["amount1"]
+    df["value_usd"] = df["amount0"] * df["usd0"] + df["amount1"] * df["usd1"]
+    df["fees_usd"] = df["fees0"] * df["usd0"] + df["fees1"] * df["usd1"]
+    hodl = df["hodl0"] * P + df["hodl1"]
+    ok = df["entry_known"].to_numpy(bool) & (hodl.to_numpy(float) > 0)
+    df["hodl_value_token1"] = np.where(ok, hodl, np.nan)
+    df["il_vs_hodl"] = np.where(ok, df["value_token1"] / hodl.where(hodl > 0, np.nan) - 1.0, np.nan)
+    df["net_vs_hodl"] = np.where(ok, (df["value_token1"] + df["fees0"] * P + df["fees1"]) / hodl.where(hodl > 0, np.nan) - 1.0, np.nan)
+    df["in_range"] = (P >= pa) & (P < pb)
+    df["delta"] = lp_value.lp_delta(P, pa, pb, L)
+    df["gamma"] = lp_value.lp_gamma(P, pa, pb, L)
+    df["dollar_gamma"] = df["gamma"] * P**2 / 100 * usd1
+    df["delta_usd"] = df["delta"] * df["usd0"]
+    live = np.isfinite(sig) & (L > 0)
+    s = np.where(live, sig, 0.5)
+    df["vega"] = np.where(live, lp_value.lp_vega(P, pa, pb, L, s, T) * usd1, np.nan)
+    df["theta"] = np.where(live, lp_value.lp_theta(P, pa, pb, L, s, T) * usd1, np.nan)
+    df["lvr_per_day_usd"] = np.where(live, lvr.lvr_rate(P, pa, pb, L, s) / DAYS_PER_YEAR * usd1, np.nan)
+    down, up = range_stats.distance_to_edges(P, pa, pb)
+    df["dist_lower_pct"], df["dist_upper_pct"] = down, up
+    vd, vu = range_stats.distance_in_vol_units(P, pa, pb, s, T)
+    df["dist_lower_vol"], df["dist_upper_vol"] = np.where(live, vd, np.nan), np.where(live, vu, np.nan)
+    df["prob_exit"] = np.where(live, range_stats.prob_exit_range(P, pa, pb, s, T), np.nan)
+    return df
+
+
+def hodl_vs_lp_check(row: pd.Series) -> tuple[float, float]:
+    """(LP value, HODL value) in token1 for one row: the two numbers IL compares."""
+    return float(row["value_token1"]), float(row["hodl_value_token1"])
+
+
+def pool_metrics(pool: PoolRecord, tokens: dict[str, TokenInfo], usd: dict[str, UsdPrice]) -> dict:
+    """Headline numbers of one pool: price, active liquidity, TVL."""
+    t0, t1 = tokens[pool.token0], tokens[pool.token1]
+    u0 = usd[pool.token0].price if pool.token0 in usd else float("nan")
+    u1 = usd[pool.token1].price if pool.token1 in usd else float("nan")
+    b0 = (pool.balance0 or pool.reserve0) / 10**t0.decimals
+    b1 = (pool.balance1 or pool.reserve1) / 10**t1.decimals
+    return dict(
+        price=pool_price(pool, tokens), tick=pool.tick, liquidity_raw=pool.liquidity,
+        balance0=b0, balance1=b1, tvl_usd=b0 * u0 + b1 * u1, fee=pool.fee, usd0=u0, usd1=u1,
+    )
+
+
+def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block_times: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unix times, prices token1/token0, |token1 volume|) of a pool's swaps, from Swap (v3) or Sync (v2) logs."""
+    from ..protocols import uniswap_v2 as v2
+    from ..protocols import uniswap_v3 as v3
+
+    ts, px, vol = [], [], []
+    prev_r1 = None
+    for lg in logs:
+        blk = int(lg["blockNumber"], 16)
+        if blk not in block_times:
+            continue
+        if protocol == "uniswap_v3":
+            ev = v3.SWAP.decode(lg["topics"], lg["data"])
+            price = sqrt_price_x96_to_price(int(ev["sqrtPriceX96"]), dec0, dec1)
+            v = abs(int(ev["amount1"])) / 10**dec1
+        else:
+            ev = v2.SYNC.decode(lg["topics"], lg["data"])
+            r0, r1 = int(ev["reserve0"]), int(ev["reserve1"])
+            if r0 == 0:
+                continue
+            price = (r1 / 10**dec1) / (r0 / 10**dec0)
+            v = abs(r1 - prev_r1) / 10**dec1 if prev_r1 is not None else 0.0
+            prev_r1 = r1
+        ts.append(block_times[blk])
+        px.append(price)
+        vol.append(v)
+    return np.array(ts, float), np.array(px, float), np.array(vol, float)
+
+
+def choose_volatility(
+    flat: float | None,
+    times: np.ndarray,
+    prices: np.ndarray,
+    volume_token1: np.ndarray,
+    fee_rate: float,
+    tick_tvl_token1: float,
+    *,
+    min_points: int = 8,
+) -> tuple[float, str]:
+    """(sigma, source): the --vol value, else realized from swaps, else implied from fees, else NaN."""
+    from ..models import volatility
+
+    if flat is not None:
+        return float(flat), "flat (--vol)"
+    if len(prices) >= min_points and times[-1] > times[0]:
+        return float(volatility.realized_vol(times, prices)), f"realized from {len(prices)} swaps"
+    span_days = (times[-1] - times[0]) / 86400 if len(times) > 1 else 0.0
+    if span_days > 0 and tick_tvl_token1 > 0 and volume_token1.sum() > 0:
+        per_day = float(volume_token1.sum()) / span_days
+        return float(volatility.implied_vol_from_fees(fee_rate, per_day, tick_tvl_token1)), "implied from fees"
+    return float("nan"), "none (pass --vol)"
+
+
+def tick_tvl_token1(pool: PoolRecord, tokens: dict[str, TokenInfo]) -> float:
+    """Value (token1) of the active liquidity over one tick spacing around the price; full TVL for v2."""
+    P = pool_price(pool, tokens)
+    t0, t1 = tokens[pool.token0], tokens[pool.token1]
+    if pool.protocol == "uniswap_v2":
+        return 2 * pool.reserve1 / 10**t1.decimals
+    L = liquidity_to_human(pool.liquidity, t0.decimals, t1.decimals)
+    return 2 * L * math.sqrt(P) * (1.0001 ** (pool.tick_spacing / 2) - 1)

@@ -1,0 +1,281 @@
+"""The public face: `analyze` a wallet or pool at one pinned block; the CLI calls exactly this."""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .addressbook import AddressBook, load_address_book
+from .addresses import parse_address
+from .analysis import lp as lp_analysis
+from .chain.node import ChainContext, connect
+from .chain.redact import redact_text
+from .errors import InputError
+from .models.usd_pricing import usd_prices
+from .protocols import uniswap_reader
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HORIZON_DAYS = 7.0
+SELL_FRACTIONS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.10)
+
+
+@dataclass
+class Analysis:
+    """The result of one analysis: where and when it was read, and its tables."""
+
+    chain_id: int
+    block: int
+    block_hash: str
+    timestamp: int
+    kind: str  # "wallet" | "pool"
+    target: str
+    rpc_round_trips: int
+    positions: pd.DataFrame
+    prices_usd: dict[str, dict] = field(default_factory=dict)
+    volatility: dict[str, dict] = field(default_factory=dict)
+    pool: dict[str, Any] | None = None
+    depth: pd.DataFrame | None = None
+    price_impact: pd.DataFrame | None = None
+    lending: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    from_cache: bool = False
+    horizon_days: float = DEFAULT_HORIZON_DAYS
+    cached_payload: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The --json document (schema in the README)."""
+        if self.cached_payload is not None:
+            return {**self.cached_payload, "rpc_round_trips": self.rpc_round_trips, "from_cache": True}
+        return {
+            "chain_id": self.chain_id,
+            "block": self.block,
+            "block_hash": self.block_hash,
+            "timestamp": self.timestamp,
+            "kind": self.kind,
+            "target": self.target,
+            "rpc_round_trips": self.rpc_round_trips,
+            "from_cache": self.from_cache,
+            "horizon_days": self.horizon_days,
+            "positions": positions_json(self.positions),
+            "prices_usd": self.prices_usd,
+            "volatility": self.volatility,
+            "pool": self.pool,
+            "depth": _records(self.depth),
+            "price_impact": _records(self.price_impact),
+            "lending": self.lending,
+            "skipped": self.skipped,
+            "defirisk_version": __version__,
+        }
+
+
+def _num(x: Any) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, (np.floating, float)):
+        return None if not math.isfinite(float(x)) else float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    return x
+
+
+def _records(df: pd.DataFrame | None) -> list[dict] | None:
+    if df is None:
+        return None
+    return [{k: _num(v) for k, v in row.items()} for row in df.to_dict("records")]
+
+
+def positions_json(df: pd.DataFrame) -> list[dict]:
+    """Positions as JSON objects: exact integers as decimal strings, floats as numbers (null when unknown)."""
+    out = []
+    for r in df.to_dict("records") if not df.empty else []:
+        out.append(
+            {
+                "protocol": r["protocol"],
+                "kind": r["kind"],
+                "id": r["id"],
+                "owner": r["owner"],
+                "pool": r["pool"],
+                "token0": r["token0"],
+                "token1": r["token1"],
+                "symbol0": r["symbol0"],
+                "symbol1": r["symbol1"],
+                "fee": int(r["fee"]),
+                "tick_lower": int(r["tick_lower"]),
+                "tick_upper": int(r["tick_upper"]),
+                "liquidity_raw": str(r["liquidity_raw"]),
+                "amount0_raw": str(r["amount0_raw"]),
+                "amount1_raw": str(r["amount1_raw"]),
+                "fees0_raw": str(r["fees0_raw"]),
+                "fees1_raw": str(r["fees1_raw"]),
+                "amount0": _num(r["amount0"]),
+                "amount1": _num(r["amount1"]),
+                "fees0": _num(r["fees0"]),
+                "fees1": _num(r["fees1"]),
+                "in_range": bool(r["in_range"]),
+                "price": _num(r["price"]),
+                "price_lower": _num(r["price_lower"]),
+                "price_upper": _num(r["price_upper"]) if math.isfinite(r["price_upper"]) else None,
+                "entry_price": _num(r["entry_price"]),
+                "value_usd": _num(r["value_usd"]),
+                "fees_usd": _num(r["fees_usd"]),
+                "il_vs_hodl": _num(r["il_vs_hodl"]),
+                "net_vs_hodl": _num(r["net_vs_hodl"]),
+                "lvr_per_day_usd": _num(r["lvr_per_day_usd"]),
+                "sigma": _num(r["sigma"]),
+                "distance_pct": {"lower": _num(r["dist_lower_pct"]), "upper": _num(r["dist_upper_pct"])},
+                "distance_vol": {"lower": _num(r["dist_lower_vol"]), "upper": _num(r["dist_upper_vol"])},
+                "prob_exit_range": _num(r["prob_exit"]),
+                "greeks": {
+                    "delta": _num(r["delta"]),
+                    "gamma": _num(r["gamma"]),
+                    "delta_usd": _num(r["delta_usd"]),
+                    "dollar_gamma": _num(r["dollar_gamma"]),
+                    "vega": _num(r["vega"]),
+                    "theta": _num(r["theta"]),
+                },
+            }
+        )
+    return out
+
+
+def _vol_and_prices(
+    ctx: ChainContext, book: AddressBook, snap: uniswap_reader.LpSnapshot, flat_vol: float | None
+) -> tuple[dict, dict[str, float], dict[str, dict]]:
+    edges = lp_analysis.price_edges(snap.pools, snap.tokens)
+    usd = usd_prices(edges, [a for a in book.list("stablecoins") if a in snap.tokens] or book.list("stablecoins"))
+    sigma, vol_info = {}, {}
+    for pool, logs in snap.swaps.items():
+        p = snap.pools.get(pool)
+        if p is None:
+            continue
+        d0, d1 = snap.tokens[p.token0].decimals, snap.tokens[p.token1].decimals
+        ts, px, vol = lp_analysis.swap_series(logs, p.protocol, d0, d1, snap.block_times)
+        s, src = lp_analysis.choose_volatility(flat_vol, ts, px, vol, p.fee / 1e6, lp_analysis.tick_tvl_token1(p, snap.tokens))
+        sigma[pool] = s
+        vol_info[pool] = {"sigma": _num(s), "source": src}
+    prices = {
+        t: {"symbol": snap.tokens[t].symbol if t in snap.tokens else None, "usd": _num(u.price), "path": list(u.path)}
+        for t, u in usd.items()
+    }
+    return usd, sigma, vol_info | {"_prices": prices}
+
+
+def analyze(
+    address: str,
+    *,
+    rpc_url: str | None = None,
+    block: int | None = None,
+    addresses: str | Path | None = None,
+    vol: float | None = None,
+    horizon_days: float = DEFAULT_HORIZON_DAYS,
+    kind: str | None = None,
+    cache: str | Path | None | bool = None,
+    ctx: ChainContext | None = None,
+) -> Analysis:
+    """Analyze a wallet or pool at one block (default latest). `kind` forces "wallet" or "pool".
+
+    `cache`: a DuckDB path, None for the default file, or False for no cache.
+    """
+    target = parse_address(address)
+    if kind not in (None, "wallet", "pool"):
+        raise InputError(f"kind must be 'wallet' or 'pool', not {kind!r}")
+    if vol is not None and not (0 < vol < 20):
+        raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
+    if not (0 < horizon_days <= 3650):
+        raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
+    ctx = ctx or connect(rpc_url, block=block)
+    book = load_address_book(ctx.chain_id, addresses)
+    params = {"vol": vol, "horizon_days": horizon_days, "kind": kind, "book": book.to_json()}
+
+    store = _open_cache(cache)
+    try:
+        if store is not None:
+            hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
+            if hit is not None:
+                return _from_payload(hit, ctx.round_trips)
+        result = _analyze_live(ctx, book, target, kind, vol, horizon_days)
+        if store is not None:
+            _save(store, result, target, kind or "auto", params)
+        return result
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float) -> Analysis:
+    if kind is None:
+        kind = uniswap_reader.probe_address(ctx, target)
+    T = horizon_days / 365.0
+    if kind == "pool":
+        snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
+    else:
+        snap = uniswap_reader.fetch_wallet_lp(ctx, book, target)
+    usd, sigma, vol_info = _vol_and_prices(ctx, book, snap, vol)
+    prices = vol_info.pop("_prices")
+    res = Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
+        kind=kind, target=target, rpc_round_trips=0, positions=pd.DataFrame(), prices_usd=prices,
+        volatility=vol_info, skipped=snap.skipped, horizon_days=horizon_days,
+    )
+    if kind == "pool":
+        from .analysis import pool as pool_analysis
+
+        p = snap.pools[target]
+        res.pool = pool_analysis.pool_summary(p, snap, usd)
+        res.depth = pool_analysis.depth_table(p, snap)
+        res.price_impact = pool_analysis.impact_table(p, snap, usd, SELL_FRACTIONS)
+        res.positions = pd.DataFrame()
+    else:
+        res.positions = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
+    res.rpc_round_trips = ctx.round_trips
+    return res
+
+
+def _open_cache(cache: str | Path | None | bool):
+    if cache is False:
+        return None
+    from .store.cache import Cache
+
+    return Cache(None if cache in (None, True) else cache)
+
+
+def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
+    payload = res.to_json()
+    with store.transaction():
+        run_id = store.put_run(
+            chain_id=res.chain_id, block=res.block, block_hash=res.block_hash, timestamp=res.timestamp,
+            target=target, kind=kind, params=params, rpc_round_trips=res.rpc_round_trips,
+        )
+        store.put_payload(run_id, payload)
+        if not res.positions.empty:
+            store.put_positions(res.chain_id, res.block, res.positions)
+            store.put_results(run_id, res.chain_id, res.positions)
+
+
+def _from_payload(payload: dict, round_trips: int) -> Analysis:
+    pos = pd.DataFrame(payload.get("positions") or [])
+    a = Analysis(
+        chain_id=payload["chain_id"], block=payload["block"], block_hash=payload["block_hash"],
+        timestamp=payload.get("timestamp", 0), kind=payload["kind"], target=payload["target"],
+        rpc_round_trips=round_trips, positions=pos, prices_usd=payload.get("prices_usd", {}),
+        volatility=payload.get("volatility", {}), pool=payload.get("pool"),
+        depth=pd.DataFrame(payload["depth"]) if payload.get("depth") is not None else None,
+        price_impact=pd.DataFrame(payload["price_impact"]) if payload.get("price_impact") is not None else None,
+        lending=payload.get("lending", []), skipped=payload.get("skipped", []), from_cache=True,
+        horizon_days=payload.get("horizon_days", DEFAULT_HORIZON_DAYS), cached_payload=payload,
+    )
+    return a
+
+
+def safe_message(err: BaseException, rpc_url: str | None = None) -> str:
+    """An error message with any URL redacted (for the CLI's one error handler)."""
+    return redact_text(str(err), *(u for u in [rpc_url] if u))

@@ -1,0 +1,83 @@
+"""One round trip for a stage of an analysis: contract calls, log queries and raw requests together.
+
+    b = Batch(ctx)
+    bal = b.call(call("ERC20", token, "balanceOf", wallet))
+    mints = b.logs(LogFilter(0, ctx.block, topics=[...]))
+    b.run()
+    bal.value, mints.value
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from .calls import Call, hex_block, plan_calls
+from .logs import LogFilter, fetch_logs
+from .node import ChainContext
+from .rpc import RpcReplyError
+
+_UNSET = object()
+
+
+class Ref:
+    """A result that is filled in when its batch runs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self) -> None:
+        self._value: Any = _UNSET
+
+    @property
+    def value(self) -> Any:
+        if self._value is _UNSET:
+            raise RuntimeError("batch not run yet")
+        return self._value
+
+
+class Batch:
+    """Requests gathered for one JSON-RPC batch at the context's pinned block."""
+
+    def __init__(self, ctx: ChainContext):
+        self.ctx = ctx
+        self._calls: list[tuple[Call, Ref]] = []
+        self._logs: list[tuple[LogFilter, Ref]] = []
+        self._raw: list[tuple[str, Sequence[Any], Ref, Callable[[Any], Any] | None]] = []
+
+    def call(self, c: Call) -> Ref:
+        r = Ref()
+        self._calls.append((c, r))
+        return r
+
+    def calls(self, cs: Sequence[Call]) -> list[Ref]:
+        return [self.call(c) for c in cs]
+
+    def logs(self, flt: LogFilter) -> Ref:
+        r = Ref()
+        self._logs.append((flt, r))
+        return r
+
+    def raw(self, method: str, params: Sequence[Any], decode: Callable[[Any], Any] | None = None) -> Ref:
+        r = Ref()
+        self._raw.append((method, params, r, decode))
+        return r
+
+    def __len__(self) -> int:
+        return len(self._calls) + len(self._logs) + len(self._raw)
+
+    def run(self) -> None:
+        """Send everything in one batch (more only if the node refuses a log range); fill the refs."""
+        if not len(self):
+            return
+        call_reqs, decode_calls = plan_calls([c for c, _ in self._calls], hex_block(self.ctx.block), self.ctx.multicall)
+        log_reqs = [("eth_getLogs", [f.params()]) for f, _ in self._logs]
+        raw_reqs = [(m, list(p)) for m, p, _, _ in self._raw]
+        replies = self.ctx.client.batch(call_reqs + log_reqs + raw_reqs)
+        n1, n2 = len(call_reqs), len(call_reqs) + len(log_reqs)
+        for (_, ref), v in zip(self._calls, decode_calls(replies[:n1])):
+            ref._value = v
+        for (flt, ref), rep in zip(self._logs, replies[n1:n2]):
+            if isinstance(rep, RpcReplyError):  # range or size limit: split adaptively
+                rep = fetch_logs(self.ctx.client, flt, span=max(1, (flt.to_block - flt.from_block + 1) // 2))
+            ref._value = sorted(rep, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
+        for (_, _, ref, dec), rep in zip(self._raw, replies[n2:]):
+            ref._value = dec(rep) if dec else rep
+        self._calls, self._logs, self._raw = [], [], []

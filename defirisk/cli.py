@@ -1,0 +1,85 @@
+"""The command line: parse, call the public API, render. Errors become messages in one place."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import DefiriskError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="defirisk", description="DeFi position risk from an Ethereum JSON-RPC node, cached in DuckDB.")
+    p.add_argument("--version", action="version", version=f"defirisk {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="analyze a wallet or a pool at one block", description="Analyze a wallet's positions or a pool at one pinned block.")
+    a.add_argument("address", help="wallet or pool address (0x…, EIP-55 checksum checked)")
+    a.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    a.add_argument("--block", type=int, help="block number to read at (default: latest)")
+    a.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    a.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
+    a.add_argument("--horizon", type=float, default=7.0, metavar="DAYS", help="horizon for vega/theta and exit probability (days, default 7)")
+    g = a.add_mutually_exclusive_group()
+    g.add_argument("--wallet", action="store_const", const="wallet", dest="kind", help="treat the address as a wallet")
+    g.add_argument("--pool", action="store_const", const="pool", dest="kind", help="treat the address as a pool")
+    a.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    a.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet) or the depth chart (pool)")
+
+    d = sub.add_parser("demo", help="start a local chain, build the demo world and analyze it", description="Start Anvil, deploy real Uniswap (and other) contracts, build positions with trading history, and print the analysis.")
+    d.add_argument("--cache", metavar="PATH", default="defirisk-demo.duckdb", help="DuckDB cache file for the demo (default ./defirisk-demo.duckdb)")
+    d.add_argument("--json", action="store_true", help="print the analyses as JSON")
+    d.add_argument("--plots", metavar="DIR", default="defirisk-demo-plots", help="folder for the charts (default ./defirisk-demo-plots)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `defirisk` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    rpc = getattr(args, "rpc_url", None)
+    try:
+        if args.command == "analyze":
+            return _analyze(args)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(cache=args.cache, as_json=args.json, plots=args.plots)
+    except DefiriskError as e:
+        from .api import safe_message
+
+        print(f"defirisk: error: {safe_message(e, rpc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("defirisk: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .api import analyze
+
+    res = analyze(
+        args.address, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
+        horizon_days=args.horizon, kind=args.kind, cache=False if args.no_cache else args.cache,
+    )
+    if args.plot:
+        from .report.plots import plot_analysis
+
+        plot_analysis(res, args.plot)
+    if args.json:
+        print(json.dumps(res.to_json(), indent=1))
+    else:
+        from .report.text import render
+
+        render(res)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
