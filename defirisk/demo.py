@@ -1,0 +1,57 @@
+"""`defirisk demo`: a local Anvil chain with real protocol bytecode, a demo world, and its analysis."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from .devnet.anvil import Anvil
+from .devnet.tx import Chain
+from .devnet.world import BUILDERS, build_world
+
+
+def available_protocols() -> list[str]:
+    """The protocol worlds whose builder modules are installed."""
+    return [name for name, mod in BUILDERS.items() if importlib.util.find_spec(mod) is not None]
+
+
+def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
+    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet and a demo pool."""
+    from .api import analyze
+    from .report.text import render
+
+    con = Console(stderr=as_json)
+    with Anvil() as node:
+        t0 = time.monotonic()
+        with con.status("Deploying Uniswap v2/v3 (and more) from npm artifacts, building positions and trading history…"):
+            world = build_world(Chain(node.url), available_protocols())
+        con.print(f"[green]Demo world built[/] in {time.monotonic() - t0:.1f} s at block {world.chain.block_number()} (Anvil at {node.url})")
+        book = Path(cache).with_suffix(".addresses.json")
+        world.write_address_book(book)
+        con.print(f"Address book: {book}   cache: {cache}")
+        targets = [("wallet", world.account("lp_alice"), "demo wallet lp_alice")]
+        pools = world.facts.get("uniswap", {}).get("pools", {})
+        if pools:
+            name, addr = next(iter(pools.items()))
+            targets.append(("pool", addr, f"demo pool {name}"))
+        docs = []
+        if plots:
+            Path(plots).mkdir(parents=True, exist_ok=True)
+        for kind, addr, label in targets:
+            res = analyze(addr, rpc_url=node.url, addresses=book, kind=kind, cache=cache)
+            if plots:
+                from .report.plots import plot_analysis
+
+                png = plot_analysis(res, Path(plots) / f"{kind}-{addr[:10]}.png")
+                con.print(f"Chart: {png}")
+            if as_json:
+                docs.append(res.to_json())
+            else:
+                con.rule(label)
+                render(res, con)
+        if as_json:
+            print(json.dumps(docs, indent=1))
+    return 0
