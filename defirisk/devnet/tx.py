@@ -73,6 +73,10 @@ class Chain:
             if time.monotonic() > deadline:
                 raise DefiriskError("devnet transactions were not mined in time")
             time.sleep(0.02)
+            # Anvil can leave a transaction "queued" behind a nonce that arrived later in the same
+            # batch; mining a block promotes and includes it
+            if self.rpc.request("txpool_status").get("queued", "0x0") != "0x0":
+                self.rpc.request("evm_mine")
             missing = [i for i, r in enumerate(receipts) if r is None]
             for i, r in zip(missing, self.rpc.batch(("eth_getTransactionReceipt", [hashes[i]]) for i in missing)):
                 receipts[i] = r

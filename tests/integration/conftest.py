@@ -17,7 +17,9 @@ def anvil():
 @pytest.fixture(scope="session")
 def world(anvil) -> World:
     """The full demo world, built once per session."""
-    return build_world(Chain(anvil.url))
+    from defirisk.demo import available_protocols
+
+    return build_world(Chain(anvil.url), available_protocols())
 
 
 @pytest.fixture(scope="session")
