@@ -71,6 +71,9 @@ def connect(
     try:
         chain_hex, blk, head_hex, mc_code = client.batch(reqs)
     except HistoricalStateError:
+        head = int(client.request("eth_blockNumber"), 16)  # error path only: future or pruned?
+        if block is not None and block > head:
+            raise InputError(f"--block {block} is in the future: the node's latest block is {head}") from None
         raise HistoricalStateError(
             f"the node has no state at block {block}; it is not an archive node, or that block is pruned: "
             "use an archive node or a more recent --block"

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 _HISTORICAL = re.compile(
     r"missing trie node|header not found|historical state|state .*not available|pruned|"
-    r"distance to target block exceeds|required historical state|state histories haven't been fully indexed",
+    r"distance to target block exceeds|BlockOutOfRange|block height is \d+ but requested|required historical state|state histories haven't been fully indexed",
     re.I,
 )
 _RANGE = re.compile(

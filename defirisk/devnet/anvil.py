@@ -68,7 +68,7 @@ class Anvil:
             self.stop()
             if "Address already in use" not in last:
                 break
-        raise DefiriskError(f"Anvil did not start within {self.timeout:.0f} s. Its log:\n{last}")
+        raise DefiriskError(f"Anvil did not start (waited up to {self.timeout:.0f} s). Its log:\n{last}")
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + self.timeout
