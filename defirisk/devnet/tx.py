@@ -9,7 +9,8 @@ from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 from .. import abi
-from ..chain.rpc import RpcClient, RpcReplyError
+from ..chain.rpc import RpcClient
+from ..errors import RpcError
 from ..errors import DefiriskError
 from .artifacts import Artifact
 
@@ -38,27 +39,23 @@ class Chain:
 
     # -- transactions ------------------------------------------------------------------------------
     def send_many(self, txs: Sequence[Tx]) -> list[dict]:
-        """Send txs in order (one batch; automine gives each its block) and return their receipts."""
+        """Send txs in order (automine gives each its block) and return their receipts."""
         if not txs:
             return []
-        senders = list(dict.fromkeys(t.sender for t in txs))
-        counts = self.rpc.batch(("eth_getTransactionCount", [s, "pending"]) for s in senders)
-        nonce = {s: int(n, 16) for s, n in zip(senders, counts)}
-        reqs = []
+        # One request at a time, in order: Anvil's pool can strand transactions that arrive out of nonce
+        # order inside a JSON-RPC batch. Sequential sends over one keep-alive session still reach
+        # hundreds of transactions per second; receipts are then read in one batch.
+        hashes = []
         for t in txs:
-            # explicit nonce and gas: Anvil serves a batch concurrently and would estimate gas
-            # against state that earlier transactions of the same batch have not written yet
-            p: dict[str, Any] = {"from": t.sender, "data": "0x" + t.data.hex(), "nonce": hex(nonce[t.sender]), "gas": hex(TX_GAS)}
-            nonce[t.sender] += 1
+            p: dict[str, Any] = {"from": t.sender, "data": "0x" + t.data.hex(), "gas": hex(TX_GAS)}
             if t.to:
                 p["to"] = t.to
             if t.value:
                 p["value"] = hex(t.value)
-            reqs.append(("eth_sendTransaction", [p]))
-        hashes = self.rpc.batch(reqs)
-        for t, h in zip(txs, hashes):
-            if isinstance(h, RpcReplyError):
-                raise DefiriskError(f"devnet transaction {t.label or '?'} failed: {h.message}")
+            try:
+                hashes.append(self.rpc.request("eth_sendTransaction", [p]))
+            except RpcError as e:
+                raise DefiriskError(f"devnet transaction {t.label or '?'} failed: {e}") from None
         receipts = self._receipts(hashes)
         for t, r in zip(txs, receipts):
             if not isinstance(r, dict) or r.get("status") != "0x1":
@@ -73,10 +70,6 @@ class Chain:
             if time.monotonic() > deadline:
                 raise DefiriskError("devnet transactions were not mined in time")
             time.sleep(0.02)
-            # Anvil can leave a transaction "queued" behind a nonce that arrived later in the same
-            # batch; mining a block promotes and includes it
-            if self.rpc.request("txpool_status").get("queued", "0x0") != "0x0":
-                self.rpc.request("evm_mine")
             missing = [i for i, r in enumerate(receipts) if r is None]
             for i, r in zip(missing, self.rpc.batch(("eth_getTransactionReceipt", [hashes[i]]) for i in missing)):
                 receipts[i] = r
