@@ -169,8 +169,9 @@ def position_table(
     df["delta_usd"] = df["delta"] * df["usd0"]
     live = np.isfinite(sig) & (L > 0)
     s = np.where(live, sig, 0.5)
-    df["vega"] = np.where(live, lp_value.lp_vega(P, pa, pb, L, s, T) * usd1, np.nan)
-    df["theta"] = np.where(live, lp_value.lp_theta(P, pa, pb, L, s, T) * usd1, np.nan)
+    vega, theta = lp_value.lp_vega_theta(P, pa, pb, L, s, T)
+    df["vega"] = np.where(live, vega * usd1, np.nan)
+    df["theta"] = np.where(live, theta * usd1, np.nan)
     df["lvr_per_day_usd"] = np.where(live, lvr.lvr_rate(P, pa, pb, L, s) / DAYS_PER_YEAR * usd1, np.nan)
     down, up = range_stats.distance_to_edges(P, pa, pb)
     df["dist_lower_pct"], df["dist_upper_pct"] = down, up
