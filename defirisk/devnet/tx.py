@@ -62,6 +62,50 @@ class Chain:
                 raise DefiriskError(f"devnet transaction {t.label or '?'} reverted{self._revert_reason(t, r)}")
         return receipts
 
+    def send_block(self, txs: Sequence[Tx]) -> list[dict]:
+        """Send txs in order as ONE block (automine paused, explicit nonces) and return their receipts.
+
+        Same contract as `Chain.send_many`, which sends one transaction at a time because Anvil's automine
+        strands out-of-order nonces inside a JSON-RPC batch (foundry-rs/foundry#10122). With automine off
+        the pool orders each sender's nonces before anything is mined, so the whole list can go in one
+        batch; one `evm_mine` then includes it all (the block gas limit is raised for that block and
+        restored after). For the Uniswap demo world: ~2.5 s instead of ~8-10 s.
+        """
+        if not txs:
+            return []
+        rpc = self.rpc
+        gas_limit = rpc.request("eth_getBlockByNumber", ["latest", False])["gasLimit"]
+        rpc.request("evm_setAutomine", [False])
+        try:
+            rpc.request("evm_setBlockGasLimit", [hex(max(int(gas_limit, 16), TX_GAS * (len(txs) + 1)))])
+            senders = list(dict.fromkeys(t.sender for t in txs))
+            nonce = {s: int(n, 16) for s, n in zip(senders, rpc.batch(("eth_getTransactionCount", [s, "pending"]) for s in senders))}
+            reqs = []
+            for t in txs:
+                p: dict[str, Any] = {"from": t.sender, "data": "0x" + t.data.hex(), "nonce": hex(nonce[t.sender]), "gas": hex(TX_GAS)}
+                nonce[t.sender] += 1
+                if t.to:
+                    p["to"] = t.to
+                if t.value:
+                    p["value"] = hex(t.value)
+                reqs.append(("eth_sendTransaction", [p]))
+            hashes = rpc.batch(reqs)
+            for t, h in zip(txs, hashes):
+                if not isinstance(h, str):
+                    rpc.request("anvil_dropAllTransactions")
+                    raise DefiriskError(f"devnet transaction {t.label or '?'} failed: {getattr(h, 'message', h)}")
+            rpc.request("evm_mine")
+            receipts = rpc.batch(("eth_getTransactionReceipt", [h]) for h in hashes)
+        finally:
+            rpc.request("evm_setBlockGasLimit", [gas_limit])
+            rpc.request("evm_setAutomine", [True])
+        for t, r in zip(txs, receipts):
+            if not isinstance(r, dict):
+                raise DefiriskError(f"devnet transaction {t.label or '?'} was not mined; txpool {rpc.request('txpool_status')}")
+            if r.get("status") != "0x1":
+                raise DefiriskError(f"devnet transaction {t.label or '?'} reverted{self._revert_reason(t, r)}")
+        return receipts
+
     def _receipts(self, hashes: Sequence[str], timeout: float = 60.0) -> list[Any]:
         """Receipts of sent transactions; Anvil may still be mining the tail of a batch."""
         deadline = time.monotonic() + timeout
