@@ -50,10 +50,22 @@ def hodl_basket(history: Sequence[LiquidityEvent]) -> tuple[int, int]:
     for e in history:
         if e.kind == "increase":
             b0, b1, liq = b0 + e.amount0, b1 + e.amount1, liq + e.liquidity
-        elif liq > 0:
+        elif e.kind == "decrease" and liq > 0:
             keep = max(liq - e.liquidity, 0)
             b0, b1, liq = b0 * keep // liq, b1 * keep // liq, keep
     return b0, b1
+
+
+def owed_principal(history: Sequence[LiquidityEvent], owed0: int, owed1: int) -> tuple[int, int]:
+    """Principal withdrawn by decreases but not yet collected (raw), assuming collections take principal first.
+
+    Tokens owed mix this principal with fees; the contracts do not tell them apart.
+    """
+    dec0 = sum(e.amount0 for e in history if e.kind == "decrease")
+    dec1 = sum(e.amount1 for e in history if e.kind == "decrease")
+    col0 = sum(e.amount0 for e in history if e.kind == "collect")
+    col1 = sum(e.amount1 for e in history if e.kind == "collect")
+    return min(max(dec0 - col0, 0), owed0), min(max(dec1 - col1, 0), owed1)
 
 
 def entry_price(history: Sequence[LiquidityEvent], tick_lower: int, tick_upper: int, dec0: int, dec1: int) -> float | None:
@@ -130,15 +142,18 @@ def position_table(
             pa = 0.0 if r.tick_lower <= -887272 else (sqrt_ratio_at_tick(r.tick_lower) / 2**96) ** 2 * 10 ** (t0.decimals - t1.decimals)
             pb = math.inf if r.tick_upper >= 887272 else (sqrt_ratio_at_tick(r.tick_upper) / 2**96) ** 2 * 10 ** (t0.decimals - t1.decimals)
         b0, b1 = hodl_basket(r.history)
+        op0, op1 = owed_principal(r.history, ex.fees0, ex.fees1) if r.protocol == "uniswap_v3" else (0, 0)
         rows.append(
             dict(
                 protocol=r.protocol, kind=r.kind, id=r.id, owner=r.owner, pool=r.pool, fee=pool.fee,
                 token0=pool.token0, token1=pool.token1, symbol0=t0.symbol, symbol1=t1.symbol,
                 decimals0=t0.decimals, decimals1=t1.decimals,
                 tick_lower=r.tick_lower, tick_upper=r.tick_upper, tick=pool.tick, liquidity_raw=r.liquidity,
-                amount0_raw=ex.amount0, amount1_raw=ex.amount1, fees0_raw=ex.fees0, fees1_raw=ex.fees1,
+                amount0_raw=ex.amount0, amount1_raw=ex.amount1, fees0_raw=ex.fees0 - op0, fees1_raw=ex.fees1 - op1,
+                owed_principal0_raw=op0, owed_principal1_raw=op1,
                 amount0=ex.amount0 / 10**t0.decimals, amount1=ex.amount1 / 10**t1.decimals,
-                fees0=ex.fees0 / 10**t0.decimals, fees1=ex.fees1 / 10**t1.decimals,
+                fees0=(ex.fees0 - op0) / 10**t0.decimals, fees1=(ex.fees1 - op1) / 10**t1.decimals,
+                owed_principal0=op0 / 10**t0.decimals, owed_principal1=op1 / 10**t1.decimals,
                 hodl0=b0 / 10**t0.decimals, hodl1=b1 / 10**t1.decimals, entry_known=r.entry_known and bool(r.history),
                 entry_price=entry_price(r.history, r.tick_lower, r.tick_upper, t0.decimals, t1.decimals) if r.protocol == "uniswap_v3" else (b1 / 10**t1.decimals) / (b0 / 10**t0.decimals) if b0 and b1 else None,
                 price=P, price_lower=pa, price_upper=pb, L=L,
@@ -157,6 +172,7 @@ def position_table(
     df["value_token1"] = df["amount0"] * P + df["amount1"]
     df["value_usd"] = df["amount0"] * df["usd0"] + df["amount1"] * df["usd1"]
     df["fees_usd"] = df["fees0"] * df["usd0"] + df["fees1"] * df["usd1"]
+    df["owed_principal_usd"] = df["owed_principal0"] * df["usd0"] + df["owed_principal1"] * df["usd1"]
     hodl = df["hodl0"] * P + df["hodl1"]
     ok = df["entry_known"].to_numpy(bool) & (hodl.to_numpy(float) > 0)
     df["hodl_value_token1"] = np.where(ok, hodl, np.nan)

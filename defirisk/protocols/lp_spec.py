@@ -10,7 +10,7 @@ class LiquidityEvent:
 
     block: int
     log_index: int
-    kind: str  # "increase" | "decrease"
+    kind: str  # "increase" | "decrease" | "collect" (liquidity 0: amounts paid out of tokens owed)
     liquidity: int
     amount0: int
     amount1: int

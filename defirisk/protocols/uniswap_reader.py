@@ -155,6 +155,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
     n_ref = b.call(call(v3.NPM, npm, "balanceOf", wallet)) if npm else None
     mint_ref = b.logs(v3.wallet_mint_filter(wallet, ctx.block)) if has_v3 else None
     burn_ref = b.logs(v3.wallet_burn_filter(wallet, ctx.block)) if has_v3 else None
+    collect_ref = b.logs(v3.wallet_collect_filter(wallet, ctx.block)) if has_v3 else None
     tin_ref, tout_ref = (b.logs(f) for f in v2.lp_transfer_filters(wallet, ctx.block)) if has_v2 else (None, None)
     b.run()
 
@@ -162,7 +163,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
     b = Batch(ctx)
     n = int(n_ref.value) if n_ref else 0
     id_refs = [b.call(call(v3.NPM, npm, "tokenOfOwnerByIndex", wallet, i)) for i in range(n)]
-    direct_hist = v3.decode_direct_history(mint_ref.value, burn_ref.value) if has_v3 else {}
+    direct_hist = v3.decode_direct_history(mint_ref.value, burn_ref.value, collect_ref.value) if has_v3 else {}
     cand_pools = list(dict.fromkeys(p for p, _, _ in direct_hist))
     reads = _PoolReads()
     reads.add_v3(b, cand_pools)

@@ -25,6 +25,8 @@ BURN = abi.event(POOL, "Burn")
 INCREASE = abi.event(NPM, "IncreaseLiquidity")
 DECREASE = abi.event(NPM, "DecreaseLiquidity")
 SWAP = abi.event(POOL, "Swap")
+NPM_COLLECT = abi.event(NPM, "Collect")
+POOL_COLLECT = abi.event(POOL, "Collect")
 
 _POOL_FIELDS = ("token0", "token1", "fee", "tickSpacing", "slot0", "liquidity", "feeGrowthGlobal0X128", "feeGrowthGlobal1X128", "factory")
 
@@ -107,37 +109,47 @@ def wallet_burn_filter(wallet: str, to_block: int) -> LogFilter:
     return LogFilter(0, to_block, None, [BURN.topic0, topic_address(wallet)])
 
 
+def wallet_collect_filter(wallet: str, to_block: int) -> LogFilter:
+    """Collect events on ANY pool by position owner `wallet`."""
+    return LogFilter(0, to_block, None, [POOL_COLLECT.topic0, topic_address(wallet)])
+
+
 def npm_history_filters(npm: str, token_ids: Sequence[int], to_block: int, chunk: int = 100) -> list[LogFilter]:
-    """IncreaseLiquidity/DecreaseLiquidity events of the given token ids (topic OR-lists, chunked)."""
+    """IncreaseLiquidity/DecreaseLiquidity/Collect events of the given token ids (topic OR-lists, chunked)."""
     out = []
     for s in range(0, len(token_ids), chunk):
         ids = ["0x" + t.to_bytes(32, "big").hex() for t in token_ids[s : s + chunk]]
-        out.append(LogFilter(0, to_block, npm, [[INCREASE.topic0, DECREASE.topic0], ids]))
+        out.append(LogFilter(0, to_block, npm, [[INCREASE.topic0, DECREASE.topic0, NPM_COLLECT.topic0], ids]))
     return out
 
 
 def decode_npm_history(logs: Sequence[dict]) -> dict[int, list[LiquidityEvent]]:
     """Liquidity changes per token id, oldest first."""
     out: dict[int, list[LiquidityEvent]] = {}
+    kinds = {INCREASE.topic0: ("increase", INCREASE), DECREASE.topic0: ("decrease", DECREASE), NPM_COLLECT.topic0: ("collect", NPM_COLLECT)}
     for lg in logs:
-        kind = "increase" if lg["topics"][0] == INCREASE.topic0 else "decrease"
-        ev = (INCREASE if kind == "increase" else DECREASE).decode(lg["topics"], lg["data"])
+        kind, ev_abi = kinds[lg["topics"][0]]
+        ev = ev_abi.decode(lg["topics"], lg["data"])
         out.setdefault(int(ev["tokenId"]), []).append(
-            LiquidityEvent(int(lg["blockNumber"], 16), int(lg["logIndex"], 16), kind, int(ev["liquidity"]), int(ev["amount0"]), int(ev["amount1"]))
+            LiquidityEvent(int(lg["blockNumber"], 16), int(lg["logIndex"], 16), kind, int(ev.get("liquidity", 0)), int(ev["amount0"]), int(ev["amount1"]))
         )
     return out
 
 
-def decode_direct_history(mints: Sequence[dict], burns: Sequence[dict]) -> dict[tuple[str, int, int], list[LiquidityEvent]]:
-    """Liquidity changes of direct pool positions keyed by (pool, tickLower, tickUpper), oldest first."""
+def decode_direct_history(
+    mints: Sequence[dict], burns: Sequence[dict], collects: Sequence[dict] = ()
+) -> dict[tuple[str, int, int], list[LiquidityEvent]]:
+    """Liquidity changes and collections of direct pool positions keyed by (pool, tickLower, tickUpper), oldest first."""
     out: dict[tuple[str, int, int], list[LiquidityEvent]] = {}
-    for logs, ev_abi, kind in ((mints, MINT, "increase"), (burns, BURN, "decrease")):
+    for logs, ev_abi, kind in ((mints, MINT, "increase"), (burns, BURN, "decrease"), (collects, POOL_COLLECT, "collect")):
         for lg in logs:
             ev = ev_abi.decode(lg["topics"], lg["data"])
             key = (to_checksum_address(lg["address"]), int(ev["tickLower"]), int(ev["tickUpper"]))
             out.setdefault(key, []).append(
-                LiquidityEvent(int(lg["blockNumber"], 16), int(lg["logIndex"], 16), kind, int(ev["amount"]), int(ev["amount0"]), int(ev["amount1"]))
+                LiquidityEvent(int(lg["blockNumber"], 16), int(lg["logIndex"], 16), kind, int(ev.get("amount", 0)), int(ev["amount0"]), int(ev["amount1"]))
             )
+    for key in [k for k, v in out.items() if all(e.kind == "collect" for e in v)]:
+        del out[key]  # collects alone do not make a position
     for v in out.values():
         v.sort(key=lambda e: (e.block, e.log_index))
     return out

@@ -57,7 +57,8 @@ def _positions(c: Console, doc: dict) -> None:
         t.add_column(col, justify="right" if col not in ("protocol", "id", "pair") else "left")
     for p in pos:
         sym = f"{p['symbol0']}/{p['symbol1']}"
-        rng = "full" if p["price_upper"] is None else f"{_f(p['price_lower'], ',.4g')}–{_f(p['price_upper'], ',.4g')}"
+        full = p["price_upper"] is None or (p["price_lower"] < p["price"] * 1e-20 and p["price_upper"] > p["price"] * 1e20)
+        rng = "full" if full else f"{_f(p['price_lower'], ',.4g')}–{_f(p['price_upper'], ',.4g')}"
         rng += "" if p["in_range"] else " [red](out)[/]"
         t.add_row(
             p["protocol"].replace("uniswap_", ""), str(p["id"])[:12], f"{sym} {p['fee'] / 1e4:g}%", rng,

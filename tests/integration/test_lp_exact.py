@@ -43,12 +43,18 @@ def test_npm_positions_equal_decrease_and_collect(world, alice_and_dave):
     for _, r in rows.iterrows():
         b0, b1, c0, c1 = _npm_static(world, int(r["id"]), r["owner"], int(r["liquidity_raw"]))
         assert (r["amount0_raw"], r["amount1_raw"]) == (b0, b1), r["id"]
-        assert (r["amount0_raw"] + r["fees0_raw"], r["amount1_raw"] + r["fees1_raw"]) == (c0, c1), r["id"]
+        owed = (r["owed_principal0_raw"], r["owed_principal1_raw"])
+        assert (r["amount0_raw"] + owed[0] + r["fees0_raw"], r["amount1_raw"] + owed[1] + r["fees1_raw"]) == (c0, c1), r["id"]
 
 
-def test_some_fees_are_nonzero(alice_and_dave):
+def test_some_fees_are_nonzero_and_withdrawn_principal_is_not_counted_as_fees(alice_and_dave):
     a, _ = alice_and_dave
     assert (a.positions["fees0_raw"] > 0).any() and (a.positions["fees1_raw"] > 0).any()
+    halved = a.positions[a.positions["owed_principal0_raw"] > 0]
+    assert len(halved) >= 1  # alice's WETH/USDC-500 full-range NFT was decreased by half and not collected
+    for _, r in halved.iterrows():
+        # fees are a small fraction of the position, withdrawn principal is half of it
+        assert r["fees1"] < 0.05 * r["amount1"] < r["owed_principal1"]
 
 
 def test_direct_pool_positions_equal_burn_and_collect(world, alice_and_dave):
@@ -62,7 +68,8 @@ def test_direct_pool_positions_equal_burn_and_collect(world, alice_and_dave):
         got = world.chain.static(dlp, u["direct_lp"], "burnAndCollect", r["pool"], int(r["tick_lower"]), int(r["tick_upper"]),
                                  int(r["liquidity_raw"]), sender=controller)
         assert (r["amount0_raw"], r["amount1_raw"]) == (got[0], got[1])
-        assert (r["amount0_raw"] + r["fees0_raw"], r["amount1_raw"] + r["fees1_raw"]) == (got[2], got[3])
+        owed = (r["owed_principal0_raw"], r["owed_principal1_raw"])
+        assert (r["amount0_raw"] + owed[0] + r["fees0_raw"], r["amount1_raw"] + owed[1] + r["fees1_raw"]) == (got[2], got[3])
 
 
 def test_v2_holdings_equal_a_real_burn(world, alice_and_dave):
