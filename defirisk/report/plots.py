@@ -73,13 +73,15 @@ def plot_depth(a: Analysis, path: str | Path) -> Path:
     pool = doc["pool"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     P = pool["price"]
+    view_lo, view_hi = P / 3, P * 3
     for r in depth:
-        lo, hi = r["price_lower"], r["price_upper"]
-        if hi is None or not math.isfinite(hi) or hi > 100 * P or lo < P / 100:
-            continue
-        ax.fill_between([lo, hi], 0, r["liquidity"], step="pre", color="tab:blue", alpha=0.6, lw=0)
+        lo = max(r["price_lower"], view_lo)
+        hi = min(r["price_upper"] if r["price_upper"] is not None and math.isfinite(r["price_upper"]) else view_hi, view_hi)
+        if hi > lo:
+            ax.fill_between([lo, hi], [r["liquidity"]] * 2, 0, color="tab:blue", alpha=0.6, lw=0)
     ax.axvline(P, color="red", ls="--", label=f"price {P:,.6g}")
-    ax.set_xlim(P / 3, P * 3)
+    ax.set_xscale("log")
+    ax.set_xlim(view_lo, view_hi)
     ax.set_xlabel(f"price ({pool['symbol1']} per {pool['symbol0']})")
     ax.set_ylabel("active liquidity (human units)")
     ax.set_title(f"{pool['symbol0']}/{pool['symbol1']} {pool['fee_pct']:g}% depth at block {doc['block']}")
