@@ -183,10 +183,11 @@ def analyze(
     kind: str | None = None,
     cache: str | Path | None | bool = None,
     ctx: ChainContext | None = None,
+    chain_id: int | None = None,
 ) -> Analysis:
     """Analyze a wallet or pool at one block (default latest). `kind` forces "wallet" or "pool".
 
-    `cache`: a DuckDB path, None for the default file, or False for no cache.
+    `cache`: a DuckDB path, None for the default file, or False for no cache. `chain_id`: refuse another chain.
     """
     target = parse_address(address)
     if kind not in (None, "wallet", "pool"):
@@ -195,7 +196,7 @@ def analyze(
         raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
     if not (0 < horizon_days <= 3650):
         raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
-    ctx = ctx or connect(rpc_url, block=block)
+    ctx = ctx or connect(rpc_url, block=block, expected_chain_id=chain_id)
     book = load_address_book(ctx.chain_id, addresses)
     params = {"vol": vol, "horizon_days": horizon_days, "kind": kind, "book": book.to_json()}
 

@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("address", help="wallet or pool address (0x…, EIP-55 checksum checked)")
     a.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
     a.add_argument("--block", type=int, help="block number to read at (default: latest)")
+    a.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
     a.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
     a.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
     a.add_argument("--horizon", type=float, default=7.0, metavar="DAYS", help="horizon for vega/theta and exit probability (days, default 7)")
@@ -67,6 +68,7 @@ def _analyze(args: argparse.Namespace) -> int:
     res = analyze(
         args.address, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
         horizon_days=args.horizon, kind=args.kind, cache=False if args.no_cache else args.cache,
+        chain_id=args.chain_id,
     )
     if args.plot:
         from .report.plots import plot_analysis

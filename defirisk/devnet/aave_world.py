@@ -19,7 +19,7 @@ History (every block timestamp pinned: T = the chain's time at build, rounded up
   T          ETH 3,300. The lender supplies 1,000 WETH, 50 WBTC, 5M USDC, 5M DAI and turns DAI's use as
              collateral off (supplied, not collateral).
   T + 1 min  Borrowers supply and borrow (roles; HF at the final prices):
-               aave_safe          1 WBTC              -> 5 WETH variable                      HF ~3.00
+               aave_safe          1 WBTC              -> 5 WETH variable (repays 1 at T + 2 d)  HF ~3.75
                aave_close         10 WETH             -> 23,500 USDC                          HF ~1.053
                aave_emode (e-mode 1) 100,000 USDC     -> 90,000 DAI                           HF ~1.056
                aave_multi         5 WETH + 0.3 WBTC   -> 1 WETH + 12,000 USDC var, 6,000 DAI stable  HF ~1.23
@@ -140,7 +140,7 @@ BORROWERS: dict[str, tuple[dict[str, float], list[tuple[str, float, int]], int]]
 }
 # role -> (min, max) health factor the finished world must show (a guard against a mis-built world)
 EXPECTED_HF: dict[str, tuple[float, float]] = {
-    "aave_safe": (2.5, 3.5),
+    "aave_safe": (3.0, 4.5),
     "aave_close": (1.0, 1.1),
     "aave_emode": (1.0, 1.1),
     "aave_multi": (1.1, 1.4),

@@ -87,3 +87,8 @@ def test_every_command_has_help(capsys):
             main([cmd, "--help"])
         assert e.value.code == 0
         assert len(capsys.readouterr().out) > 200
+
+
+def test_wrong_chain_is_refused(capsys, anvil, world, book_file):
+    code, _, err = run(capsys, "analyze", world.account("lp_alice"), "--rpc-url", anvil.url, "--chain-id", "1", "--addresses", str(book_file), "--no-cache")
+    assert code == 2 and "serves chain 31337, but chain 1 was expected" in err
