@@ -1,0 +1,41 @@
+"""Analyses land in the DuckDB cache; the same block hash is answered from it with no state reads."""
+from __future__ import annotations
+
+import json
+
+from defirisk.api import analyze
+from defirisk.cli import main
+from defirisk.store.cache import Cache
+
+
+def test_reanalysis_of_the_same_block_reads_the_cache(world, book_file, anvil, tmp_path):
+    cache = tmp_path / "c.duckdb"
+    alice = world.account("lp_alice")
+    first = analyze(alice, rpc_url=anvil.url, addresses=book_file, cache=cache)
+    again = analyze(alice, rpc_url=anvil.url, addresses=book_file, cache=cache, block=first.block)
+    assert not first.from_cache and first.rpc_round_trips > 2
+    assert again.from_cache and again.rpc_round_trips == 1  # only the block pin
+    a, b = first.to_json(), again.to_json()
+    assert a["positions"] == b["positions"] and a["block_hash"] == b["block_hash"]
+    with Cache(cache, read_only=True) as c:
+        assert len(c.load_runs()) == 1
+        n = len(c.load_positions(owner=alice))
+        assert n == len(first.positions)
+        assert len(c.load_results()) == n
+
+
+def test_rerun_never_duplicates_and_cli_json_reports_cache(world, book_file, anvil, tmp_path, capsys):
+    cache = tmp_path / "c.duckdb"
+    pool = world.facts["uniswap"]["pools"]["WETH/USDC-500"]
+    for _ in range(2):
+        assert main(["analyze", pool, "--rpc-url", anvil.url, "--addresses", str(book_file), "--cache", str(cache), "--json", "--block", str(world.chain.block_number())]) == 0
+    out = capsys.readouterr().out
+    dec = json.JSONDecoder()
+    first, end = dec.raw_decode(out)
+    second, _ = dec.raw_decode(out[end:].lstrip())
+    assert (first["from_cache"], second["from_cache"]) == (False, True)
+    assert second["rpc_round_trips"] == 1 and second["pool"] == first["pool"]
+    with Cache(cache, read_only=True) as c:
+        assert len(c.load_runs()) == 1
+        runs = c.load_runs()
+        assert "://" not in runs.loc[0, "params"]
