@@ -29,7 +29,14 @@ def _ncdf(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
+FAR = 1e12  # a range edge this many times away from the price is never reached (v3 "full range" ticks)
+
+
 def _exit_one(P: float, pa: float, pb: float, s: float, T: float) -> float:
+    if pa < P / FAR:
+        pa = 0.0
+    if pb > P * FAR:
+        pb = math.inf
     if not (pa < P < pb):
         return 1.0
     if pa <= 0 and math.isinf(pb):

@@ -1,5 +1,12 @@
-"""Exact port of Uniswap v3 TickMath and FullMath (Python ints; imports nothing but the stdlib)."""
+"""Exact port of Uniswap v3 TickMath and FullMath (Python ints; imports nothing but the stdlib).
+
+Sources: v3-core/contracts/libraries/TickMath.sol and FullMath.sol (Solidity 0.7). Every function takes and
+returns Python ``int`` and reproduces the contract bit for bit; where the contract reverts, these raise a
+subclass of ``InputError`` (which is also a ``ValueError``; the overflow one is also an ``OverflowError``).
+"""
 from __future__ import annotations
+
+import operator
 
 from ..errors import InputError
 
@@ -10,7 +17,40 @@ MAX_SQRT_RATIO = 1461446703485210103287273052203988822378723970342
 Q96 = 1 << 96
 Q128 = 1 << 128
 Q256 = 1 << 256
+MAX_UINT128 = (1 << 128) - 1
+MAX_UINT160 = (1 << 160) - 1
 MAX_UINT256 = Q256 - 1
+
+
+class Uint256OverflowError(InputError, OverflowError):
+    """A FullMath result does not fit in uint256: the contract would revert."""
+
+
+class DivisionByZeroError(InputError, ZeroDivisionError):
+    """A FullMath division by zero: the contract would revert."""
+
+
+def check_uint(value: int, bits: int, name: str) -> int:
+    """``value`` as a Python int in [0, 2**bits), else InputError (floats are refused: raw units are exact)."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise InputError(f"{name} must be an integer in raw chain units, got {type(value).__name__} {value!r}") from None
+    if not 0 <= v < (1 << bits):
+        raise InputError(f"{name}={v} does not fit in uint{bits}")
+    return v
+
+
+def check_tick(tick: int, name: str = "tick", *, lo: int = MIN_TICK, hi: int = MAX_TICK) -> int:
+    """``tick`` as a Python int in [lo, hi], else InputError."""
+    try:
+        t = operator.index(tick)
+    except TypeError:
+        raise InputError(f"{name} must be an integer tick, got {type(tick).__name__} {tick!r}") from None
+    if not lo <= t <= hi:
+        raise InputError(f"{name}={t} outside [{lo}, {hi}]")
+    return t
+
 
 # TickMath.getSqrtRatioAtTick: ratio multipliers for each bit of |tick| (Q128.128), copied from the contract
 _MULTIPLIERS = (
@@ -37,9 +77,8 @@ _MULTIPLIERS = (
 
 
 def sqrt_ratio_at_tick(tick: int) -> int:
-    """sqrt(1.0001^tick) as Q64.96, exactly as TickMath.getSqrtRatioAtTick."""
-    if not MIN_TICK <= tick <= MAX_TICK:
-        raise InputError(f"tick {tick} outside [{MIN_TICK}, {MAX_TICK}]")
+    """sqrt(1.0001**tick) * 2**96 as a Q64.96 int (raw), exactly as TickMath.getSqrtRatioAtTick."""
+    tick = check_tick(tick)
     a = abs(tick)
     ratio = 0xFFFCB933BD6FAD37AA2D162D1A594001 if a & 0x1 else 0x100000000000000000000000000000000
     for bit, m in _MULTIPLIERS:
@@ -47,38 +86,48 @@ def sqrt_ratio_at_tick(tick: int) -> int:
             ratio = (ratio * m) >> 128
     if tick > 0:
         ratio = MAX_UINT256 // ratio
+    # Q128.128 -> Q128.96 rounding up, so getTickAtSqrtRatio of the output is consistent
     return (ratio >> 32) + (0 if ratio % (1 << 32) == 0 else 1)
 
 
 def tick_at_sqrt_ratio(sqrt_price_x96: int) -> int:
-    """Greatest tick whose sqrt ratio is <= sqrt_price_x96 (TickMath.getTickAtSqrtRatio's definition)."""
-    if not MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO:
-        raise InputError(f"sqrt price {sqrt_price_x96} outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO)")
-    lo, hi = MIN_TICK, MAX_TICK
-    while lo < hi:  # invariant: sqrt_ratio_at_tick(lo) <= sqrt_price_x96
-        mid = (lo + hi + 1) // 2
-        if sqrt_ratio_at_tick(mid) <= sqrt_price_x96:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """Greatest tick whose sqrt ratio is <= sqrt_price_x96 (Q64.96 raw), exactly as TickMath.getTickAtSqrtRatio."""
+    s = check_uint(sqrt_price_x96, 160, "sqrt_price_x96")
+    if not MIN_SQRT_RATIO <= s < MAX_SQRT_RATIO:
+        raise InputError(f"sqrt_price_x96={s} outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO) (the contract reverts 'R')")
+    ratio = s << 32
+    msb = ratio.bit_length() - 1  # the contract's binary search for the most significant bit
+    r = ratio >> (msb - 127) if msb >= 128 else ratio << (127 - msb)
+    log_2 = (msb - 128) << 64  # Q64.64, signed; its low 64 bits are zero, so the ORs below are additions
+    for shift in range(63, 49, -1):
+        r = (r * r) >> 127
+        f = r >> 128
+        log_2 |= f << shift
+        r >>= f
+    log_sqrt10001 = log_2 * 255738958999603826347141  # Q128.128
+    tick_low = (log_sqrt10001 - 3402992956809132418596140100660247210) >> 128  # arithmetic shift, as int256 >>
+    tick_hi = (log_sqrt10001 + 291339464771989622907027621153398088495) >> 128
+    if tick_low == tick_hi:
+        return tick_low
+    return tick_hi if sqrt_ratio_at_tick(tick_hi) <= s else tick_low
 
 
 def mul_div(a: int, b: int, d: int) -> int:
-    """floor(a*b/d) with FullMath's overflow check (reverts when the result exceeds uint256)."""
+    """floor(a*b/d) for uint256 a, b, d (raw), as FullMath.mulDiv: reverts if d == 0 or the result exceeds uint256."""
+    a, b, d = check_uint(a, 256, "a"), check_uint(b, 256, "b"), check_uint(d, 256, "denominator")
     if d == 0:
-        raise ZeroDivisionError("mul_div by zero")
+        raise DivisionByZeroError("mul_div by zero (FullMath.mulDiv reverts)")
     r = a * b // d
     if r > MAX_UINT256:
-        raise OverflowError("mul_div result exceeds uint256")
+        raise Uint256OverflowError("mul_div result exceeds uint256 (FullMath.mulDiv reverts)")
     return r
 
 
 def mul_div_rounding_up(a: int, b: int, d: int) -> int:
-    """ceil(a*b/d) with FullMath's overflow check."""
+    """ceil(a*b/d) (raw), as FullMath.mulDivRoundingUp: reverts like mul_div and when rounding up passes uint256."""
     r = mul_div(a, b, d)
     if (a * b) % d:
         if r >= MAX_UINT256:
-            raise OverflowError("mul_div_rounding_up result exceeds uint256")
+            raise Uint256OverflowError("mul_div_rounding_up result exceeds uint256 (FullMath reverts)")
         r += 1
     return r

@@ -52,19 +52,19 @@ def _positions(c: Console, doc: dict) -> None:
         c.print("No LP positions found.")
         return
     t = Table(title=f"LP positions (Greeks of the liquidity; horizon {doc['horizon_days']:g} days)")
-    for col in ("protocol", "id", "pair", "range", "amounts", "uncollected fees", "value $", "IL vs HODL", "net vs HODL",
-                "delta", "gamma", "vega $/pt", "theta $/day", "LVR $/day", "P(exit)"):
-        t.add_column(col, justify="right" if col not in ("protocol", "id", "pair") else "left")
+    for col in ("position", "range", "amounts", "fees", "value $", "IL / net", "delta", "gamma", "vega $/pt",
+                "theta $/day", "LVR $/day", "P(exit)"):
+        t.add_column(col, justify="left" if col == "position" else "right")
     for p in pos:
         sym = f"{p['symbol0']}/{p['symbol1']}"
         full = p["price_upper"] is None or (p["price_lower"] < p["price"] * 1e-20 and p["price_upper"] > p["price"] * 1e20)
         rng = "full" if full else f"{_f(p['price_lower'], ',.4g')}–{_f(p['price_upper'], ',.4g')}"
         rng += "" if p["in_range"] else " [red](out)[/]"
         t.add_row(
-            p["protocol"].replace("uniswap_", ""), str(p["id"])[:12], f"{sym} {p['fee'] / 1e4:g}%", rng,
+            f"{p['protocol'].replace('uniswap_', '')} {str(p['id'])[:10]}\n{sym} {p['fee'] / 1e4:g}%", rng,
             f"{_f(p['amount0'], ',.4g')} {p['symbol0']}\n{_f(p['amount1'], ',.4g')} {p['symbol1']}",
-            f"{_f(p['fees0'], ',.4g')} / {_f(p['fees1'], ',.4g')}",
-            _f(p["value_usd"]), _pct(p["il_vs_hodl"]), _pct(p["net_vs_hodl"]),
+            f"{_f(p['fees0'], ',.3g')}\n{_f(p['fees1'], ',.3g')}",
+            _f(p["value_usd"], ",.0f"), f"{_pct(p['il_vs_hodl'])}\n{_pct(p['net_vs_hodl'])}",
             _f(p["greeks"]["delta"], ",.4g"), _f(p["greeks"]["gamma"], ".3g"), _f(p["greeks"]["vega"]),
             _f(p["greeks"]["theta"]), _f(p["lvr_per_day_usd"]), _f(p["prob_exit_range"], ".0%"),
         )

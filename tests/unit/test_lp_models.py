@@ -225,6 +225,8 @@ def test_exit_probability_one_barrier_limits_and_edges():
     two = float(range_stats.prob_exit_range(P, 90.0, 1e6, s, T))
     assert two == pytest.approx(one, abs=1e-6)
     assert float(range_stats.prob_exit_range(P, 0.0, np.inf, s, T)) == 0.0
+    # v3 full range lives at the usable tick bounds, ~1e-38 and ~1e38 times the price: never left
+    assert float(range_stats.prob_exit_range(3000.0, 2.94e-27, 3.4e41, 0.7, 7 / 365)) == 0.0
     assert float(range_stats.prob_exit_range(P, 120.0, 130.0, s, T)) == 1.0
     down, up = range_stats.distance_to_edges(P, 90.0, 125.0)
     assert float(down) == pytest.approx(-10.0) and float(up) == pytest.approx(25.0)
