@@ -1,18 +1,27 @@
 """Value and Greeks of concentrated liquidity (float, vectorized over positions).
 
-P is the price of token0 in token1, [pa, pb] the range (pa = 0, pb = inf for full range; v2 is the
-full-range case), L the liquidity in matching units. V is in token1.
+P is the price of token0 in token1 (token1 per token0, human units), [pa, pb] the range (pa = 0, pb = inf
+for full range; v2 is the full-range case with L = √(reserve0·reserve1)·share), L the liquidity in matching
+units (`v3_amounts.liquidity_to_human`). V is in token1.
   V = 2L√P − L√pa − L·P/√pb inside the range; L(1/√pa − 1/√pb)·P below; L(√pb − √pa) above.
-Vega and theta come from the static replication of V as a strip of options (Carr–Madan): V'' = −L/(2K^1.5)
-on (pa, pb), so the LP is short puts (K < P) and calls (K > P) with weight L/(2K^1.5) dK. Rates are 0.
+Expected value, vega and theta come from the static replication of V as a strip of options (Carr–Madan):
+V'' = −L/(2K^1.5) on (pa, pb), so the LP is short puts (K < P) and calls (K > P) with weight L/(2K^1.5) dK,
+priced with Black–Scholes at r = 0 and summed with Gauss–Legendre quadrature in log-strike.
+
+Conventions: sigma annualized, T in years of 365 days; vega per volatility point (0.01); theta per day as
+dE[V(S_T)]/dT / 365, which is negative (the LP is short options) and tends to −LVR per day as T → 0.
+Full range closed forms: E[V(S_T)] = 2L√P·e^{−σ²T/8}, vega = −E·σT/4·0.01, theta = −σ²/8·E/365.
 """
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(40)  # per side; closed forms match to 1e-14
+from ..errors import InputError
+
+_NODES = 40  # per side of P; the full-range closed form holds to ~1e-14 for σ√T <= 1 and 1e-9 for σ√T <= 3
 _WINDOW = 12.0  # strikes beyond ±12 standard deviations carry no weight worth counting
 
 
@@ -20,29 +29,50 @@ def _arr(*xs):
     return np.broadcast_arrays(*(np.asarray(x, float) for x in xs))
 
 
-def lp_value(P, pa, pb, L):
-    """Value of the position's liquidity in token1 at price P."""
+def _check(P, pa, pb, L, sigma=None, T=None) -> None:
+    """InputError on values no position can have (NaN passes through: callers mask missing data)."""
+    with np.errstate(invalid="ignore"):
+        if np.any(P <= 0):
+            raise InputError("price P must be positive (token1 per token0, human units)")
+        if np.any(pa < 0) or np.any(pb <= pa):
+            raise InputError("need 0 <= pa < pb (pa = 0 and pb = inf for the full range)")
+        if np.any(L < 0):
+            raise InputError("liquidity L must be >= 0")
+        if sigma is not None and np.any(sigma < 0):
+            raise InputError("volatility sigma must be >= 0 (annualized, 0.6 = 60%)")
+        if T is not None and np.any(T < 0):
+            raise InputError("horizon T must be >= 0 years")
+
+
+def lp_value(P, pa, pb, L) -> np.ndarray:
+    """Value in token1 of liquidity L on [pa, pb] at price P (token1 per token0); vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
+    _check(P, pa, pb, L)
     sp = np.sqrt(np.clip(P, pa, pb))
-    inv_b = np.where(np.isinf(pb), 0.0, 1.0 / np.sqrt(np.where(np.isinf(pb), 1.0, pb)))
-    a0 = L * (1.0 / sp - inv_b)
+    a0 = L * (1.0 / sp - 1.0 / np.sqrt(pb))  # 1/√inf = 0
     a1 = L * (sp - np.sqrt(pa))
     return a0 * P + a1
 
 
-def lp_delta(P, pa, pb, L):
-    """dV/dP in token0 units (= token0 held)."""
+def lp_delta(P, pa, pb, L) -> np.ndarray:
+    """dV/dP in token0 units (= token0 held); vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
+    _check(P, pa, pb, L)
     sp = np.sqrt(np.clip(P, pa, pb))
-    inv_b = np.where(np.isinf(pb), 0.0, 1.0 / np.sqrt(np.where(np.isinf(pb), 1.0, pb)))
-    return L * (1.0 / sp - inv_b)
+    return L * (1.0 / sp - 1.0 / np.sqrt(pb))
 
 
-def lp_gamma(P, pa, pb, L):
-    """d²V/dP² in token0 per token1: −L/(2P^1.5) strictly inside the range, 0 outside."""
+def lp_gamma(P, pa, pb, L) -> np.ndarray:
+    """d²V/dP² in token0 per (token1 per token0): −L/(2P^1.5) strictly inside the range, 0 outside; vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
+    _check(P, pa, pb, L)
     inside = (P > pa) & (P < pb)
     return np.where(inside, -L / (2.0 * P**1.5), 0.0)
+
+
+@lru_cache(maxsize=8)
+def _leggauss(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(n)
 
 
 def _norm_pdf(x):
@@ -56,22 +86,33 @@ def _norm_cdf(x):
     return 0.5 * (1.0 + _ERF(np.asarray(x) / math.sqrt(2.0)))
 
 
-def strip_weights(P, pa, pb, L, sigma, T):
-    """(strikes K, weights w·dK, is_call) of the option strip replicating V, per position (rows)."""
+def strip_weights(P, pa, pb, L, sigma, T, *, nodes: int = _NODES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(strikes K, weights w = L/(2K^1.5)·dK, is_call), each (positions, 2·nodes): the options the LP is short.
+
+    V(S) = V(P) + V'(P)(S − P) − Σ w·payoff(K): puts for K < P, calls for K > P, strikes in (pa, pb) within
+    ±12 σ√T of P in log-strike (`nodes` Gauss–Legendre nodes on each side of P; a side with no strikes keeps
+    placeholder nodes of weight 0). K in token1 per token0; w is a number of options on one token0 each, so
+    w × option price (token1) is token1. One row per position of the flattened broadcast shape.
+    """
+    if not isinstance(nodes, int) or nodes < 1:
+        raise InputError("nodes must be a positive integer")
+    x_nodes, x_weights = _leggauss(nodes)
     P, pa, pb, L, s, T = _arr(P, pa, pb, L, sigma, T)
-    P, pa, pb, L, s, T = (np.atleast_1d(x)[:, None] for x in (P, pa, pb, L, s, T))
+    _check(P, pa, pb, L, s, T)
+    P, pa, pb, L, s, T = (np.atleast_1d(x).reshape(-1)[:, None] for x in (P, pa, pb, L, s, T))
     width = _WINDOW * s * np.sqrt(T)
-    lo = np.maximum(np.log(np.where(pa > 0, pa, 1e-300) / P), -width)
-    hi = np.minimum(np.log(np.where(np.isinf(pb), 1e300, pb) / P), width)
+    with np.errstate(divide="ignore"):
+        lo = np.maximum(np.log(pa / P), -width)  # log(0) = -inf
+        hi = np.minimum(np.log(pb / P), width)  # log(inf) = inf
     ks, ws, calls = [], [], []
     for a, b, is_call in ((lo, np.minimum(hi, 0.0), False), (np.maximum(lo, 0.0), hi, True)):
         valid = b > a
         half = np.where(valid, (b - a) / 2, 0.0)
-        mid = (a + b) / 2
-        x = mid + half * _NODES[None, :]
+        mid = np.where(valid, (a + b) / 2, 0.0)
+        x = mid + half * x_nodes[None, :]
         K = P * np.exp(x)
         # ∫ L/(2K^1.5) dK = ∫ L/(2√K) dx with K = P·e^x
-        w = np.where(valid, half * _WEIGHTS[None, :] * L / (2.0 * np.sqrt(K)), 0.0)
+        w = half * x_weights[None, :] * L / (2.0 * np.sqrt(K))
         ks.append(K)
         ws.append(w)
         calls.append(np.full(K.shape, is_call))
@@ -79,7 +120,7 @@ def strip_weights(P, pa, pb, L, sigma, T):
 
 
 def _bs(S, K, s, T, is_call, with_price: bool):
-    """Black-Scholes (r = 0): price (if asked), vega (per unit vol) and dPrice/dT (per year)."""
+    """Black-Scholes (r = 0) per option: price (if asked), vega (per unit vol) and dPrice/dT (per year)."""
     sq = s * np.sqrt(T)
     d1 = (np.log(S / K) + 0.5 * sq * sq) / sq
     pdf = _norm_pdf(d1)
@@ -92,38 +133,48 @@ def _bs(S, K, s, T, is_call, with_price: bool):
 
 
 def _strip_terms(P, pa, pb, L, sigma, T, with_price: bool = False):
-    """Per-position sums over the strip of weight × (BS price, vega, dPrice/dT), in the broadcast shape."""
-    shape = np.broadcast(*(np.asarray(x, float) for x in (P, pa, pb, L, sigma, T))).shape
+    """Per-position sums over the strip of w × (BS price, vega, dPrice/dT), in the broadcast shape.
+
+    Positions with σ√T = 0 have an empty strip (all weights 0); their sums are 0.
+    """
+    P, pa, pb, L, sigma, T = _arr(P, pa, pb, L, sigma, T)
+    shape = P.shape
     K, w, c = strip_weights(P, pa, pb, L, sigma, T)
-    col = lambda x: np.broadcast_to(np.asarray(x, float), shape).reshape(-1, 1)  # noqa: E731
-    price, vega, dT = _bs(col(P), K, col(sigma), col(T), c, with_price)
-    return tuple(None if x is None else (w * x).sum(1).reshape(shape) for x in (price, vega, dT))
+    live = (sigma * T > 0).reshape(-1, 1)
+    col = lambda x, safe: np.where(live, x.reshape(-1, 1), safe)  # noqa: E731
+    price, vega, dT = _bs(col(P, 1.0), np.where(live, K, 1.0), col(sigma, 1.0), col(T, 1.0), c, with_price)
+    missing = (np.isnan(sigma) | np.isnan(T)).reshape(-1)
+    return tuple(None if x is None else np.where(missing, np.nan, np.where(live, w * x, 0.0).sum(1)).reshape(shape)
+                 for x in (price, vega, dT))
 
 
-def lp_expected_value(P, pa, pb, L, sigma, T):
-    """E[V(S_T)] under driftless GBM with annualized vol sigma over T years (token1)."""
+def lp_expected_value(P, pa, pb, L, sigma, T) -> np.ndarray:
+    """E[V(S_T)] in token1 under driftless GBM, annualized vol sigma, horizon T years (static replication)."""
     price, _, _ = _strip_terms(P, pa, pb, L, sigma, T, with_price=True)
     return lp_value(P, pa, pb, L) - price
 
 
 def _strip_greeks(P, pa, pb, L, sigma, T):
-    _, vega, dT = _strip_terms(P, pa, pb, L, sigma, T)
-    return -vega, -dT
+    """(dE/dσ per unit vol, dE/dT per year), token1; the T → 0 limit of dE/dT is σ²P²V''(P)/2 = −LVR."""
+    P_, pa_, pb_, L_, s_, T_ = _arr(P, pa, pb, L, sigma, T)
+    _, vega, dT = _strip_terms(P_, pa_, pb_, L_, s_, T_)
+    limit = 0.5 * s_ * s_ * P_ * P_ * lp_gamma(P_, pa_, pb_, L_)
+    return -vega, np.where(s_ * T_ > 0, -dT, np.where(T_ > 0, 0.0, limit)) + 0.0 * dT  # + 0·dT keeps NaN
 
 
-def lp_vega_theta(P, pa, pb, L, sigma, T):
+def lp_vega_theta(P, pa, pb, L, sigma, T) -> tuple[np.ndarray, np.ndarray]:
     """(vega per vol point, theta per day), token1, from one pass over the strip."""
     v, t = _strip_greeks(P, pa, pb, L, sigma, T)
     return 0.01 * v, t / 365.0
 
 
-def lp_vega(P, pa, pb, L, sigma, T):
+def lp_vega(P, pa, pb, L, sigma, T) -> np.ndarray:
     """dE[V(S_T)]/dσ per 1 volatility point (0.01), token1; negative: the LP is short options."""
     v, _ = _strip_greeks(P, pa, pb, L, sigma, T)
     return 0.01 * v
 
 
-def lp_theta(P, pa, pb, L, sigma, T):
-    """dE[V(S_T)]/dT per day (token1): the expected value lost per day of holding; equals −LVR as T → 0."""
+def lp_theta(P, pa, pb, L, sigma, T) -> np.ndarray:
+    """dE[V(S_T)]/dT per day (= dE/dT / 365), token1: the expected value lost per extra day; → −LVR/day as T → 0."""
     _, t = _strip_greeks(P, pa, pb, L, sigma, T)
     return t / 365.0
