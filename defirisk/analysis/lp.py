@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..chain.tokens import TokenInfo
 from ..models import impermanent_loss, lp_value, lvr, range_stats
-from ..models.tick_math import sqrt_ratio_at_tick
+from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import PriceEdge, UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
 from ..models.v3_fees import fee_growth_inside, uncollected_fees_raw
@@ -139,8 +139,8 @@ def position_table(
             pa, pb = 0.0, math.inf
         else:
             L = liquidity_to_human(r.liquidity, t0.decimals, t1.decimals)
-            pa = 0.0 if r.tick_lower <= -887272 else (sqrt_ratio_at_tick(r.tick_lower) / 2**96) ** 2 * 10 ** (t0.decimals - t1.decimals)
-            pb = math.inf if r.tick_upper >= 887272 else (sqrt_ratio_at_tick(r.tick_upper) / 2**96) ** 2 * 10 ** (t0.decimals - t1.decimals)
+            pa = 0.0 if r.tick_lower <= MIN_TICK else sqrt_price_x96_to_price(sqrt_ratio_at_tick(r.tick_lower), t0.decimals, t1.decimals)
+            pb = math.inf if r.tick_upper >= MAX_TICK else sqrt_price_x96_to_price(sqrt_ratio_at_tick(r.tick_upper), t0.decimals, t1.decimals)
         b0, b1 = hodl_basket(r.history)
         op0, op1 = owed_principal(r.history, ex.fees0, ex.fees1) if r.protocol == "uniswap_v3" else (0, 0)
         rows.append(

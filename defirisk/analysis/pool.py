@@ -10,7 +10,7 @@ import pandas as pd
 from ..models import v3_swap
 from ..models.tick_math import sqrt_ratio_at_tick
 from ..models.usd_pricing import UsdPrice
-from ..models.v3_amounts import liquidity_to_human, position_amounts_raw
+from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
 from ..protocols.lp_spec import PoolRecord
 from ..protocols.uniswap_reader import LpSnapshot
 from .lp import pool_metrics, pool_price
@@ -18,25 +18,14 @@ from .lp import pool_metrics, pool_price
 
 def active_liquidity_segments(ticks: Sequence[tuple[int, int]], active: int, tick_current: int) -> list[tuple[int, int, int]]:
     """[(tick_from, tick_to, liquidity)] between consecutive initialized ticks, exact ints, from liquidityNet."""
-    ts = sorted(ticks)
-    if not ts:
+    if not ticks:
         return []
-    # liquidity below the lowest initialized tick is 0; walk up adding liquidityNet at each crossing
-    segs, L = [], 0
-    for (a, net), (b, _) in zip(ts, ts[1:]):
-        L += net
-        segs.append((a, b, L))
-    # sanity: the segment holding the current tick must carry the pool's active liquidity
-    for a, b, seg_l in segs:
-        if a <= tick_current < b and seg_l != active:
-            raise ValueError(f"tick data inconsistent: segment [{a},{b}) has {seg_l}, pool reports {active}")
-    return segs
+    return v3_swap.liquidity_depth([t for t, _ in ticks], [n for _, n in ticks], active, tick_current)
 
 
 def depth_table(pool: PoolRecord, snap: LpSnapshot) -> pd.DataFrame:
     """Liquidity by tick range with the token amounts each range holds (human units) — the depth chart data."""
     t0, t1 = snap.tokens[pool.token0], snap.tokens[pool.token1]
-    scale = 10 ** (t0.decimals - t1.decimals)
     if pool.protocol == "uniswap_v2":
         return pd.DataFrame(
             [dict(tick_lower=-887272, tick_upper=887272, price_lower=0.0, price_upper=math.inf,
@@ -51,8 +40,8 @@ def depth_table(pool: PoolRecord, snap: LpSnapshot) -> pd.DataFrame:
         rows.append(
             dict(
                 tick_lower=a, tick_upper=b,
-                price_lower=(sqrt_ratio_at_tick(a) / 2**96) ** 2 * scale,
-                price_upper=(sqrt_ratio_at_tick(b) / 2**96) ** 2 * scale,
+                price_lower=sqrt_price_x96_to_price(sqrt_ratio_at_tick(a), t0.decimals, t1.decimals),
+                price_upper=sqrt_price_x96_to_price(sqrt_ratio_at_tick(b), t0.decimals, t1.decimals),
                 liquidity_raw=str(L), liquidity=liquidity_to_human(L, t0.decimals, t1.decimals),
                 amount0=a0 / 10**t0.decimals, amount1=a1 / 10**t1.decimals,
             )

@@ -1,0 +1,41 @@
+"""Pool analysis against the real pool: simulated sales equal real swaps; depth adds up to the pool's holdings."""
+from __future__ import annotations
+
+import pytest
+
+from defirisk import abi
+from defirisk.api import analyze
+
+
+@pytest.fixture(scope="module")
+def pool_analysis(world, book_file, anvil):
+    pool = world.facts["uniswap"]["pools"]["WETH/USDC-3000"]
+    return pool, analyze(pool, rpc_url=anvil.url, addresses=book_file, cache=False)
+
+
+def test_price_impact_equals_a_real_swap(world, pool_analysis):
+    pool, a = pool_analysis
+    u = world.facts["uniswap"]
+    trader = world.account("trader")
+    p = a.pool
+    router = abi.load_abi("SwapRouter")
+    for _, row in a.price_impact.iterrows():
+        sell0 = row["side"] == f"sell {p['symbol0']}"
+        t_in, t_out = (p["token0"], p["token1"]) if sell0 else (p["token1"], p["token0"])
+        d_in, d_out = (p["decimals0"], p["decimals1"]) if sell0 else (p["decimals1"], p["decimals0"])
+        amount_in = int(row["amount_in"] * 10**d_in)
+        out = world.chain.static(router, u["swap_router"], "exactInputSingle",
+                                 (t_in, t_out, p["fee"], trader, 2**40, amount_in, 0, 0), sender=trader)
+        assert row["amount_out"] == pytest.approx(out / 10**d_out, rel=1e-6), row["side"]
+
+
+def test_depth_inventory_is_within_the_pool_balances(pool_analysis):
+    _, a = pool_analysis
+    p = a.pool
+    # principal of all liquidity cannot exceed what the pool holds (the rest is uncollected fees)
+    assert 0 < p["lp_inventory0"] <= p["balance0"] and 0 < p["lp_inventory1"] <= p["balance1"]
+    assert p["lp_inventory0"] > 0.8 * p["balance0"]
+    d = a.depth
+    assert (d["price_lower"].iloc[1:].to_numpy() == d["price_upper"].iloc[:-1].to_numpy()).all()
+    current = d[(d["price_lower"] <= p["price"]) & (d["price_upper"] > p["price"])]
+    assert int(current["liquidity_raw"].iloc[0]) == int(p["liquidity_raw"])
