@@ -48,6 +48,7 @@ class Analysis:
     from_cache: bool = False
     horizon_days: float = DEFAULT_HORIZON_DAYS
     cached_payload: dict[str, Any] | None = None
+    snapshot: Any = field(default=None, repr=False)  # the records read (for the cache), not part of the JSON
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (schema in the README)."""
@@ -228,7 +229,7 @@ def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str |
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
         kind=kind, target=target, rpc_round_trips=0, positions=pd.DataFrame(), prices_usd=prices,
-        volatility=vol_info, skipped=snap.skipped, horizon_days=horizon_days,
+        volatility=vol_info, skipped=snap.skipped, horizon_days=horizon_days, snapshot=snap,
     )
     if kind == "pool":
         from .analysis import pool as pool_analysis
@@ -260,6 +261,11 @@ def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
             target=target, kind=kind, params=params, rpc_round_trips=res.rpc_round_trips,
         )
         store.put_payload(run_id, payload)
+        snap = res.snapshot
+        if snap is not None:
+            store.put_tokens(list(snap.tokens.values()))
+            prices = {a: lp_analysis.pool_price(p, snap.tokens) for a, p in snap.pools.items() if p.token0 in snap.tokens and p.token1 in snap.tokens}
+            store.put_pools(res.chain_id, res.block, res.block_hash, list(snap.pools.values()), prices)
         if not res.positions.empty:
             store.put_positions(res.chain_id, res.block, res.positions)
             store.put_results(run_id, res.chain_id, res.positions)

@@ -156,8 +156,30 @@ class Cache:
                              metrics=json.dumps(extra, default=str), **{k: r.get(k) for k in keep}))
         return self.upsert("results", rows)
 
-    def put_tokens(self, rows: Sequence[dict]) -> int:
-        return self.upsert("tokens", rows)
+    def put_tokens(self, tokens: Sequence[Any]) -> int:
+        """Token metadata (TokenInfo records)."""
+        return self.upsert("tokens", [dict(chain_id=t.chain_id, address=t.address, symbol=t.symbol, name=t.name,
+                                           decimals=t.decimals, decimals_known=t.decimals_known) for t in tokens])
+
+    def put_pools(self, chain_id: int, block: int, block_hash: str, pools: Sequence[Any], prices: dict[str, float]) -> int:
+        """Pools (PoolRecord) and their state at `block`, exact values as text; `prices` are human token1/token0."""
+        self.upsert("pools", [dict(chain_id=chain_id, address=p.address, protocol=p.protocol, token0=p.token0, token1=p.token1,
+                                   fee=p.fee, tick_spacing=p.tick_spacing, factory=p.factory) for p in pools])
+        return self.upsert("pool_states", [dict(
+            chain_id=chain_id, pool=p.address, block=block, block_hash=block_hash, protocol=p.protocol, token0=p.token0,
+            token1=p.token1, fee=p.fee, sqrt_price_x96_raw=str(p.sqrt_price_x96), tick=p.tick, liquidity_raw=str(p.liquidity),
+            fee_growth_global0_raw=str(p.fee_growth_global0_x128), fee_growth_global1_raw=str(p.fee_growth_global1_x128),
+            reserve0_raw=str(p.reserve0), reserve1_raw=str(p.reserve1), balance0_raw=str(p.balance0), balance1_raw=str(p.balance1),
+            total_supply_raw=str(p.total_supply), price=prices.get(p.address),
+        ) for p in pools])
+
+    def load_tokens(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM tokens ORDER BY chain_id, address")
+
+    def load_pool_states(self, pool: str | None = None) -> pd.DataFrame:
+        """Pool states over blocks (exact values in *_raw text columns)."""
+        return self.query("SELECT * FROM pool_states" + (" WHERE pool = ?" if pool else "") + " ORDER BY chain_id, pool, block",
+                          [pool] if pool else [])
 
     # -- reads -------------------------------------------------------------------------------------
     def get_payload(self, chain_id: int, block_hash: str, target: str, kind: str, params: dict) -> dict | None:

@@ -29,10 +29,15 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
            sigma DOUBLE, metrics VARCHAR""",
         ("run_id", "protocol", "position_id"),
     ),
+    "pools": (
+        "chain_id BIGINT, address VARCHAR, protocol VARCHAR, token0 VARCHAR, token1 VARCHAR, fee INTEGER, tick_spacing INTEGER, factory VARCHAR",
+        ("chain_id", "address"),
+    ),
     "pool_states": (
         """chain_id BIGINT, pool VARCHAR, block BIGINT, block_hash VARCHAR, protocol VARCHAR, token0 VARCHAR,
            token1 VARCHAR, fee INTEGER, sqrt_price_x96_raw VARCHAR, tick INTEGER, liquidity_raw VARCHAR,
-           price DOUBLE, tvl_usd DOUBLE""",
+           fee_growth_global0_raw VARCHAR, fee_growth_global1_raw VARCHAR, reserve0_raw VARCHAR, reserve1_raw VARCHAR,
+           balance0_raw VARCHAR, balance1_raw VARCHAR, total_supply_raw VARCHAR, price DOUBLE""",
         ("chain_id", "pool", "block"),
     ),
     "blocks": ("chain_id BIGINT, number BIGINT, hash VARCHAR, parent_hash VARCHAR, timestamp BIGINT", ("chain_id", "number")),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from defirisk import abi
 from defirisk.api import analyze
 from defirisk.cli import main
 from defirisk.store.cache import Cache
@@ -22,6 +23,12 @@ def test_reanalysis_of_the_same_block_reads_the_cache(world, book_file, anvil, t
         n = len(c.load_positions(owner=alice))
         assert n == len(first.positions)
         assert len(c.load_results()) == n
+        tokens = c.load_tokens()
+        assert {"WETH", "USDC", "MKR"} <= set(tokens["symbol"])
+        states = c.load_pool_states()
+        pool = states[states["pool"] == world.facts["uniswap"]["pools"]["WETH/USDC-500"]].iloc[0]
+        raw = world.chain.static(abi.load_abi("UniswapV3Pool"), pool["pool"], "slot0", block=hex(first.block))
+        assert int(pool["sqrt_price_x96_raw"]) == raw[0]
 
 
 def test_rerun_never_duplicates_and_cli_json_reports_cache(world, book_file, anvil, tmp_path, capsys):
