@@ -79,6 +79,8 @@ def impact_table(pool: PoolRecord, snap: LpSnapshot, usd: dict[str, UsdPrice], f
     if pool.protocol == "uniswap_v2":
         s0 = v3_swap.v2_sell(fr * tvl1 / P, m["balance0"], m["balance1"], fee)
         s1 = v3_swap.v2_sell(fr * tvl1, m["balance1"], m["balance0"], fee)
+        # v2_sell quotes out-per-in; express both sides as token1 per token0 like the v3 book does
+        s1 = {**s1, "avg_price": 1 / s1["avg_price"], "end_price": 1 / s1["end_price"], "impact_pct": (1 / s1["avg_price"] / P - 1) * 100}
     else:
         segs = active_liquidity_segments(snap.tick_liquidity.get(pool.address, []), pool.liquidity, pool.tick)
         book = v3_swap.LiquidityBook.from_segments(

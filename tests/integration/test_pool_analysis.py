@@ -39,3 +39,32 @@ def test_depth_inventory_is_within_the_pool_balances(pool_analysis):
     assert (d["price_lower"].iloc[1:].to_numpy() == d["price_upper"].iloc[:-1].to_numpy()).all()
     current = d[(d["price_lower"] <= p["price"]) & (d["price_upper"] > p["price"])]
     assert int(current["liquidity_raw"].iloc[0]) == int(p["liquidity_raw"])
+
+
+def test_v2_pair_analysis_matches_the_pair(world, book_file, anvil):
+    pair = world.facts["uniswap"]["pairs"]["WETH/USDC"]
+    a = analyze(pair, rpc_url=anvil.url, addresses=book_file, cache=False)
+    p = a.pool
+    assert p["protocol"] == "uniswap_v2" and p["fee"] == 3000
+    r0, r1, _ = world.chain.static(abi.load_abi("UniswapV2Pair"), pair, "getReserves", block=hex(a.block))
+    assert len(a.depth) == 1 and a.depth["amount0"].iloc[0] == r0 / 10 ** p["decimals0"]
+    from defirisk.models.v3_swap import v2_amount_out_raw
+
+    for _, row in a.price_impact.iterrows():
+        sell0 = row["side"] == f"sell {p['symbol0']}"
+        d_in, d_out = (p["decimals0"], p["decimals1"]) if sell0 else (p["decimals1"], p["decimals0"])
+        amount_in = int(row["amount_in"] * 10**d_in)
+        exact = v2_amount_out_raw(amount_in, r0, r1) if sell0 else v2_amount_out_raw(amount_in, r1, r0)
+        assert row["amount_out"] == pytest.approx(exact / 10**d_out, rel=1e-9)
+
+
+def test_impact_signs_and_units_agree_for_v2_and_v3(world, book_file, anvil):
+    for addr in (world.facts["uniswap"]["pairs"]["WETH/USDC"], world.facts["uniswap"]["pools"]["WETH/USDC-3000"]):
+        a = analyze(addr, rpc_url=anvil.url, addresses=book_file, cache=False)
+        P = a.pool["price"]
+        for _, row in a.price_impact.iterrows():
+            selling0 = row["side"] == f"sell {a.pool['symbol0']}"
+            # prices are token1 per token0 on both sides: selling token0 fills below the price, buying it above
+            assert (row["avg_price"] < P) if selling0 else (row["avg_price"] > P)
+            assert (row["impact_pct"] < 0) if selling0 else (row["impact_pct"] > 0)
+            assert 0.5 * P < row["avg_price"] < 2 * P
