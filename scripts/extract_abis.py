@@ -24,6 +24,10 @@ SOURCES = {
     "AavePoolAddressesProvider": "@aave/core-v3/artifacts/contracts/protocol/configuration/PoolAddressesProvider.sol/PoolAddressesProvider.json",
     "AaveProtocolDataProvider": "@aave/core-v3/artifacts/contracts/misc/AaveProtocolDataProvider.sol/AaveProtocolDataProvider.json",
     "AaveOracle": "@aave/core-v3/artifacts/contracts/misc/AaveOracle.sol/AaveOracle.json",
+    "AaveAToken": "@aave/core-v3/artifacts/contracts/protocol/tokenization/AToken.sol/AToken.json",
+    "AaveVariableDebtToken": "@aave/core-v3/artifacts/contracts/protocol/tokenization/VariableDebtToken.sol/VariableDebtToken.json",
+    "AaveStableDebtToken": "@aave/core-v3/artifacts/contracts/protocol/tokenization/StableDebtToken.sol/StableDebtToken.json",
+    "ChainlinkAggregator": "@aave/core-v3/artifacts/contracts/dependencies/chainlink/AggregatorInterface.sol/AggregatorInterface.json",
 }
 
 
