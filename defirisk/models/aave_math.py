@@ -371,7 +371,7 @@ def account_data_raw(
 
 def _max_numerator(debt_base: int) -> int:
     """Largest x with wadDiv(x, debt) < WAD: (x·WAD + debt//2)//debt < WAD  ⟺  x·WAD <= WAD·debt − debt//2 − 1."""
-    return (WAD * debt_base - debt_base // 2) // WAD
+    return (WAD * debt_base - debt_base // 2 - 1) // WAD
 
 
 def _max_total_collateral(debt_base: int, avg_lt: int) -> int | None:
