@@ -152,8 +152,9 @@ def positions_json(df: pd.DataFrame) -> list[dict]:
 
 
 def _vol_and_prices(
-    ctx: ChainContext, book: AddressBook, snap: uniswap_reader.LpSnapshot, flat_vol: float | None
-) -> tuple[dict, dict[str, float], dict[str, dict]]:
+    book: AddressBook, snap: uniswap_reader.LpSnapshot, flat_vol: float | None
+) -> tuple[dict, dict[str, float], dict[str, dict], dict[str, dict]]:
+    """(USD prices, sigma per pool, volatility report per pool, price report per token) — no I/O."""
     edges = lp_analysis.price_edges(snap.pools, snap.tokens)
     usd = usd_prices(edges, [a for a in book.list("stablecoins") if a in snap.tokens] or book.list("stablecoins"))
     sigma, vol_info = {}, {}
@@ -170,7 +171,7 @@ def _vol_and_prices(
         t: {"symbol": snap.tokens[t].symbol if t in snap.tokens else None, "usd": _num(u.price), "path": list(u.path)}
         for t, u in usd.items()
     }
-    return usd, sigma, vol_info | {"_prices": prices}
+    return usd, sigma, vol_info, prices
 
 
 def analyze(
@@ -224,8 +225,7 @@ def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str |
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
     else:
         snap = uniswap_reader.fetch_wallet_lp(ctx, book, target)
-    usd, sigma, vol_info = _vol_and_prices(ctx, book, snap, vol)
-    prices = vol_info.pop("_prices")
+    usd, sigma, vol_info, prices = _vol_and_prices(book, snap, vol)
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
         kind=kind, target=target, rpc_round_trips=0, positions=pd.DataFrame(), prices_usd=prices,

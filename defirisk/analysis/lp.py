@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..chain.tokens import TokenInfo
-from ..models import impermanent_loss, lp_value, lvr, range_stats
+from ..models import lp_value, lvr, range_stats
 from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import PriceEdge, UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
@@ -195,11 +195,6 @@ def position_table(
     df["dist_lower_vol"], df["dist_upper_vol"] = np.where(live, vd, np.nan), np.where(live, vu, np.nan)
     df["prob_exit"] = np.where(live, range_stats.prob_exit_range(P, pa, pb, s, T), np.nan)
     return df
-
-
-def hodl_vs_lp_check(row: pd.Series) -> tuple[float, float]:
-    """(LP value, HODL value) in token1 for one row: the two numbers IL compares."""
-    return float(row["value_token1"]), float(row["hodl_value_token1"])
 
 
 def pool_metrics(pool: PoolRecord, tokens: dict[str, TokenInfo], usd: dict[str, UsdPrice]) -> dict:

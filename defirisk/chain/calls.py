@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_abi.exceptions import DecodingError
 
 from .. import abi

@@ -6,7 +6,7 @@ positions: a wallet takes 5 stages whatever it holds, a pool 3.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 from eth_utils import to_checksum_address
 
