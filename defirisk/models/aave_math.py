@@ -13,7 +13,8 @@ points (10_000 = 100 %; a bonus of 10_500 pays 5 % extra); health factor in wads
 
 What the pool computes, per reserve the user is in (GenericLogic):
   collateral_base_i = floor( rayMul(scaledATokenBalance_i, normalizedIncome_i) · price_i / unit_i )
-  debt_base_i       = floor( (rayMul(scaledVariableDebt_i, normalizedVariableDebt_i) + stableDebt_i) · price_i / unit_i )
+  debt_base_i       = floor( (rayMul(scaledVariableDebt_i, normalizedVariableDebt_i) + stableDebt_i)
+                             · price_i / unit_i )
   avgLT  = floor( Σ collateral_base_i · LT_i / Σ collateral_base_i )        (whole basis points, truncated)
   HF     = wadDiv( percentMul(Σ collateral_base_i, avgLT), Σ debt_base_i )
 aToken.balanceOf and variableDebtToken.balanceOf are exactly those rayMul products at the same block, so
@@ -166,7 +167,9 @@ def normalized_income_at(liquidity_index: int, liquidity_rate: int, last_update_
     return ray_mul(linear_interest(liquidity_rate, last_update_timestamp, timestamp), liquidity_index)
 
 
-def normalized_debt_at(variable_borrow_index: int, variable_borrow_rate: int, last_update_timestamp: int, timestamp: int) -> int:
+def normalized_debt_at(
+    variable_borrow_index: int, variable_borrow_rate: int, last_update_timestamp: int, timestamp: int
+) -> int:
     """Pool.getReserveNormalizedVariableDebt as it will answer at `timestamp` (ray); inputs from getReserveData."""
     if _elapsed(last_update_timestamp, timestamp) == 0:
         return _u(variable_borrow_index, "variable_borrow_index")
@@ -236,7 +239,8 @@ def _reserves(
     unit = [_u(u, f"units[{i}]") for i, u in enumerate(_seq(units, n, "units"))]
     if any(u == 0 for u in unit):
         raise InputError("units are 10**decimals of each reserve and must be positive")
-    lt = [check_uint(x, 16, f"liquidation_thresholds_bps[{i}]") for i, x in enumerate(_seq(liquidation_thresholds_bps, n, "liquidation_thresholds_bps"))]
+    lts = _seq(liquidation_thresholds_bps, n, "liquidation_thresholds_bps")
+    lt = [check_uint(x, 16, f"liquidation_thresholds_bps[{i}]") for i, x in enumerate(lts)]
     ltv = [check_uint(x, 16, f"ltvs_bps[{i}]") for i, x in enumerate(_seq(ltvs_bps, n, "ltvs_bps"))]
     usage = [bool(x) for x in _seq(usage_as_collateral, n, "usage_as_collateral")]
     coll = [_u(c, f"collateral_raw[{i}]") for i, c in enumerate(coll_in)]
@@ -252,8 +256,11 @@ def _reserves(
     user_cat = check_uint(user_emode_category, 8, "user_emode_category")
     if user_cat:
         if asset_emode_categories is None:
-            raise InputError("user_emode_category is set: give asset_emode_categories (each reserve's category, 0 = none)")
-        cats = [check_uint(c, 8, "asset_emode_categories") for c in _seq(asset_emode_categories, n, "asset_emode_categories")]
+            raise InputError(
+                "user_emode_category is set: give asset_emode_categories (each reserve's category, 0 = none)"
+            )
+        cats = [check_uint(c, 8, "asset_emode_categories")
+                for c in _seq(asset_emode_categories, n, "asset_emode_categories")]
         e_ltv = check_uint(emode_ltv_bps, 16, "emode_ltv_bps")
         e_lt = check_uint(emode_liquidation_threshold_bps, 16, "emode_liquidation_threshold_bps")
         e_price = _u(emode_price_base, "emode_price_base")
@@ -370,7 +377,10 @@ def account_data_raw(
 
 
 def _max_numerator(debt_base: int) -> int:
-    """Largest x with wadDiv(x, debt) < WAD: (x·WAD + debt//2)//debt < WAD  ⟺  x·WAD <= WAD·debt − debt//2 − 1."""
+    """Largest x with wadDiv(x, debt) < WAD.
+
+    (x·WAD + debt//2)//debt < WAD  ⟺  x·WAD <= WAD·debt − debt//2 − 1 (strict: HF = 1e18 is not liquidatable).
+    """
     return (WAD * debt_base - debt_base // 2 - 1) // WAD
 
 
@@ -621,9 +631,13 @@ def liquidation_amounts_raw(
     bonus = check_uint(liquidation_bonus_bps, 16, "liquidation_bonus_bps")
     fee_pct = check_uint(protocol_fee_bps, 16, "protocol_fee_bps")
     if hf >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD:
-        raise InputError(f"health factor {hf} is not below 1e18: liquidationCall reverts (HEALTH_FACTOR_NOT_BELOW_THRESHOLD)")
+        raise InputError(
+            f"health factor {hf} is not below 1e18: liquidationCall reverts (HEALTH_FACTOR_NOT_BELOW_THRESHOLD)"
+        )
     if total_debt == 0:
-        raise InputError("the user has no debt in this reserve: liquidationCall reverts (SPECIFIED_CURRENCY_NOT_BORROWED_BY_USER)")
+        raise InputError(
+            "the user has no debt in this reserve: liquidationCall reverts (SPECIFIED_CURRENCY_NOT_BORROWED_BY_USER)"
+        )
     if 0 in (c_price, d_price, c_unit, d_unit):
         raise InputError("prices and units must be positive")
     # _calculateDebt

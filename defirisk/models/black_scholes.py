@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-def norm_cdf(x) -> np.ndarray:
+def norm_cdf(x: ArrayLike) -> np.ndarray:
     """Standard normal CDF Φ(x), accurate in both tails (via erfc)."""
     x = np.asarray(x, float)
     return 0.5 * _ERFC(-x / math.sqrt(2.0))
@@ -63,8 +64,11 @@ class BSGreeks:
         return BSGreeks(**{fl.name: getattr(self, fl.name) * f for fl in fields(self)})
 
 
-def bs_greeks(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> BSGreeks:
-    """Black–Scholes–Merton price, delta, gamma, vega (per vol pt), theta (per day), rho (per rate pt), per option."""
+def bs_greeks(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> BSGreeks:
+    """Black–Scholes–Merton price, delta, gamma, vega (per vol pt), theta (per day), rho (per rate pt), per unit."""
     S, K, T, s, r_, q_, put = (np.asarray(x, float) for x in (spot, strike, t, sigma, r, q, is_put))
     try:
         S, K, T, s, r_, q_, put = np.broadcast_arrays(S, K, T, s, r_, q_, put)
@@ -124,36 +128,57 @@ def bs_greeks(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> BSGreeks
     )
 
 
-def bs_price(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> np.ndarray:
+def bs_price(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> np.ndarray:
     """Option price in the numeraire per unit of underlying."""
     return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).price
 
 
-def bs_delta(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> np.ndarray:
+def bs_delta(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> np.ndarray:
     """dV/dS in units of the underlying."""
     return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).delta
 
 
-def bs_gamma(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> np.ndarray:
+def bs_gamma(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> np.ndarray:
     """d²V/dS² per unit price."""
     return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).gamma
 
 
-def bs_dollar_gamma(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> np.ndarray:
+def bs_dollar_gamma(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> np.ndarray:
     """gamma·S²/100: change of delta for a 1 % move of S, valued at S (numeraire)."""
     return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).dollar_gamma
 
 
-def bs_vega(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> np.ndarray:
+def bs_vega(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> np.ndarray:
     """dV/dσ per volatility point (0.01), numeraire."""
     return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).vega
 
 
-def bs_theta(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> np.ndarray:
+def bs_theta(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> np.ndarray:
     """−dV/dt per calendar day (1/365 year), numeraire."""
     return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).theta
 
 
-def bs_rho(spot, strike, t, sigma, *, r=0.0, q=0.0, is_put=False) -> np.ndarray:
+def bs_rho(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> np.ndarray:
     """dV/dr per rate point (0.01), numeraire."""
     return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).rho

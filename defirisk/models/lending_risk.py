@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 
@@ -53,7 +54,10 @@ def _positive_prices(prices: np.ndarray) -> None:
         raise InputError("prices must be positive")
 
 
-def health_factor(collateral_usd, debt_usd, liquidation_threshold, *, truncate_avg_lt: bool = False) -> np.ndarray:
+def health_factor(
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, *,
+    truncate_avg_lt: bool = False,
+) -> np.ndarray:
     """Σ collateral·LT / Σ debt per borrower (dimensionless; inf without debt); shape = leading axes.
 
     truncate_avg_lt=True applies Aave's truncation of the value-weighted average LT to whole basis points.
@@ -84,7 +88,9 @@ def _price_solution(c, d, lt, prices):
     return x, slope
 
 
-def liquidation_price(collateral_usd, debt_usd, liquidation_threshold, prices) -> np.ndarray:
+def liquidation_price(
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, prices: ArrayLike,
+) -> np.ndarray:
     """Price of each collateral asset at which HF = 1, everything else fixed (price units); NaN where none.
 
     Defined where the asset's weighted collateral outweighs its own debt (so HF rises with its price) and a
@@ -98,7 +104,9 @@ def liquidation_price(collateral_usd, debt_usd, liquidation_threshold, prices) -
     return np.where((slope > 0) & (x > 0), x, np.nan)
 
 
-def debt_liquidation_price(collateral_usd, debt_usd, liquidation_threshold, prices) -> np.ndarray:
+def debt_liquidation_price(
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, prices: ArrayLike,
+) -> np.ndarray:
     """Price of each borrowed asset at which HF = 1 (its rise liquidates), everything else fixed; NaN where none.
 
     Defined where the asset's debt outweighs its own weighted collateral (HF falls as its price rises); NaN
@@ -111,7 +119,10 @@ def debt_liquidation_price(collateral_usd, debt_usd, liquidation_threshold, pric
     return np.where((slope < 0) & (x > 0), x, np.nan)
 
 
-def distance_to_liquidation(prices, liquidation_prices, sigma=None, *, horizon_years=None) -> tuple[np.ndarray, np.ndarray]:
+def distance_to_liquidation(
+    prices: ArrayLike, liquidation_prices: ArrayLike, sigma: ArrayLike | None = None, *,
+    horizon_years: ArrayLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(move to the liquidation price in %, signed; the same move in volatility units, unsigned).
 
     pct = (p_liq / p − 1)·100 (−20 = a 20 % fall liquidates). vol units = |ln(p_liq / p)| / (σ·√T): the
@@ -149,7 +160,9 @@ def _group_shock(c, d, lt, moving):
     return np.where(ok, (1.0 - y) * 100.0, np.nan)
 
 
-def uniform_shock(collateral_usd, debt_usd, liquidation_threshold, is_stable) -> np.ndarray:
+def uniform_shock(
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, is_stable: ArrayLike,
+) -> np.ndarray:
     """% fall of every non-stable asset's price (stables fixed) that brings HF to 1, per borrower; NaN if none.
 
     Non-stable assets move on both sides (their collateral and their debt). Negative = already liquidatable
@@ -160,7 +173,9 @@ def uniform_shock(collateral_usd, debt_usd, liquidation_threshold, is_stable) ->
     return _group_shock(c, d, lt, stable == 0)
 
 
-def depeg_shock(collateral_usd, debt_usd, liquidation_threshold, collateral_group) -> np.ndarray:
+def depeg_shock(
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, collateral_group: ArrayLike,
+) -> np.ndarray:
     """% fall of the collateral group's prices against everything else (the debt group) at which HF = 1.
 
     For correlated e-mode pairs (wstETH/weETH collateral against WETH debt): `collateral_group` flags the
@@ -189,8 +204,8 @@ class BoundaryLiquidation:
 
 
 def liquidation_at_boundary(
-    collateral_usd, debt_usd, liquidation_threshold, prices, liquidation_bonus, *, close_factor: float = 0.5,
-    protocol_fee: float = 0.0,
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, prices: ArrayLike,
+    liquidation_bonus: ArrayLike, *, close_factor: float = 0.5, protocol_fee: float = 0.0,
 ) -> BoundaryLiquidation:
     """Max debt a liquidator repays at the boundary and the collateral it takes with the bonus (USD, per asset).
 
@@ -227,7 +242,9 @@ def liquidation_at_boundary(
     )
 
 
-def borrow_headroom(collateral_usd, debt_usd, liquidation_threshold, ltv) -> tuple[np.ndarray, np.ndarray]:
+def borrow_headroom(
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, ltv: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
     """(extra debt before HF = 1, extra debt before the LTV limit) per borrower, USD, both >= 0.
 
     The new debt is taken in an asset whose price is held fixed. The LTV limit is Aave's availableBorrows:
@@ -257,7 +274,8 @@ class LiquidationCurve:
 
 
 def liquidation_curve(
-    collateral_usd, debt_usd, liquidation_threshold, *, shocks_pct=None
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, *,
+    shocks_pct: ArrayLike | None = None,
 ) -> LiquidationCurve:
     """Collateral (USD) of the borrowers that become liquidatable as each asset's price falls 0..80 % (5 % steps).
 
@@ -302,7 +320,8 @@ class BorrowerRanking:
 
 
 def rank_borrowers(
-    collateral_usd, debt_usd, liquidation_threshold, prices, *, sigma=None, horizon_years=None
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, prices: ArrayLike, *,
+    sigma: ArrayLike | None = None, horizon_years: ArrayLike | None = None,
 ) -> BorrowerRanking:
     """Rank (borrowers, assets) positions by distance to liquidation: σ-units with `sigma` (per asset), else %."""
     c, d, lt, p = _arrays(collateral_usd, debt_usd, liquidation_threshold, prices)

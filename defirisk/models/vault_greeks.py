@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .black_scholes import bs_greeks
@@ -55,7 +56,9 @@ def _collateral_usd(spot, collateral, is_put, strike_asset_price):
 
 
 def vault_greeks(
-    spot, strike, t, sigma, *, collateral, n_options, is_put=False, r=0.0, q=0.0, strike_asset_price=1.0
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, collateral: ArrayLike,
+    n_options: ArrayLike, is_put: ArrayLike = False, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    strike_asset_price: ArrayLike = 1.0,
 ) -> VaultGreeks:
     """Value and Greeks (USD) of collateral plus `n_options` short options; spot/strike USD, t years, sigma annual."""
     collateral = _nonneg("collateral", collateral)
@@ -78,7 +81,7 @@ def vault_greeks(
     )
 
 
-def depositor_slice(vault_greeks: VaultGreeks, shares, total_shares) -> VaultGreeks:
+def depositor_slice(vault_greeks: VaultGreeks, shares: ArrayLike, total_shares: ArrayLike) -> VaultGreeks:
     """A depositor's part of every vault figure: × shares / total_shares (same units as the vault's)."""
     frac = _share(shares, total_shares)
     return VaultGreeks(**{f.name: getattr(vault_greeks, f.name) * frac for f in fields(vault_greeks)})
@@ -95,12 +98,14 @@ def _share(shares, total_shares) -> np.ndarray:
 
 
 def payoff_at_expiry(
-    price_grid, *, strike, collateral, n_options, is_put=False, shares=1.0, total_shares=1.0,
-    strike_asset_price=1.0,
+    price_grid: ArrayLike, *, strike: ArrayLike, collateral: ArrayLike, n_options: ArrayLike,
+    is_put: ArrayLike = False, shares: ArrayLike = 1.0, total_shares: ArrayLike = 1.0,
+    strike_asset_price: ArrayLike = 1.0,
 ) -> np.ndarray:
     """USD value at expiry of a depositor's slice for each underlying price in `price_grid` (cash settlement).
 
-    Covered call: collateral·S − n·max(S − K, 0); put selling: collateral·strike_asset_price − n·max(K − S, 0);
+    Covered call: collateral·S − n·max(S − K, 0);
+    put selling: collateral·strike_asset_price − n·max(K − S, 0);
     times shares / total_shares. Scalar vault inputs give shape (grid,); array inputs broadcast against the grid.
     """
     S = np.asarray(price_grid, float)
@@ -118,7 +123,7 @@ def payoff_at_expiry(
     return value * _share(shares, total_shares)
 
 
-def break_even_price(strike, premium_per_option, *, is_put=False) -> np.ndarray:
+def break_even_price(strike: ArrayLike, premium_per_option: ArrayLike, *, is_put: ArrayLike = False) -> np.ndarray:
     """Underlying price (USD) at expiry where the intrinsic value owed equals the premium received.
 
     Premium per option in the collateral asset, as vaults receive it: for a covered call in the underlying
@@ -152,8 +157,10 @@ class RoundPnl:
 
 
 def round_pnl(
-    spot, strike, t, sigma, *, spot_at_start, collateral_at_start, premium, n_options, is_put=False, shares=1.0,
-    total_shares=1.0, r=0.0, q=0.0, strike_asset_price=1.0,
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, spot_at_start: ArrayLike,
+    collateral_at_start: ArrayLike, premium: ArrayLike, n_options: ArrayLike, is_put: ArrayLike = False,
+    shares: ArrayLike = 1.0, total_shares: ArrayLike = 1.0, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    strike_asset_price: ArrayLike = 1.0,
 ) -> RoundPnl:
     """P&L of the current round at the current price (USD): value now − value at round start, per depositor.
 

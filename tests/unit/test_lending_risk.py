@@ -153,6 +153,17 @@ def test_liquidation_at_boundary_by_hand():
         liquidation_at_boundary(c, d, LT, PRICES, [0.95] * 4)
 
 
+def test_liquidation_at_boundary_with_the_collateral_also_borrowed():
+    # 10 ETH supplied, 6 ETH and 1,000 USDC borrowed: at the ETH boundary x, debts are 6x and 1,000;
+    # the largest (ETH debt) sets the close factor amount, valued at the boundary price, not today's
+    c, d = [20_000.0, 0, 0, 0], [12_000.0, 0, 1_000.0, 0]
+    x = liquidation_price(c, d, LT, PRICES)[0]
+    assert x == pytest.approx(1_000 / (8.25 - 6))
+    out = liquidation_at_boundary(c, d, LT, PRICES, [1.05] * 4)
+    assert out.debt_repaid_usd[0] == pytest.approx(0.5 * 6 * x)
+    assert out.collateral_seized_usd[0] == pytest.approx(0.5 * 6 * x * 1.05)
+
+
 def test_borrow_headroom():
     c = np.array([[20_000.0, 15_000.0, 0, 0], [1_000.0, 0, 0, 0]])
     d = np.array([[0, 0, 20_000.0, 0], [0, 0, 900.0, 0]])
@@ -189,6 +200,17 @@ def test_liquidation_curve_against_a_loop():
     assert only_coll.borrowers[-1, 0] > only_coll.borrowers[0, 0]
     with pytest.raises(InputError):
         liquidation_curve(c[0], d[0], LT)
+
+
+def test_liquidation_curve_edges_are_strict():
+    # ETH collateral 10,000 USD; after a 10 % fall the weighted collateral is 7,425: debt 7,425/1.00005 leaves
+    # HF 1.00005 at −10 % (not liquidatable) and 0.94 at −15 %; a second borrower at HF exactly 1 after −10 %
+    c = np.array([[10_000.0, 0, 0, 0], [10_000.0, 0, 0, 0]])
+    d = np.array([[0, 0, 7_425.0 / 1.00005, 0], [0, 0, 7_425.0, 0]])
+    curve = liquidation_curve(c, d, LT, shocks_pct=[0.0, 10.0, 15.0])
+    assert curve.borrowers[:, 0].tolist() == [0, 0, 2]  # HF = 1 is not liquidatable (Aave needs HF < 1)
+    assert curve.collateral_usd[2, 0] == pytest.approx(2 * 8_500.0)
+    assert curve.borrowers[:, 2].tolist() == [0, 0, 0]  # a fall of the debt asset only helps
 
 
 def test_rank_borrowers():
