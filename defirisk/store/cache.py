@@ -1,214 +1,656 @@
-"""The DuckDB cache: one file, idempotent upserts on natural keys, one writer at a time, clear errors."""
+"""The DuckDB cache: one file, idempotent upserts on natural keys, exact uint256 text, one writer at a time.
+
+    with Cache(path) as c:                      # path None: default_cache_path(); ":memory:" for tests
+        with c.transaction():                   # all of an analysis or none of it
+            run_id = c.put_run(chain_id=1, block=..., block_hash=..., timestamp=..., target=..., kind=...,
+                               params={...}, rpc_round_trips=...)
+            c.put_payload(run_id, doc)
+        c.get_payload(1, block_hash, target, kind, params)   # the same analysis at the same block hash, or None
+        c.load_positions(owner="0x...")                       # DataFrames for research
+
+Every write goes through `upsert` (INSERT ... ON CONFLICT DO UPDATE on the table's key), so writing the same
+thing twice leaves one row with the newest values. Python ints are turned into exact decimal text for `*_raw`
+columns and refused, never rounded, where an integer column cannot hold them.
+"""
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import decimal
 import hashlib
 import json
 import math
 import os
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..errors import CacheLockedError, DefiriskError
+from ..errors import CacheLockedError, DefiriskError, InputError
 from . import schema
+
+REDACTED = "<redacted>"
+
+_INT_BOUNDS = {"BIGINT": (-(2**63), 2**63 - 1), "INTEGER": (-(2**31), 2**31 - 1)}
+_PANDAS_DTYPE = {"BIGINT": "Int64", "INTEGER": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
 
 
 def default_cache_path() -> Path:
-    """$DEFIRISK_CACHE, else $XDG_CACHE_HOME/defirisk/cache.duckdb (~/.cache by default)."""
+    """$DEFIRISK_CACHE if set, else $XDG_CACHE_HOME (or ~/.cache) + /defirisk/cache.duckdb."""
     env = os.environ.get("DEFIRISK_CACHE")
     if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "defirisk" / "cache.duckdb"
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "defirisk" / "cache.duckdb"
 
 
-def run_id_of(chain_id: int, block_hash: str, target: str, kind: str, params: dict) -> str:
-    """Deterministic id of an analysis: the same inputs at the same block hash give the same run."""
-    blob = json.dumps([chain_id, block_hash.lower(), target.lower(), kind, params], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+# ------------------------------------------------------------------------------------------------------------
+# Exact integers and JSON
+# ------------------------------------------------------------------------------------------------------------
+
+
+def to_raw(value: int) -> str:
+    """The exact text form of an integer (uint256, int256, ...): plain decimal digits, '-' if negative."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+            return str(int(value))
+        raise InputError(f"an exact integer is needed here, not {type(value).__name__} {value!r}")
+    return str(int(value))
+
+
+def from_raw(text: str | None) -> int | None:
+    """The integer of a `*_raw` text value (None stays None)."""
+    if text is None or (not isinstance(text, (str, int)) and pd.isna(text)):
+        return None
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if isinstance(text, str) and re.fullmatch(r"\s*-?\d+\s*", text):
+        return int(text)
+    raise InputError(f"not an exact integer text: {text!r}")
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON values: NaN/inf become null, ints stay exact, records and numpy values become plain."""
+    if obj is None or isinstance(obj, (str, bool)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(float(obj)) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple, set, frozenset, np.ndarray)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (bytes, bytearray)):
+        return "0x" + bytes(obj).hex()
+    if isinstance(obj, decimal.Decimal):
+        return int(obj) if obj == obj.to_integral_value() else str(obj)
+    if isinstance(obj, (dt.datetime, dt.date)):
+        return obj.isoformat()
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return str(obj)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(_jsonable(obj), allow_nan=False)
 
 
 def _scrub(obj: Any) -> Any:
-    """Replace anything that looks like a URL (it may carry an API key) before it is stored."""
+    """Replace every string holding '://' (an RPC URL may carry an API key) by '<redacted>', keys included."""
     if isinstance(obj, str):
-        return "<redacted>" if "://" in obj else obj
-    if isinstance(obj, dict):
-        return {k: _scrub(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+        return REDACTED if "://" in obj else obj
+    if isinstance(obj, Mapping):
+        return {_scrub(str(k)): _scrub(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
         return [_scrub(v) for v in obj]
     return obj
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
+def _canonical(obj: Any) -> Any:
+    """Parameters in one form: integral floats as ints (30 and 30.0 are the same horizon), keys sorted later."""
+    obj = _jsonable(obj)
+    if isinstance(obj, float) and obj.is_integer():
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: _canonical(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_canonical(v) for v in obj]
+    return obj
+
+
+def scrub_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Run parameters as stored: URLs redacted, JSON-plain, canonical."""
+    return _canonical(_scrub(dict(params or {})))
+
+
+def run_id_of(chain_id: int, block_hash: str, target: str, kind: str, params: Mapping[str, Any] | None) -> str:
+    """Deterministic id of an analysis: same chain, block hash, target, kind and parameters → same run."""
+    blob = json.dumps(
+        [int(chain_id), str(block_hash).lower(), str(target).lower(), str(kind), scrub_params(params)],
+        sort_keys=True, separators=(",", ":"), allow_nan=False,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Value coercion to the declared column types (the one place Python values meet DuckDB types)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _coerce(v: Any, typ: str, table: str, col: str) -> Any:
+    """`v` as the Python value DuckDB stores in a column of type `typ`; exact or refused, never rounded."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if typ == "JSON":
+        if _is_missing(v):
+            return None
+        if not isinstance(v, str):
+            return _dumps(v)
+        try:
+            json.loads(v)
+        except ValueError:
+            raise InputError(f"{table}.{col} holds JSON; got text that is not JSON: {v[:80]!r}") from None
+        return v
+    if _is_missing(v):
         return None
-    if hasattr(v, "item"):  # numpy scalars
-        return _plain(v.item())
-    return v
+    where = f"{table}.{col}"
+    if typ == "VARCHAR":
+        if isinstance(v, bool):
+            raise InputError(f"{where}: a text column got the boolean {v!r}")
+        if isinstance(v, int) or (isinstance(v, str) and col.endswith("_raw")):
+            return to_raw(v)
+        if isinstance(v, float):
+            if col.endswith("_raw"):
+                raise InputError(f"{where} holds exact integers; got the float {v!r} (pass the Python int)")
+            return repr(v)
+        if isinstance(v, (bytes, bytearray)):
+            return "0x" + bytes(v).hex()
+        if isinstance(v, decimal.Decimal) and col.endswith("_raw"):
+            if v != v.to_integral_value():
+                raise InputError(f"{where} holds exact integers; got {v}")
+            return to_raw(int(v))
+        return str(v)
+    if typ in _INT_BOUNDS:
+        if isinstance(v, float):
+            if not v.is_integer():
+                raise InputError(f"{where} is an integer column; got {v!r}")
+            v = int(v)
+        elif isinstance(v, str):
+            v = from_raw(v)
+        elif not isinstance(v, int):
+            raise InputError(f"{where} is an integer column; got {type(v).__name__} {v!r}")
+        lo, hi = _INT_BOUNDS[typ]
+        if not lo <= v <= hi:
+            raise InputError(f"{where} = {v} does not fit {typ}; exact large integers go in *_raw text columns")
+        return int(v)
+    if typ == "DOUBLE":
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            pass
+        raise InputError(f"{where} is a DOUBLE column; got {type(v).__name__} {v!r}")
+    if typ == "BOOLEAN":
+        if isinstance(v, bool) or v in (0, 1):
+            return bool(v)
+        raise InputError(f"{where} is a BOOLEAN column; got {v!r}")
+    if typ == "TIMESTAMP":
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return dt.datetime.fromtimestamp(v, dt.timezone.utc).replace(tzinfo=None)
+        ts = pd.Timestamp(v)
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert("UTC").tz_localize(None)
+        return ts.to_pydatetime()
+    raise TypeError(f"schema.py declares {where} as {typ}, which the cache cannot write")
+
+
+def _records(rows: Any) -> list[dict[str, Any]]:
+    """A DataFrame, a mapping, a record dataclass or an iterable of those → list of plain dicts."""
+    if rows is None:
+        return []
+    if isinstance(rows, pd.DataFrame):
+        return [] if rows.empty else [dict(r) for r in rows.to_dict("records")]
+    if isinstance(rows, Mapping) or (dataclasses.is_dataclass(rows) and not isinstance(rows, type)):
+        rows = [rows]
+    out = []
+    for r in rows:
+        if isinstance(r, Mapping):
+            out.append(dict(r))
+        elif dataclasses.is_dataclass(r) and not isinstance(r, type):
+            out.append({f.name: getattr(r, f.name) for f in dataclasses.fields(r)})
+        else:
+            raise InputError(f"a row must be a dict, a record dataclass or a DataFrame row, not {type(r).__name__}")
+    return out
+
+
+def _pick(r: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    """The first of `names` present (and not missing) in `r`."""
+    for n in names:
+        if n in r and not _is_missing(r[n]):
+            return r[n]
+    return default
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The cache
+# ------------------------------------------------------------------------------------------------------------
 
 
 class Cache:
-    """A DuckDB cache file (":memory:" for tests). Use as a context manager or call close()."""
+    """A DuckDB cache file (":memory:" for tests). Use as a context manager or call close().
+
+    Opening for writing creates the file (and its directory) and brings its schema up to date. A second
+    process cannot open the file while a writer holds it (DuckDB's file lock): that raises CacheLockedError.
+    """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
-        self.path = str(default_cache_path() if path is None else path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if path is None:
+            path = default_cache_path()
+        self.path = path if path == ":memory:" else str(Path(path).expanduser())
+        self.read_only = read_only
+        self._tx_depth = 0
+        if self.path != ":memory:" and not read_only:
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DefiriskError(f"cannot create the directory of the cache {self.path} ({e.strerror}); "
+                                    "use --cache with another file") from None
+        self.con = self._connect()
         try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as e:
-            msg = str(e)
-            if "lock" in msg.lower():
-                raise CacheLockedError(
-                    f"the cache {self.path} is in use by another defirisk process; wait for it to finish, "
-                    "or pass --cache with another file"
-                ) from None
-            raise DefiriskError(f"cannot open the cache {self.path}: {msg}") from None
-        except duckdb.Error as e:
-            raise DefiriskError(f"{self.path} is not a usable DuckDB cache ({e}); move it away or pass --cache") from None
-        if not read_only:
-            self._migrate()
+            self.schema_version = self._migrate()
+        except BaseException:
+            self.con.close()
+            raise
 
-    def _migrate(self) -> None:
-        with self.transaction():
-            self.con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-            for stmt in schema.create_statements():
-                self.con.execute(stmt)
-            if not self.con.execute("SELECT count(*) FROM schema_version").fetchone()[0]:
-                self.con.execute("INSERT INTO schema_version VALUES (?)", [schema.SCHEMA_VERSION])
+    # -- opening -----------------------------------------------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(self.path, read_only=self.read_only)
+        except duckdb.Error as e:
+            raise self._open_error(e) from None
+
+    def _open_error(self, e: Exception) -> DefiriskError:
+        msg = str(e)
+        low = msg.lower()
+        where = f"the cache {self.path}"
+        if "could not set lock" in low or "conflicting lock" in low:
+            pid = re.search(r"\(PID (\d+)\)", msg)
+            who = f" (pid {pid.group(1)})" if pid else ""
+            return CacheLockedError(
+                f"{where} is in use by another defirisk process{who}; wait for it to finish or use --cache "
+                "with another file"
+            )
+        if isinstance(e, duckdb.ConnectionException) and "different configuration" in low:
+            return CacheLockedError(
+                f"{where} is already open in this process {'for writing' if self.read_only else 'read-only'}; "
+                "close that Cache first"
+            )
+        if "not a valid duckdb database" in low:
+            return DefiriskError(f"{self.path} is not a DuckDB database; move it away or use --cache with another file")
+        if "newer version of duckdb" in low:
+            return DefiriskError(
+                f"{where} was written by a newer DuckDB than this one (duckdb {duckdb.__version__}); upgrade the "
+                "duckdb package or use --cache with another file"
+            )
+        if "storage version" in low:
+            return DefiriskError(
+                f"{where} was written by a DuckDB whose file format this one (duckdb {duckdb.__version__}) cannot "
+                "read; use --cache with another file"
+            )
+        if "database does not exist" in low:
+            return DefiriskError(f"there is no cache at {self.path} yet (run an analysis first, or check --cache)")
+        if "wal" in low and ("replay" in low or "checkpoint" in low):
+            return DefiriskError(
+                f"{where} has a write-ahead log ({self.path}.wal) that cannot be replayed, probably left by a crash; "
+                f"move {self.path}.wal away to open the cache as of its last checkpoint, or use --cache with another file"
+            )
+        first = msg.split(" See also ")[0].strip().splitlines()[0] if msg.strip() else type(e).__name__
+        return DefiriskError(f"cannot open {where}: {first}")
+
+    def _stored_version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'schema_version'"
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
+        return int(self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
+
+    def _migrate(self) -> int:
+        """Apply the migrations newer than the file's version, each in its own transaction."""
+        version = self._stored_version()
+        if version > schema.SCHEMA_VERSION:
+            if self.read_only:
+                return version  # reading a newer layout is the caller's risk; loaders use SELECT *
+            raise DefiriskError(
+                f"the cache {self.path} has schema version {version}, written by a newer defirisk (this one, "
+                f"{__version__}, knows up to {schema.SCHEMA_VERSION}); upgrade defirisk or use --cache with another file"
+            )
+        if self.read_only or version == schema.SCHEMA_VERSION:
+            return version
+        if version == 0:
+            with self.transaction():
+                self.con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        for number, sql in schema.MIGRATIONS:
+            if number <= version:
+                continue
+            try:
+                with self.transaction():
+                    for stmt in schema.split_statements(sql):
+                        self.con.execute(stmt)
+                    self.con.execute("INSERT INTO schema_version VALUES (?)", [number])
+            except duckdb.Error as e:
+                raise DefiriskError(
+                    f"cannot upgrade the cache {self.path} to schema version {number} ({str(e).splitlines()[0]}); "
+                    "the file is unchanged. "
+                    "Move it away or use --cache with another file"
+                ) from e
+            version = number
+        return version
 
     def close(self) -> None:
+        """Close the connection (checkpointing the file). Idempotent."""
         self.con.close()
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Cache:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __repr__(self) -> str:
+        return f"Cache({self.path!r}{', read_only=True' if self.read_only else ''})"
+
+    # -- transactions ------------------------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN … COMMIT, or ROLLBACK on error: a crash leaves either all rows or none."""
+    def transaction(self) -> Iterator[Cache]:
+        """BEGIN … COMMIT, or ROLLBACK on any error: a crash or failure leaves all of the block or none.
+
+        Nested uses join the outermost transaction.
+        """
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield self
+            finally:
+                self._tx_depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._tx_depth = 1
         try:
-            yield
+            yield self
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._tx_depth = 0
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the original error matters more; DuckDB drops the transaction with the connection anyway
             raise
-        self.con.execute("COMMIT")
+        self._tx_depth = 0
+        try:
+            self.con.execute("COMMIT")
+        except BaseException:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
 
-    # -- writes ------------------------------------------------------------------------------------
-    def upsert(self, table: str, rows: Sequence[dict]) -> int:
-        """Insert or replace rows on the table's natural key; returns the row count."""
-        if not rows:
+    # -- the one write path ------------------------------------------------------------------------------------
+    def upsert(self, table: str, rows: list[dict[str, Any]] | pd.DataFrame) -> int:
+        """Insert rows, or update those whose natural key exists; returns the number of distinct keys written.
+
+        Missing columns are NULL; unknown columns are an error. Within one call the last row of a key wins.
+        """
+        return self._upsert(table, rows)
+
+    def _upsert(self, table: str, rows: Any, *, update_sql: dict[str, str] | None = None) -> int:
+        spec = schema.TABLES.get(table)
+        if spec is None:
+            raise InputError(f"no table {table!r} in the cache (tables: {', '.join(schema.TABLES)})")
+        if self.read_only:
+            raise DefiriskError(f"the cache {self.path} was opened read-only; open it with read_only=False to write")
+        recs = _records(rows)
+        if not recs:
             return 0
-        cols = schema.columns(table)
-        ph = ", ".join("?" for _ in cols)
-        self.con.executemany(
-            f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({ph})",
-            [[_plain(r.get(c)) for c in cols] for r in rows],
+        cols = spec.column_names
+        types = dict(spec.columns)
+        unknown = sorted({k for r in recs for k in r} - set(cols))
+        if unknown:
+            raise InputError(f"{table} has no column(s) {', '.join(unknown)} (columns: {', '.join(cols)})")
+        by_key: dict[tuple, list[Any]] = {}
+        for i, r in enumerate(recs):
+            vals = [_coerce(r.get(c), types[c], table, c) for c in cols]
+            key = tuple(vals[cols.index(k)] for k in spec.key)
+            if any(k is None for k in key):
+                missing = [k for k, v in zip(spec.key, key) if v is None]
+                raise InputError(f"{table} row {i} lacks its key column(s) {', '.join(missing)}")
+            by_key[key] = vals  # the last row of a key wins
+        frame = pd.DataFrame(list(by_key.values()), columns=cols, dtype=object)
+        for c in cols:
+            if types[c] in _PANDAS_DTYPE:
+                frame[c] = frame[c].astype(_PANDAS_DTYPE[types[c]])
+            elif types[c] == "TIMESTAMP":
+                frame[c] = pd.to_datetime(frame[c])
+        updates = update_sql or {}
+        sets = ", ".join(f"{c} = {updates.get(c, 'EXCLUDED.' + c)}" for c in cols if c not in spec.key)
+        col_list = ", ".join(cols)
+        sql = (
+            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM __defirisk_rows "
+            f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets}"
         )
-        return len(rows)
+        self.con.register("__defirisk_rows", frame)
+        try:
+            self.con.execute(sql)
+        finally:
+            self.con.unregister("__defirisk_rows")
+        return len(by_key)
 
-    def put_run(self, *, chain_id: int, block: int, block_hash: str, timestamp: int, target: str, kind: str,
-                params: dict, rpc_round_trips: int) -> str:
-        """Record an analysis run; returns its deterministic run_id."""
-        params = _scrub(params)
-        rid = run_id_of(chain_id, block_hash, target, kind, params)
-        self.upsert("runs", [dict(
-            run_id=rid, chain_id=chain_id, block=block, block_hash=block_hash, timestamp=timestamp, target=target,
-            kind=kind, params=json.dumps(params, sort_keys=True), rpc_round_trips=rpc_round_trips,
-            defirisk_version=__version__, created_at=datetime.now(timezone.utc).replace(tzinfo=None),
-        )])
-        self.upsert("blocks", [dict(chain_id=chain_id, number=block, hash=block_hash, parent_hash=None, timestamp=timestamp)])
+    # -- writers -----------------------------------------------------------------------------------------------
+    def put_run(
+        self, *, chain_id: int, block: int, block_hash: str, timestamp: int, target: str, kind: str,
+        params: Mapping[str, Any] | None, rpc_round_trips: int = 0, created_at: dt.datetime | None = None,
+    ) -> str:
+        """Record an analysis run (and its block); returns its deterministic run_id.
+
+        Parameters are stored canonical with every string holding '://' replaced by '<redacted>': an RPC URL
+        may carry an API key and must never reach the file.
+        """
+        for name, val in (("target", target), ("kind", kind), ("block_hash", block_hash)):
+            if "://" in str(val):
+                raise InputError(f"put_run: {name} looks like a URL; refusing to store it")
+        clean = scrub_params(params)
+        rid = run_id_of(chain_id, block_hash, target, kind, clean)
+        with self.transaction():
+            self._upsert("runs", [dict(
+                run_id=rid, chain_id=chain_id, block=block, block_hash=block_hash, timestamp=timestamp,
+                target=target, kind=kind, params=json.dumps(clean, sort_keys=True, allow_nan=False),
+                created_at=created_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                rpc_round_trips=rpc_round_trips, defirisk_version=__version__,
+            )])
+            self.put_blocks([dict(chain_id=chain_id, number=block, hash=block_hash, timestamp=timestamp)])
         return rid
 
-    def put_payload(self, run_id: str, payload: dict) -> None:
-        """Keep the whole analysis document of a run."""
-        self.upsert("run_payloads", [dict(run_id=run_id, payload=json.dumps(_scrub(payload), default=str))])
+    def put_blocks(self, blocks: Any) -> int:
+        """Block headers (chain_id, number, hash, parent_hash, timestamp); a known parent_hash is kept when a
+        row without one arrives for the same hash."""
+        keep_parent = "CASE WHEN EXCLUDED.hash = blocks.hash THEN coalesce(EXCLUDED.parent_hash, blocks.parent_hash) ELSE EXCLUDED.parent_hash END"
+        return self._upsert("blocks", blocks, update_sql={"parent_hash": keep_parent})
 
-    def put_positions(self, chain_id: int, block: int, df: pd.DataFrame) -> int:
-        """Positions of an LP table at `block` (exact raw values as text)."""
+    def put_payload(self, run_id: str, payload: Mapping[str, Any]) -> None:
+        """Keep the whole analysis document of a run (URL-like strings redacted)."""
+        self._upsert("run_payloads", [dict(run_id=run_id, payload=_dumps(_scrub(payload)))])
+
+    def put_tokens(self, tokens: Any, *, chain_id: int | None = None) -> int:
+        """Token metadata: TokenInfo records, dicts or a DataFrame (chain_id from each record or the argument)."""
         rows = []
-        for r in df.to_dict("records"):
+        for t in _records(tokens):
             rows.append(dict(
-                chain_id=chain_id, protocol=r["protocol"], contract=r["pool"] if r["kind"] != "npm" else "npm",
-                position_id=str(r["id"]), block=block, owner=r["owner"], pool=r["pool"], token0=r["token0"],
-                token1=r["token1"], tick_lower=r["tick_lower"], tick_upper=r["tick_upper"],
-                liquidity_raw=str(r["liquidity_raw"]), amount0_raw=str(r["amount0_raw"]), amount1_raw=str(r["amount1_raw"]),
-                fees0_raw=str(r["fees0_raw"]), fees1_raw=str(r["fees1_raw"]), amount0=r["amount0"], amount1=r["amount1"],
-                fees0=r["fees0"], fees1=r["fees1"],
+                chain_id=_pick(t, "chain_id", default=chain_id), address=t.get("address"), symbol=t.get("symbol"),
+                name=t.get("name"), decimals=t.get("decimals"), decimals_known=t.get("decimals_known", True),
             ))
-        return self.upsert("positions", rows)
+        return self._upsert("tokens", rows)
 
-    def put_results(self, run_id: str, chain_id: int, df: pd.DataFrame) -> int:
-        """Risk results of an LP table for a run."""
+    def put_pools(
+        self, chain_id: int, block: int | None, block_hash: str | None, pools: Any,
+        prices: Mapping[str, float] | None = None,
+    ) -> int:
+        """Pools (PoolRecord, dicts or a DataFrame) and, when `block` is given, their state at that block.
+
+        `prices`: human token1 per token0 by pool address. Returns the number of pools written.
+        """
+        recs = _records(pools)
+        rows = [dict(
+            chain_id=chain_id, address=p.get("address"), protocol=p.get("protocol"), token0=p.get("token0"),
+            token1=p.get("token1"), fee=p.get("fee"), tick_spacing=p.get("tick_spacing"),
+            factory=p.get("factory") or None,
+        ) for p in recs]
+        with self.transaction():
+            n = self._upsert("pools", rows)
+            if block is not None:
+                self.put_pool_states(chain_id, block, block_hash, recs, prices)
+        return n
+
+    def put_pool_states(
+        self, chain_id: int, block: int, block_hash: str | None, pools: Any, prices: Mapping[str, float] | None = None,
+    ) -> int:
+        """State of pools at `block`: from PoolRecord fields (sqrt_price_x96, liquidity, ...) or `*_raw` keys."""
+        prices = prices or {}
         rows = []
-        keep = ("value_usd", "il_vs_hodl", "lvr_per_day_usd", "delta", "gamma", "vega", "theta", "sigma")
-        for r in df.to_dict("records"):
-            extra = {k: _plain(r.get(k)) for k in ("net_vs_hodl", "prob_exit", "dist_lower_pct", "dist_upper_pct", "in_range", "fees_usd")}
-            rows.append(dict(run_id=run_id, chain_id=chain_id, protocol=r["protocol"], position_id=str(r["id"]),
-                             metrics=json.dumps(extra, default=str), **{k: r.get(k) for k in keep}))
-        return self.upsert("results", rows)
+        for p in _records(pools):
+            addr = _pick(p, "pool", "address")
+            rows.append(dict(
+                chain_id=chain_id, pool=addr, block=block, block_hash=block_hash,
+                sqrt_price_x96_raw=_pick(p, "sqrt_price_x96_raw", "sqrt_price_x96"), tick=p.get("tick"),
+                liquidity_raw=_pick(p, "liquidity_raw", "liquidity"),
+                fee_growth_global0_raw=_pick(p, "fee_growth_global0_raw", "fee_growth_global0_x128"),
+                fee_growth_global1_raw=_pick(p, "fee_growth_global1_raw", "fee_growth_global1_x128"),
+                reserve0_raw=_pick(p, "reserve0_raw", "reserve0"), reserve1_raw=_pick(p, "reserve1_raw", "reserve1"),
+                balance0_raw=_pick(p, "balance0_raw", "balance0"), balance1_raw=_pick(p, "balance1_raw", "balance1"),
+                total_supply_raw=_pick(p, "total_supply_raw", "total_supply"),
+                price=_pick(p, "price", default=prices.get(addr)),
+            ))
+        return self._upsert("pool_states", rows)
 
-    def put_tokens(self, tokens: Sequence[Any]) -> int:
-        """Token metadata (TokenInfo records)."""
-        return self.upsert("tokens", [dict(chain_id=t.chain_id, address=t.address, symbol=t.symbol, name=t.name,
-                                           decimals=t.decimals, decimals_known=t.decimals_known) for t in tokens])
+    def put_positions(self, chain_id: int, block: int, rows: Any, *, position_manager: str | None = None) -> int:
+        """Positions at `block`: the LP table of the analysis, LpRecords, or generic dicts (Aave, vaults).
 
-    def put_pools(self, chain_id: int, block: int, block_hash: str, pools: Sequence[Any], prices: dict[str, float]) -> int:
-        """Pools (PoolRecord) and their state at `block`, exact values as text; `prices` are human token1/token0."""
-        self.upsert("pools", [dict(chain_id=chain_id, address=p.address, protocol=p.protocol, token0=p.token0, token1=p.token1,
-                                   fee=p.fee, tick_spacing=p.tick_spacing, factory=p.factory) for p in pools])
-        return self.upsert("pool_states", [dict(
-            chain_id=chain_id, pool=p.address, block=block, block_hash=block_hash, protocol=p.protocol, token0=p.token0,
-            token1=p.token1, fee=p.fee, sqrt_price_x96_raw=str(p.sqrt_price_x96), tick=p.tick, liquidity_raw=str(p.liquidity),
-            fee_growth_global0_raw=str(p.fee_growth_global0_x128), fee_growth_global1_raw=str(p.fee_growth_global1_x128),
-            reserve0_raw=str(p.reserve0), reserve1_raw=str(p.reserve1), balance0_raw=str(p.balance0), balance1_raw=str(p.balance1),
-            total_supply_raw=str(p.total_supply), price=prices.get(p.address),
-        ) for p in pools])
+        Key: `contract` if given; else the position manager for v3 NFTs (`position_manager`, or "npm" when
+        unknown) and the pool otherwise. `position_id` (or `id`) names the position inside the contract.
+        Exact amounts come from `*_raw` keys (or `liquidity` of an LpRecord); the whole record goes to raw_record.
+        """
+        out = []
+        for r in _records(rows):
+            contract = _pick(r, "contract")
+            if contract is None:
+                contract = (position_manager or "npm") if r.get("kind") == "npm" else r.get("pool")
+            pid = _pick(r, "position_id", "id")
+            out.append(dict(
+                chain_id=chain_id, protocol=r.get("protocol"), contract=contract,
+                position_id=None if pid is None else str(pid), block=block, owner=r.get("owner"), pool=r.get("pool"),
+                tick_lower=r.get("tick_lower"), tick_upper=r.get("tick_upper"),
+                liquidity_raw=_pick(r, "liquidity_raw", "liquidity"),
+                amount0_raw=r.get("amount0_raw"), amount1_raw=r.get("amount1_raw"),
+                fees0_raw=r.get("fees0_raw"), fees1_raw=r.get("fees1_raw"),
+                amount0=r.get("amount0"), amount1=r.get("amount1"), fees0=r.get("fees0"), fees1=r.get("fees1"),
+                raw_record=_dumps(r),
+            ))
+        return self._upsert("positions", out)
 
-    def load_tokens(self) -> pd.DataFrame:
-        return self.query("SELECT * FROM tokens ORDER BY chain_id, address")
+    _RESULT_COLUMNS = ("value_usd", "il_vs_hodl", "lvr_per_day_usd", "delta", "gamma", "vega", "theta", "health_factor")
 
-    def load_pool_states(self, pool: str | None = None) -> pd.DataFrame:
-        """Pool states over blocks (exact values in *_raw text columns)."""
-        return self.query("SELECT * FROM pool_states" + (" WHERE pool = ?" if pool else "") + " ORDER BY chain_id, pool, block",
-                          [pool] if pool else [])
+    def put_results(self, run_id: str, chain_id: int, rows: Any) -> int:
+        """Risk results of a run, one per position: the dedicated columns, and every other field of the row in
+        `metrics` (or the row's own `metrics` mapping when it has one)."""
+        out = []
+        for r in _records(rows):
+            pid = _pick(r, "position_id", "id")
+            metrics = r.get("metrics")
+            if metrics is None:
+                skip = {"run_id", "chain_id", "protocol", "position_id", "id", "metrics", *self._RESULT_COLUMNS}
+                metrics = {k: v for k, v in r.items() if k not in skip}
+            out.append(dict(
+                run_id=run_id, chain_id=chain_id, protocol=r.get("protocol"),
+                position_id=None if pid is None else str(pid), metrics=metrics,
+                **{c: r.get(c) for c in self._RESULT_COLUMNS},
+            ))
+        return self._upsert("results", out)
 
-    # -- reads -------------------------------------------------------------------------------------
-    def get_payload(self, chain_id: int, block_hash: str, target: str, kind: str, params: dict) -> dict | None:
-        """The stored document of an identical analysis at the same block hash, if any."""
-        rid = run_id_of(chain_id, block_hash, target, kind, _scrub(params))
-        row = self.con.execute("SELECT payload FROM run_payloads WHERE run_id = ?", [rid]).fetchone()
-        return json.loads(row[0]) if row else None
+    # -- readers -----------------------------------------------------------------------------------------------
+    def get_payload(
+        self, chain_id: int, block_hash: str, target: str, kind: str, params: Mapping[str, Any] | None,
+        *, any_version: bool = False,
+    ) -> dict[str, Any] | None:
+        """The stored document of the same analysis at the same block hash, or None.
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Any SQL against the cache, as a DataFrame."""
-        return self.con.execute(sql, list(params or [])).df()
+        A document written by another defirisk version is a miss unless `any_version`.
+        """
+        rid = run_id_of(chain_id, block_hash, target, kind, params)
+        rows = self.con.execute(
+            "SELECT p.payload, r.defirisk_version FROM run_payloads p JOIN runs r USING (run_id) WHERE run_id = ?",
+            [rid],
+        ).fetchall()  # fetch everything: DuckDB refuses other work while a result is unfinished
+        row = rows[0] if rows else None
+        if row is None or (not any_version and row[1] != __version__):
+            return None
+        return json.loads(row[0])
 
-    def load_runs(self) -> pd.DataFrame:
-        return self.query("SELECT * FROM runs ORDER BY chain_id, block")
+    def query(self, sql: str, params: list[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Any SQL against the cache, as a DataFrame (`?` or `$name` parameters)."""
+        try:
+            return self.con.execute(sql, params if params is not None else []).df()
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as e:
+            raise InputError(f"query failed on the cache {self.path}: {e}") from e
 
-    def load_positions(self, *, chain_id: int | None = None, owner: str | None = None, pool: str | None = None) -> pd.DataFrame:
-        """Positions, optionally filtered; exact values in the *_raw text columns."""
-        where, args = [], []
-        for col, val in (("chain_id", chain_id), ("owner", owner), ("pool", pool)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                args.append(val)
-        sql = "SELECT * FROM positions" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY chain_id, block"
+    def _load(self, table: str, **filters: Any) -> pd.DataFrame:
+        """The one loader: rows of `table` matching the non-None filters, in natural-key order."""
+        sql, args = schema.TABLES[table].select_sql(filters)
         return self.query(sql, args)
 
-    def load_results(self, run_id: str | None = None) -> pd.DataFrame:
-        return self.query("SELECT * FROM results" + (" WHERE run_id = ?" if run_id else ""), [run_id] if run_id else [])
+    def load_runs(self, *, chain_id: int | None = None, target: str | None = None) -> pd.DataFrame:
+        return self._load("runs", chain_id=chain_id, target=target)
+
+    def load_tokens(self, *, chain_id: int | None = None) -> pd.DataFrame:
+        return self._load("tokens", chain_id=chain_id)
+
+    def load_pools(self, *, chain_id: int | None = None) -> pd.DataFrame:
+        return self._load("pools", chain_id=chain_id)
+
+    def load_pool_states(self, pool: str | None = None, *, chain_id: int | None = None) -> pd.DataFrame:
+        """Pool states over blocks (exact values in the *_raw text columns)."""
+        return self._load("pool_states", chain_id=chain_id, pool=pool)
+
+    def load_positions(
+        self, *, chain_id: int | None = None, owner: str | None = None, pool: str | None = None,
+    ) -> pd.DataFrame:
+        """Positions, optionally filtered (addresses case-insensitively); exact values in the *_raw columns."""
+        return self._load("positions", chain_id=chain_id, owner=owner, pool=pool)
+
+    def load_results(self, run_id: str | None = None, *, chain_id: int | None = None) -> pd.DataFrame:
+        return self._load("results", run_id=run_id, chain_id=chain_id)
 
 
 def open_cache(path: str | Path | None = None, *, read_only: bool = True) -> Cache:
-    """Open the cache for research scripts (read-only by default, so a running scan is not blocked)."""
+    """Open the cache for research scripts: read-only by default (many readers may share a file, but not
+    while a writer holds it)."""
     return Cache(path, read_only=read_only)
