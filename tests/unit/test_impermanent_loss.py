@@ -55,7 +55,7 @@ def test_v3_il_closed_form_inside_the_range_and_amplification(Pe, lo, hi, u):
 @settings(max_examples=300, deadline=None)
 def test_il_never_positive(Pe, P, lo, hi):
     assert float(il_v2(P / Pe)) <= 1e-15
-    assert float(v3_il(Pe, P, Pe * lo, Pe * hi * 1.0001)) <= 1e-12
+    assert float(v3_il(Pe, P, Pe * lo, Pe * hi * 1.0001)) <= 1e-9  # round-off when the range is one tick wide
     assert float(v3_il(Pe, P, 0.0, np.inf)) == pytest.approx(float(il_v2(P / Pe)), abs=1e-12)
 
 
