@@ -213,8 +213,28 @@ CURSORS = _table("cursors", """
 """, key=("chain_id", "job", "stream"))
 """How far a scan job got: the next block to read, per stream."""
 
+SCAN_HASHES = _table("scan_hashes", """
+    chain_id BIGINT
+    number BIGINT
+    hash VARCHAR
+""", key=("chain_id", "number"))
+"""Hashes of the scanned blocks that are not final yet (the last `confirmations` blocks below the scan head, and
+the newest final one as a checkpoint): what the scanner compares with the node to detect a reorg."""
+
+ALERT_STATE = _table("alert_state", """
+    chain_id BIGINT
+    rule VARCHAR
+    subject VARCHAR
+    firing BOOLEAN
+    value DOUBLE
+    block BIGINT
+    updated_at TIMESTAMP
+""", key=("chain_id", "rule", "subject"))
+"""The last state of each alert rule for each subject (a position, a borrower), so alerts fire once per change."""
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (RUNS, RUN_PAYLOADS, TOKENS, POOLS, POOL_STATES, POSITIONS, RESULTS, BLOCKS, EVENTS, CURSORS)
+    t.name: t for t in (RUNS, RUN_PAYLOADS, TOKENS, POOLS, POOL_STATES, POSITIONS, RESULTS, BLOCKS, EVENTS, CURSORS,
+                        SCAN_HASHES, ALERT_STATE)
 }
 
 # ------------------------------------------------------------------------------------------------------------
@@ -311,9 +331,17 @@ CREATE TABLE cursors (chain_id BIGINT, job VARCHAR, stream VARCHAR, next_block B
     PRIMARY KEY (chain_id, job, stream));
 """
 
+# v3: the scanner's own tables (reorg checkpoints, alert states).
+_V3 = """
+CREATE TABLE scan_hashes (chain_id BIGINT, number BIGINT, hash VARCHAR, PRIMARY KEY (chain_id, number));
+CREATE TABLE alert_state (chain_id BIGINT, rule VARCHAR, subject VARCHAR, firing BOOLEAN, value DOUBLE, block BIGINT,
+    updated_at TIMESTAMP, PRIMARY KEY (chain_id, rule, subject));
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, _V1),
     (2, _V2),
+    (3, _V3),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
