@@ -111,7 +111,7 @@ def test_pre_release_files_are_upgraded_without_losing_rows(tmp_path, variant):
     path = tmp_path / "old.duckdb"
     _legacy_file(path, LEGACY_A + (LEGACY_B_EXTRA if variant == "with_pools" else ""))
     with Cache(path) as c:
-        assert c.schema_version == 2
+        assert c.schema_version == schema.SCHEMA_VERSION
         assert layout(c.con) == expected_layout()
         assert primary_keys(c.con) == {name: t.key for name, t in schema.TABLES.items()}
         assert c.get_payload(1, "0xab", "0xT", "wallet", {}, any_version=True) is None  # r1 is not a run_id_of() id
