@@ -289,3 +289,19 @@ def _from_payload(payload: dict, round_trips: int) -> Analysis:
 def safe_message(err: BaseException, rpc_url: str | None = None) -> str:
     """An error message with any URL redacted (for the CLI's one error handler)."""
     return redact_text(str(err), *(u for u in [rpc_url] if u))
+
+
+def scan(
+    config: str | Path | dict,
+    *,
+    cache: str | Path | None = None,
+    progress: bool = False,
+    stop: Any = None,
+    stdout: Any = None,
+) -> dict[str, Any]:
+    """One scan pass of a TOML config (path or dict) into the cache; the summary (events_ingested, from_block,
+    to_block, head, round_trips, reorg, alerts, ...). `stop`: a threading.Event that ends the pass between chunks."""
+    from .scan.config import load_config
+    from .scan.runner import scan_once
+
+    return scan_once(load_config(config), cache, progress=progress, stop=stop, stdout=stdout).to_json()

@@ -32,6 +32,16 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet) or the depth chart (pool)")
 
+    s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
+                       description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
+                                   "config into the DuckDB cache; alerts as JSON lines.")
+    s.add_argument("--config", required=True, metavar="FILE", help="scan configuration (TOML; format in the README)")
+    w = s.add_mutually_exclusive_group()
+    w.add_argument("--once", action="store_true", help="one pass, then exit (for cron; the default)")
+    w.add_argument("--every", metavar="DURATION", help="run a pass every DURATION (30s, 5m, 1h) until SIGINT/SIGTERM")
+    s.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    s.add_argument("--json", action="store_true", help="print each pass's summary as one JSON line")
+
     d = sub.add_parser("demo", help="start a local chain, build the demo world and analyze it", description="Start Anvil, deploy real Uniswap (and other) contracts, build positions with trading history, and print the analysis.")
     d.add_argument("--cache", metavar="PATH", default="defirisk-demo.duckdb", help="DuckDB cache file for the demo (default ./defirisk-demo.duckdb)")
     d.add_argument("--json", action="store_true", help="print the analyses as JSON")
@@ -47,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "scan":
+            from .scan.cli_scan import run_scan_command
+
+            return run_scan_command(args)
         if args.command == "demo":
             from .demo import run_demo
 

@@ -84,3 +84,41 @@ def fetch_logs_many(client: RpcClient, filters: Sequence[LogFilter]) -> list[lis
         else:
             out.append(sorted(r, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16))))
     return out
+
+
+class RangeSizer:
+    """The eth_getLogs block span across calls: halve (or follow the node's hint) on range/size errors, double
+    after `grow_after` successes in a row, never above `max_span`; so one config fits nodes with any limit."""
+
+    def __init__(self, *, initial: int = 2_000, max_span: int = 100_000, grow_after: int = 1):
+        self.max_span = max(1, max_span)
+        self.span = max(1, min(initial, self.max_span))
+        self.grow_after = max(1, grow_after)
+        self._ok = 0
+        self.splits = 0
+
+    def window(self, lo: int, hi_end: int) -> tuple[int, int]:
+        """The next range to ask for, from `lo` to at most `hi_end` (inclusive)."""
+        return lo, min(hi_end, lo + self.span - 1)
+
+    def success(self, lo: int, hi: int, n_logs: int) -> None:
+        """A range [lo, hi] was answered with n_logs logs."""
+        self._ok += 1
+        if self._ok >= self.grow_after and hi - lo + 1 >= self.span:
+            self.span = min(self.max_span, self.span * 2)
+            self._ok = 0
+
+    def too_large(self, lo: int, hi: int, hint: tuple[int, int] | None = None) -> None:
+        """The node refused [lo, hi] (range or result-count limit): shrink below its size."""
+        self._ok = 0
+        self.splits += 1
+        size = hi - lo + 1
+        if hint and lo <= hint[0] <= hint[1] < hi:
+            self.span = max(1, hint[1] - hint[0] + 1)
+        else:
+            self.span = max(1, min(self.span, size) // 2)
+
+    @staticmethod
+    def suspicious(n_logs: int) -> bool:
+        """A count equal to a provider's known cap: the answer may be silently truncated."""
+        return _suspicious(n_logs)

@@ -1,0 +1,34 @@
+"""Reorg detection on recorded block hashes (pure): which stored block is the newest still on the node's chain.
+
+The scanner keeps the hashes of the blocks it read that are not final yet (`scan_hashes`) and of every block
+holding an indexed event (`blocks`). A block whose hash the node still reports has all its ancestors unchanged
+(each header commits to its parent), so the newest stored block that matches is a common ancestor of the two
+chains: rows above it are orphaned or unverified, and are deleted and read again.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+
+def newest_match(stored: Mapping[int, str], node: Mapping[int, str | None]) -> int | None:
+    """The highest block number whose stored hash equals the node's (case-insensitive), or None."""
+    for n in sorted(stored, reverse=True):
+        h = node.get(n)
+        if h is not None and h.lower() == stored[n].lower():
+            return n
+    return None
+
+
+def is_unchanged(stored: Mapping[int, str], node: Mapping[int, str | None]) -> bool:
+    """Whether the newest stored block is still on the node's chain (then nothing below it changed either)."""
+    if not stored:
+        return True
+    top = max(stored)
+    h = node.get(top)
+    return h is not None and h.lower() == stored[top].lower()
+
+
+def search_order(numbers: list[int], batch: int) -> list[list[int]]:
+    """Stored block numbers, newest first, in batches of `batch` (one JSON-RPC batch of headers each)."""
+    ordered = sorted(set(numbers), reverse=True)
+    return [ordered[i : i + batch] for i in range(0, len(ordered), batch)]

@@ -1,0 +1,346 @@
+"""One scan pass: check for reorgs, index every job's events up to the head in chunks (events, block headers and
+cursors in ONE transaction per chunk), then snapshot positions and risk at the head and evaluate alerts.
+
+Crash safety: a chunk is all-or-nothing with its cursor, every write is an upsert on natural keys, and the
+snapshot of a head is one transaction; so a scan killed anywhere and run again ends with the tables a single
+uninterrupted scan writes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from ..addressbook import AddressBook, load_address_book
+from ..chain.logs import RangeSizer
+from ..chain.node import ChainContext, connect
+from ..chain.rpc import RpcClient
+from ..errors import ConfigError, RangeTooLargeError, RpcError
+from ..store.cache import Cache
+from . import reorg
+from .config import Job, ScanConfig
+from .streams import KINDS, Stream, decode_logs
+
+log = logging.getLogger(__name__)
+
+HEADER_BATCH = 500
+SINGLE_BLOCK_TRIES = 6  # a one-block range refused this often is a real limit, not a flaky node
+
+
+class ChainMoved(Exception):
+    """The node's chain changed under a running scan (a header no longer matches a log); the pass restarts."""
+
+
+@dataclass
+class Summary:
+    """What one pass did (the `--json` document)."""
+
+    chain_id: int = 0
+    head: int = 0
+    head_hash: str = ""
+    final_block: int = 0
+    from_block: int | None = None
+    to_block: int | None = None
+    events_ingested: int = 0
+    chunks: int = 0
+    range_splits: int = 0
+    round_trips: int = 0
+    reorg: dict[str, Any] | None = None
+    snapshots: int = 0
+    snapshot_errors: list[str] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stopped: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _book(cfg: ScanConfig, chain_id: int, needed: bool) -> AddressBook | None:
+    if not needed and cfg.chain.addresses is None:
+        try:
+            return load_address_book(chain_id, None)
+        except ConfigError:
+            return None
+    return load_address_book(chain_id, cfg.chain.addresses)
+
+
+def build_streams(cfg: ScanConfig, ctx: ChainContext, book: AddressBook | None) -> dict[str, list[Stream]]:
+    """Each job's streams (one per indexed contract); Aave providers resolve to their Pool at the head."""
+    out: dict[str, list[Stream]] = {}
+    resolved: dict[str, str] = {}
+    for job in cfg.jobs:
+        ss = [Stream(job.name, "pools", a) for a in job.pools]
+        for m in job.markets:
+            if m not in resolved:
+                from ..protocols import aave_v3
+
+                resolved[m] = aave_v3.resolve_market(ctx, m).pool
+            ss.append(Stream(job.name, "markets", resolved[m]))
+        ss += [Stream(job.name, "vaults", a) for a in job.vaults]
+        if job.position_managers:
+            if book is None or not book.has("uniswap_v3"):
+                raise ConfigError(f"job {job.name!r} sets position_managers = true, but the address book of chain "
+                                  f"{ctx.chain_id} has no uniswap_v3.position_manager; set chain.addresses")
+            ss.append(Stream(job.name, "position_managers", book.get("uniswap_v3", "position_manager")))
+        out[job.name] = list({s.name: s for s in ss}.values())
+    return out
+
+
+class Scanner:
+    """One pass over a config, on an open cache and a node client."""
+
+    def __init__(self, cfg: ScanConfig, store: Cache, client: RpcClient, *, progress: bool = False,
+                 stop: threading.Event | None = None, stdout: TextIO | None = None):
+        self.cfg, self.store, self.client = cfg, store, client
+        self.progress = progress
+        self.stop = stop or threading.Event()
+        self.stdout = stdout
+        self.sizer = RangeSizer(initial=min(2_000, cfg.chain.max_blocks_per_request),
+                                max_span=cfg.chain.max_blocks_per_request)
+
+    # -- headers ---------------------------------------------------------------------------------------------
+    def headers(self, numbers: Sequence[int]) -> dict[int, dict | None]:
+        """Block headers (without transactions) of `numbers`, batched; None for blocks the node does not have."""
+        out: dict[int, dict | None] = {}
+        nums = sorted(set(numbers))
+        for i in range(0, len(nums), HEADER_BATCH):
+            part = nums[i : i + HEADER_BATCH]
+            replies = self.client.batch(("eth_getBlockByNumber", [hex(n), False]) for n in part)
+            for n, r in zip(part, replies):
+                out[n] = r if isinstance(r, dict) else None
+        return out
+
+    # -- reorgs ----------------------------------------------------------------------------------------------
+    def check_reorg(self, chain_id: int) -> dict[str, Any] | None:
+        """Compare stored hashes with the node's; on a change, delete rows above the common ancestor."""
+        st = self.store.query("SELECT number, hash FROM scan_hashes WHERE chain_id = ?", [chain_id])
+        stored = dict(zip(st["number"].astype(int), st["hash"]))
+        if not stored:
+            return None
+        node = {n: (h["hash"] if h else None) for n, h in self.headers(list(stored)).items()}
+        if reorg.is_unchanged(stored, node):
+            return None
+        ancestor = reorg.newest_match(stored, node)
+        deep = ancestor is None
+        if deep:  # deeper than the kept window: check every block we hold an event or a snapshot of
+            bl = self.store.query("SELECT number, hash FROM blocks WHERE chain_id = ? AND number < ?", [chain_id, min(stored)])
+            known = dict(zip(bl["number"].astype(int), bl["hash"]))
+            for part in reorg.search_order(list(known), HEADER_BATCH):
+                hs = {n: (h["hash"] if h else None) for n, h in self.headers(part).items()}
+                ancestor = reorg.newest_match({n: known[n] for n in part}, hs)
+                if ancestor is not None:
+                    break
+        if ancestor is None:
+            ancestor = self.cfg.chain.start_block - 1
+        top = max(stored)
+        info = {"ancestor": ancestor, "depth": top - ancestor, "deeper_than_window": deep,
+                "rows_deleted": self.rollback(chain_id, ancestor)}
+        log.warning("reorg: the chain changed above block %d (depth %d%s); rows above it were deleted and are read again",
+                    ancestor, top - ancestor, ", deeper than the confirmations window" if deep else "")
+        return info
+
+    def rollback(self, chain_id: int, ancestor: int) -> int:
+        """Delete every row of blocks above `ancestor` and move cursors back to ancestor + 1 (one transaction)."""
+        con, n = self.store.con, 0
+        runs = "SELECT run_id FROM runs WHERE chain_id = ? AND block > ?"
+        stmts = [
+            ("DELETE FROM events WHERE chain_id = ? AND block > ?", 2),
+            (f"DELETE FROM results WHERE run_id IN ({runs})", 2),
+            (f"DELETE FROM run_payloads WHERE run_id IN ({runs})", 2),
+            ("DELETE FROM runs WHERE chain_id = ? AND block > ?", 2),
+            ("DELETE FROM positions WHERE chain_id = ? AND block > ?", 2),
+            ("DELETE FROM pool_states WHERE chain_id = ? AND block > ?", 2),
+            ("DELETE FROM blocks WHERE chain_id = ? AND number > ?", 2),
+            ("DELETE FROM scan_hashes WHERE chain_id = ? AND number > ?", 2),
+        ]
+        with self.store.transaction():
+            for sql, _ in stmts:
+                r = con.execute(sql, [chain_id, ancestor]).fetchall()
+                n += int(r[0][0]) if r else 0
+            con.execute("UPDATE cursors SET next_block = ?, updated_at = ? WHERE chain_id = ? AND next_block > ?",
+                        [ancestor + 1, _now(), chain_id, ancestor + 1])
+        return n
+
+    # -- indexing --------------------------------------------------------------------------------------------
+    def cursors(self, chain_id: int, job: str) -> dict[str, int]:
+        df = self.store.query("SELECT stream, next_block FROM cursors WHERE chain_id = ? AND job = ?", [chain_id, job])
+        return dict(zip(df["stream"], df["next_block"].astype(int)))
+
+    def index_job(self, ctx: ChainContext, job: Job, streams: list[Stream], summary: Summary, bar: Any) -> int:
+        """Index one job's streams from their cursors to the head; returns the events written."""
+        chain_id, head = ctx.chain_id, ctx.block
+        final = head - self.cfg.chain.confirmations
+        start = self.cfg.chain.start_block
+        cur = self.cursors(chain_id, job.name)
+        pos = {s.name: max(cur.get(s.name, start), start) for s in streams}
+        written = 0
+        lowest = min(pos.values(), default=head + 1)
+        task = bar.add_task(f"scan {job.name}", total=max(0, head + 1 - lowest)) if bar is not None else None
+        while not self.stop.is_set():
+            todo = [p for p in pos.values() if p <= head]
+            if not todo:
+                break
+            lo = min(todo)
+            active = [s for s in streams if pos[s.name] == lo]
+            higher = [p for p in pos.values() if p > lo]
+            hi_end = min([head] + [p - 1 for p in higher])
+            while lo <= hi_end and not self.stop.is_set():
+                lo, hi = self.sizer.window(lo, hi_end)
+                n = self._chunk(ctx, job, active, lo, hi, final, summary)
+                if n is None:
+                    continue  # the node refused the range: the sizer shrank it
+                written += n
+                for s in active:
+                    pos[s.name] = hi + 1
+                if task is not None:
+                    bar.update(task, completed=hi + 1 - lowest)
+                lo = hi + 1
+        return written
+
+    def _chunk(self, ctx: ChainContext, job: Job, active: list[Stream], lo: int, hi: int, final: int,
+               summary: Summary) -> int | None:
+        """Read and store [lo, hi] for `active` streams in one transaction; None when the range must shrink."""
+        topics = sorted({t for s in active for t in KINDS[s.kind].topic0s})
+        params = {"fromBlock": hex(lo), "toBlock": hex(hi), "address": [s.address for s in active], "topics": [topics]}
+        try:
+            logs = self.client.request("eth_getLogs", [params])
+        except RangeTooLargeError as e:
+            if hi == lo:
+                self._single_refusals = getattr(self, "_single_refusals", 0) + 1
+                if self._single_refusals >= SINGLE_BLOCK_TRIES:
+                    raise RangeTooLargeError(
+                        f"block {lo} alone holds more logs than the node will return for job {job.name!r}; "
+                        "split the job's contracts over several jobs or use a node with a higher limit"
+                    ) from None
+                time.sleep(0.05 * self._single_refusals)
+                return None
+            self.sizer.too_large(lo, hi, e.hint)
+            summary.range_splits += 1
+            return None
+        if RangeSizer.suspicious(len(logs)) and hi > lo:
+            self.sizer.too_large(lo, hi)
+            summary.range_splits += 1
+            return None
+        self._single_refusals = 0
+        rows = decode_logs(active, logs, ctx.chain_id)
+        tracked = range(max(lo, final), hi + 1)  # blocks not final yet, and the newest final one as checkpoint
+        need = sorted({r["block"] for r in rows} | set(tracked))
+        hdr = self.headers(need)
+        for r in rows:
+            h = hdr.get(r["block"])
+            if h is None or h["hash"].lower() != r["block_hash"].lower():
+                raise ChainMoved(f"block {r['block']} changed while it was read")
+        blocks = [{"chain_id": ctx.chain_id, "number": n, "hash": hdr[n]["hash"], "parent_hash": hdr[n]["parentHash"],
+                   "timestamp": int(hdr[n]["timestamp"], 16)} for n in sorted({r["block"] for r in rows})]
+        hashes = []
+        for n in tracked:
+            if hdr.get(n) is None:
+                raise ChainMoved(f"block {n} vanished while it was read")
+            hashes.append({"chain_id": ctx.chain_id, "number": n, "hash": hdr[n]["hash"]})
+        now = _now()
+        with self.store.transaction():
+            self.store.upsert("events", rows)
+            self.store.put_blocks(blocks)
+            self.store.upsert("scan_hashes", hashes)
+            self.store.upsert("cursors", [{"chain_id": ctx.chain_id, "job": job.name, "stream": s.name,
+                                           "next_block": hi + 1, "updated_at": now} for s in active])
+        self.sizer.success(lo, hi, len(logs))
+        summary.chunks += 1
+        summary.events_ingested += len(rows)
+        summary.from_block = lo if summary.from_block is None else min(summary.from_block, lo)
+        summary.to_block = hi if summary.to_block is None else max(summary.to_block, hi)
+        return len(rows)
+
+    def finish_head(self, ctx: ChainContext) -> None:
+        """Record the head block and drop checkpoints that are final (keeping the newest final one)."""
+        final = ctx.block - self.cfg.chain.confirmations
+        hdr = self.headers([ctx.block])[ctx.block]
+        if hdr is None or hdr["hash"].lower() != ctx.block_hash.lower():
+            raise ChainMoved("the head changed during the scan")
+        with self.store.transaction():
+            self.store.put_blocks([{"chain_id": ctx.chain_id, "number": ctx.block, "hash": hdr["hash"],
+                                    "parent_hash": hdr["parentHash"], "timestamp": int(hdr["timestamp"], 16)}])
+            self.store.con.execute("DELETE FROM scan_hashes WHERE chain_id = ? AND number < ?", [ctx.chain_id, final])
+
+    # -- one pass --------------------------------------------------------------------------------------------
+    def run(self) -> Summary:
+        t0 = time.monotonic()
+        cfg = self.cfg
+        ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
+        needs_book = any(j.position_managers or j.wallets or j.pools for j in cfg.jobs)
+        book = _book(cfg, ctx.chain_id, needs_book)
+        summary = Summary(chain_id=ctx.chain_id)
+        for attempt in range(4):
+            try:
+                self._pass(ctx, book, summary)
+                break
+            except ChainMoved as e:
+                if attempt == 3:
+                    raise RpcError(f"the node's chain kept changing during the scan ({e}); try again later") from None
+                log.warning("%s; starting the pass again", e)
+                ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
+        summary.round_trips = self.client.round_trips
+        summary.seconds = round(time.monotonic() - t0, 3)
+        return summary
+
+    def _pass(self, ctx: ChainContext, book: AddressBook | None, summary: Summary) -> None:
+        cfg = self.cfg
+        summary.head, summary.head_hash = ctx.block, ctx.block_hash
+        summary.final_block = max(-1, ctx.block - cfg.chain.confirmations)
+        info = self.check_reorg(ctx.chain_id)
+        if info is not None:
+            summary.reorg = info
+        streams = build_streams(cfg, ctx, book)
+        bar = None
+        if self.progress:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
+                           TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        with bar if bar is not None else nullcontext():
+            for job in cfg.jobs:
+                n = self.index_job(ctx, job, streams[job.name], summary, bar)
+                summary.jobs.setdefault(job.name, {"streams": len(streams[job.name]), "events": 0})["events"] += n
+        if self.stop.is_set():
+            summary.stopped = True
+            return
+        self.finish_head(ctx)
+        if book is None:
+            return
+        from .alerts import evaluate_alerts
+        from .snapshot import merge, snapshot_job
+
+        obs: dict[str, dict[str, Any]] = {}
+        for job in cfg.jobs:
+            if self.stop.is_set():
+                summary.stopped = True
+                return
+            merge(obs, snapshot_job(ctx, self.store, book, job, summary.snapshot_errors))
+            summary.snapshots += sum(len(getattr(job, k)) for k in ("wallets", "pools", "markets"))
+        if cfg.alerts:
+            summary.alerts = evaluate_alerts(self.store, cfg.alerts, obs, chain_id=ctx.chain_id, block=ctx.block,
+                                             block_hash=ctx.block_hash, base_dir=cfg.base_dir, stdout=self.stdout)
+
+
+def scan_once(cfg: ScanConfig, cache: str | Path | None = None, *, progress: bool = False,
+              stop: threading.Event | None = None, stdout: TextIO | None = None,
+              client: RpcClient | None = None) -> Summary:
+    """One pass of `cfg` into the cache file (the default cache when None)."""
+    client = client or RpcClient(cfg.chain.rpc_url(), timeout=cfg.chain.timeout)
+    store = Cache(cache)  # one writer at a time: a second scan fails here with CacheLockedError
+    try:
+        return Scanner(cfg, store, client, progress=progress, stop=stop, stdout=stdout).run()
+    finally:
+        store.close()
