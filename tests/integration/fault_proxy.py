@@ -4,18 +4,25 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
 
 class FaultProxy:
-    """Forwards to `upstream`; with probability `rate` answers 429, 503, or a JSON-RPC -32005 instead."""
+    """Forwards to `upstream`; with probability `rate` answers 429, 503, or a JSON-RPC -32005 instead.
 
-    def __init__(self, upstream: str, rate: float = 0.3, seed: int = 1):
+    `kinds` picks the faults: "429", "503", "rpc" (-32005), "range" (a single eth_getLogs gets "block range too
+    large"; other requests get a 429 instead), "timeout" (the answer comes after `delay` seconds).
+    """
+
+    def __init__(self, upstream: str, rate: float = 0.3, seed: int = 1, kinds=("429", "503", "rpc"), delay: float = 1.0):
         self.upstream, self.rate, self.rng = upstream, rate, random.Random(seed)
+        self.kinds, self.delay = tuple(kinds), delay
         self.faults = 0
         self.requests = 0
+        self.seen: dict[str, int] = {}
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,7 +35,18 @@ class FaultProxy:
                 roll = proxy.rng.random()
                 if roll < proxy.rate:
                     proxy.faults += 1
-                    kind = proxy.rng.choice(["429", "503", "rpc"])
+                    kind = proxy.rng.choice(proxy.kinds)
+                    req = json.loads(body)
+                    if kind == "range":
+                        if isinstance(req, dict) and req.get("method") == "eth_getLogs":
+                            proxy.seen["range"] = proxy.seen.get("range", 0) + 1
+                            err = {"code": -32602, "message": "block range too large"}
+                            return self._send(200, json.dumps({"jsonrpc": "2.0", "id": req["id"], "error": err}).encode())
+                        kind = "429"
+                    proxy.seen[kind] = proxy.seen.get(kind, 0) + 1
+                    if kind == "timeout":
+                        time.sleep(proxy.delay)
+                        return self._send(503, b"late", {"Retry-After": "0"})
                     if kind == "rpc":
                         req = json.loads(body)
                         err = {"code": -32005, "message": "daily request limit exceeded"}

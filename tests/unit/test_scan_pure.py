@@ -1,0 +1,113 @@
+"""Pure parts of the scanner: range growth and splitting, the reorg ancestor search on recorded hashes, log
+decoding on recorded logs, and the --every loop on a fake clock."""
+from __future__ import annotations
+
+import json
+import threading
+
+from defirisk import abi
+from defirisk.chain.logs import RangeSizer
+from defirisk.scan import reorg
+from defirisk.scan.schedule import run_every
+from defirisk.scan.streams import KINDS, Stream, decode_logs
+
+
+def test_range_shrinks_on_errors_follows_hints_and_grows_back():
+    s = RangeSizer(initial=1000, max_span=4000)
+    assert s.window(0, 10_000) == (0, 999)
+    s.too_large(0, 999)
+    assert s.span == 500
+    s.too_large(0, 499, hint=(0, 99))  # "Try with this block range [0x0, 0x63]"
+    assert s.span == 100
+    s.too_large(0, 99, hint=(5000, 6000))  # a hint outside the range is ignored
+    assert s.span == 50
+    for lo in range(0, 400, 50):  # grows again after successes of a full span...
+        s.success(lo, lo + s.span - 1, 10)
+    assert s.span == 4000  # ...up to the cap
+    s.success(0, 10, 1)  # a short tail range does not grow it further
+    assert s.span == 4000
+    assert s.window(9_990, 10_000) == (9_990, 10_000)
+
+
+def test_range_never_below_one_and_caps_are_suspicious():
+    s = RangeSizer(initial=3, max_span=10)
+    for _ in range(5):
+        s.too_large(0, 2)
+    assert s.span == 1
+    assert RangeSizer.suspicious(10_000) and not RangeSizer.suspicious(9_999)
+
+
+def test_ancestor_search_on_recorded_hashes():
+    stored = {10: "0xa", 11: "0xb", 12: "0xc", 13: "0xd"}
+    assert reorg.is_unchanged(stored, {13: "0xD"})  # case-insensitive
+    node = {10: "0xa", 11: "0xb", 12: "0xX", 13: "0xY"}
+    assert not reorg.is_unchanged(stored, node)
+    assert reorg.newest_match(stored, node) == 11
+    assert reorg.newest_match(stored, {10: "0xz", 11: "0xz", 12: None, 13: None}) is None  # deeper than the window
+    assert not reorg.is_unchanged(stored, {13: None})  # the chain got shorter
+    assert reorg.is_unchanged({}, {})
+    assert reorg.search_order([3, 1, 2, 2, 5], 2) == [[5, 3], [2, 1]]
+
+
+def _log(abi_name, name, address, topics_values, data_types, data_values, block=5, index=0):
+    from eth_abi import encode
+
+    ev = abi.event(abi_name, name)
+    return {
+        "address": address.lower(), "blockNumber": hex(block), "logIndex": hex(index), "blockHash": "0x" + "11" * 32,
+        "transactionHash": "0x" + "22" * 32, "topics": [ev.topic0] + topics_values,
+        "data": "0x" + encode(data_types, data_values).hex(),
+    }
+
+
+POOL = "0x52BC30c30D95e053B98501a0fCED2F132772540b"
+NPM = "0x7f6E56Bc1Ba9D42159E8e493aF602048dEd3AE4d"
+WHO = "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853"
+T_WHO = "0x" + "0" * 24 + WHO[2:].lower()
+
+
+def test_decoding_keeps_exact_integers_signs_and_checksums():
+    swap = _log("UniswapV3Pool", "Swap", POOL, [T_WHO, T_WHO], ["int256", "int256", "uint160", "uint128", "int24"],
+                [-(2**255), 2**255 - 1, 2**160 - 1, 7, -887272], index=3)
+    v2sync = _log("UniswapV2Pair", "Sync", POOL, [], ["uint112", "uint112"], [2**112 - 1, 0], index=1)
+    nft = _log("NonfungiblePositionManager", "Transfer", NPM, [T_WHO, T_WHO, "0x" + "00" * 31 + "2a"], [], [], index=2)
+    erc20_like = dict(nft, topics=nft["topics"][:3], logIndex="0x4")  # Transfer with 2 indexed args: not the NFT's
+    stranger = dict(swap, address="0x" + "99" * 20, logIndex="0x5")
+    streams = [Stream("j", "pools", POOL), Stream("j", "position_managers", NPM)]
+    rows = decode_logs(streams, [swap, v2sync, nft, erc20_like, stranger], 31337)
+    assert [(r["log_index"], r["protocol"], r["event_name"]) for r in rows] == [
+        (1, "uniswap_v2", "Sync"), (2, "uniswap_v3_npm", "Transfer"), (3, "uniswap_v3", "Swap")]
+    sw = json.loads(rows[2]["decoded"])
+    assert sw == {"sender": WHO, "recipient": WHO, "amount0": str(-(2**255)), "amount1": str(2**255 - 1),
+                  "sqrtPriceX96": str(2**160 - 1), "liquidity": "7", "tick": "-887272"}
+    assert rows[2]["address"] == POOL and rows[2]["block"] == 5
+    assert json.loads(rows[1]["decoded"]) == {"from": WHO, "to": WHO, "tokenId": "42"}
+    assert json.loads(rows[0]["decoded"]) == {"reserve0": str(2**112 - 1), "reserve1": "0"}
+
+
+def test_every_kind_has_distinct_topics_per_protocol():
+    for k in KINDS.values():
+        assert len(k.topics) == sum(len(n) for _, _, n in k.events)
+
+
+def test_every_loop_waits_between_passes_and_stops():
+    stop = threading.Event()
+    t = [0.0]
+    calls = []
+
+    def one(ev):
+        calls.append(t[0])
+        t[0] += 2.0  # a pass takes 2 s
+        if len(calls) == 3:
+            ev.set()
+        return True
+
+    orig_wait = stop.wait
+
+    def wait(d):
+        t[0] += d
+        return orig_wait(0)
+
+    stop.wait = wait  # type: ignore[method-assign]
+    assert run_every(5.0, one, stop, clock=lambda: t[0]) == 3
+    assert calls == [0.0, 5.0, 10.0]  # start to start
