@@ -320,7 +320,7 @@ class Scanner:
         if book is None:
             return
         from .alerts import evaluate_alerts
-        from .snapshot import merge, snapshot_job
+        from .snapshot import SNAPSHOTS, merge, snapshot_job
 
         obs: dict[str, dict[str, Any]] = {}
         for job in cfg.jobs:
@@ -328,7 +328,8 @@ class Scanner:
                 summary.stopped = True
                 return
             merge(obs, snapshot_job(ctx, self.store, book, job, summary.snapshot_errors))
-            summary.snapshots += sum(len(getattr(job, k)) for k in ("wallets", "pools", "markets"))
+            summary.snapshots += sum(len(getattr(job, k)) for k in SNAPSHOTS)
+        summary.snapshots -= len(summary.snapshot_errors)
         if cfg.alerts:
             summary.alerts = evaluate_alerts(self.store, cfg.alerts, obs, chain_id=ctx.chain_id, block=ctx.block,
                                              block_hash=ctx.block_hash, base_dir=cfg.base_dir, stdout=self.stdout)

@@ -60,11 +60,16 @@ def snapshot_wallets(ctx: ChainContext, store: Cache, book: AddressBook, job: Jo
     return obs
 
 
-def snapshot_pools(ctx: ChainContext, store: Cache, book: AddressBook, job: Job, errors: list[str]) -> Observations:
-    """Each pool's state, depth and price impact (an `analyze --pool` run per pool)."""
-    for p in job.pools:
-        _analyze(ctx, store, book, p, "pool", errors)
-    return {}
+def analyze_each(attr: str, kind: str) -> Callable[[ChainContext, Cache, AddressBook, Job, list[str]], Observations]:
+    """A snapshot that runs `analyze` of kind `kind` on each address of the job's `attr` list (no observations)."""
+
+    def snap(ctx: ChainContext, store: Cache, book: AddressBook, job: Job, errors: list[str]) -> Observations:
+        for target in getattr(job, attr):
+            _analyze(ctx, store, book, target, kind, errors)
+        return {}
+
+    snap.__doc__ = f"An `analyze` run of kind {kind!r} per address of the job's {attr}."
+    return snap
 
 
 def _borrowers(store: Cache, chain_id: int, pool: str, block: int) -> list[str]:
@@ -86,12 +91,17 @@ def snapshot_markets(ctx: ChainContext, store: Cache, book: AddressBook, job: Jo
 
     obs: Observations = {}
     for m in job.markets:
-        market = aave_v3.resolve_market(ctx, m)
-        who = list(dict.fromkeys(_borrowers(store, ctx.chain_id, market.pool, ctx.block) + list(job.wallets)))
-        if not who:
+        try:
+            market = aave_v3.resolve_market(ctx, m)
+            who = list(dict.fromkeys(_borrowers(store, ctx.chain_id, market.pool, ctx.block) + list(job.wallets)))
+            if not who:
+                continue
+            reserves = aave_v3.fetch_reserves(ctx, market)
+            accounts = aave_v3.fetch_wallet_positions(ctx, market, who, reserves=reserves)
+        except DefiriskError as e:
+            errors.append(f"market {m}: {e}")
+            log.warning("snapshot of market %s failed: %s", m, e)
             continue
-        reserves = aave_v3.fetch_reserves(ctx, market)
-        accounts = aave_v3.fetch_wallet_positions(ctx, market, who, reserves=reserves)
         dist: list[float | None] = [None] * len(accounts)
         try:
             arr = float_arrays([account_inputs(a, reserves) for a in accounts])
@@ -135,10 +145,11 @@ def snapshot_markets(ctx: ChainContext, store: Cache, book: AddressBook, job: Jo
     return obs
 
 
-# job key → snapshot at the head. Vaults have events only until `analyze` reads them ("vault" kind).
+# job key → snapshot at the head. Vaults are indexed only until `analyze` reads them; then their entry is
+# `"vaults": analyze_each("vaults", "vault")` (and markets may move to `analyze_each("markets", "market")`).
 SNAPSHOTS: dict[str, Callable[[ChainContext, Cache, AddressBook, Job, list[str]], Observations]] = {
     "wallets": snapshot_wallets,
-    "pools": snapshot_pools,
+    "pools": analyze_each("pools", "pool"),
     "markets": snapshot_markets,
 }
 
