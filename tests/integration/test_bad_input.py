@@ -82,7 +82,7 @@ def test_unreadable_address_book(capsys, anvil, tmp_path):
 
 
 def test_every_command_has_help(capsys):
-    for cmd in ("analyze", "demo"):
+    for cmd in ("analyze", "scan", "demo"):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0
