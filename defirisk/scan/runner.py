@@ -278,7 +278,7 @@ class Scanner:
         t0 = time.monotonic()
         cfg = self.cfg
         ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
-        needs_book = any(j.position_managers or j.wallets or j.pools for j in cfg.jobs)
+        needs_book = any(j.position_managers or j.wallets for j in cfg.jobs)
         book = _book(cfg, ctx.chain_id, needs_book)
         summary = Summary(chain_id=ctx.chain_id)
         for attempt in range(4):
@@ -318,6 +318,9 @@ class Scanner:
             return
         self.finish_head(ctx)
         if book is None:
+            if any(j.pools or j.markets for j in cfg.jobs):
+                summary.snapshot_errors.append(f"no address book for chain {ctx.chain_id}: head snapshots skipped "
+                                               "(events were indexed); set chain.addresses")
             return
         from .alerts import evaluate_alerts
         from .snapshot import SNAPSHOTS, merge, snapshot_job

@@ -123,3 +123,22 @@ def test_reorg_leaves_the_cache_a_fresh_scan_of_the_new_chain(world, book_file, 
         hashes = c.query("SELECT number, hash FROM scan_hashes UNION ALL SELECT number, hash FROM blocks")
     for n, h in hashes.itertuples(index=False):
         assert world.chain.rpc.request("eth_getBlockByNumber", [hex(int(n)), False])["hash"] == h
+
+
+def test_a_pool_added_to_a_job_is_backfilled_alone(world, book_file, env, tmp_path):
+    pairs = world.facts["uniswap"]["pairs"]
+    one = {"chain": {"rpc_url_env": ENV, "chain_id": world.chain_id, "confirmations": 2, "max_blocks_per_request": 50},
+           "jobs": [{"name": "j", "pools": [pairs["WETH/USDC"]]}]}
+    two = {**one, "jobs": [{"name": "j", "pools": [pairs["WETH/USDC"], pairs["WBTC/WETH"]]}]}
+    path = tmp_path / "c.duckdb"
+    first = scan(one, cache=path, progress=True)
+    sync(world, pairs["WETH/USDC"])
+    s = scan(two, cache=path, progress=True)
+    with Cache(path, read_only=True) as c:
+        per = c.query("SELECT address, count(*) AS n FROM events GROUP BY address")
+    n = dict(zip(per.address, per.n))
+    assert first["events_ingested"] == n[pairs["WETH/USDC"]] - 1  # the new Sync came with the second pass
+    assert s["from_block"] == 0 and s["events_ingested"] == n[pairs["WBTC/WETH"]] + 1
+    fresh = tmp_path / "fresh.duckdb"
+    scan(two, cache=fresh)
+    assert_same_tables(scan_tables(path), scan_tables(fresh))
