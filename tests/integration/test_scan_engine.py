@@ -142,3 +142,29 @@ def test_a_pool_added_to_a_job_is_backfilled_alone(world, book_file, env, tmp_pa
     fresh = tmp_path / "fresh.duckdb"
     scan(two, cache=fresh)
     assert_same_tables(scan_tables(path), scan_tables(fresh))
+
+
+class StopAfter:
+    """A stop flag that becomes set after `n` checks (a signal arriving in the middle of a backfill)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def is_set(self) -> bool:
+        self.n -= 1
+        return self.n < 0
+
+
+def test_a_stopped_pass_ends_between_chunks_and_the_next_one_finishes_it(world, book_file, env, tmp_path):
+    cfg = world_config(world, book_file, max_span=10, wallets=True)
+    path = tmp_path / "c.duckdb"
+    s = scan(cfg, cache=path, stop=StopAfter(8))
+    assert s["stopped"] and 0 < s["chunks"] < 10 and s["snapshots"] == 0
+    with Cache(path, read_only=True) as c:
+        assert c.query("SELECT max(next_block) AS m FROM cursors")["m"][0] < world.chain.block_number()
+        assert c.query("SELECT count(*) AS n FROM runs")["n"][0] == 0
+    rest = scan(cfg, cache=path)
+    assert not rest["stopped"] and rest["from_block"] == s["to_block"] + 1
+    fresh = tmp_path / "fresh.duckdb"
+    scan(cfg, cache=fresh)
+    assert_same_tables(scan_tables(path, with_snapshots=True), scan_tables(fresh, with_snapshots=True))

@@ -115,7 +115,7 @@ def test_kill_9_at_random_points_then_rerun_equals_one_clean_scan(world, book_fi
 
 
 def test_two_concurrent_scans_one_proceeds_the_other_fails_clearly(world, book_file, anvil, tmp_path):
-    cfg = world_config(world, book_file, max_span=4)
+    cfg = world_config(world, book_file, max_span=1)  # a few seconds of backfill
     conf = write_config(tmp_path, cfg)
     path = tmp_path / "c.duckdb"
     first = cli("--config", str(conf), "--cache", str(path), "--json", env_url=anvil.url)
