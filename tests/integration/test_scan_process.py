@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from defirisk.api import scan
 from defirisk.errors import DefiriskError
 from defirisk.store.cache import Cache
 
@@ -74,14 +75,13 @@ def cursors(path: Path) -> list[int]:
         return c.query("SELECT next_block FROM cursors")["next_block"].tolist()
 
 
-def test_kill_9_at_random_points_then_rerun_equals_one_clean_scan(world, book_file, anvil, tmp_path):
+def test_kill_9_at_random_points_then_rerun_equals_one_clean_scan(world, book_file, anvil, tmp_path, monkeypatch):
     cfg = world_config(world, book_file, wallets=True, max_span=1)  # ~290 chunks: a backfill of a few seconds
     conf = write_config(tmp_path, cfg)
     head = world.chain.block_number()
     clean = tmp_path / "clean.duckdb"
-    rc, out, err = run_cli("--config", str(conf), "--cache", str(clean), "--json", env_url=anvil.url)
-    assert rc == 0, err
-    assert json.loads(out)["head"] == head
+    monkeypatch.setenv(ENV, anvil.url)
+    assert scan(dict(cfg, chain=dict(cfg["chain"], max_blocks_per_request=100_000)), cache=clean)["head"] == head
 
     path = tmp_path / "killed.duckdb"
     wal = Path(str(path) + ".wal")
@@ -114,7 +114,7 @@ def test_kill_9_at_random_points_then_rerun_equals_one_clean_scan(world, book_fi
     assert_same_tables(scan_tables(clean, with_snapshots=True), scan_tables(path, with_snapshots=True))
 
 
-def test_two_concurrent_scans_one_proceeds_the_other_fails_clearly(world, book_file, anvil, tmp_path):
+def test_two_concurrent_scans_one_proceeds_the_other_fails_clearly(world, book_file, anvil, tmp_path, monkeypatch):
     cfg = world_config(world, book_file, max_span=1)  # a few seconds of backfill
     conf = write_config(tmp_path, cfg)
     path = tmp_path / "c.duckdb"
@@ -129,7 +129,8 @@ def test_two_concurrent_scans_one_proceeds_the_other_fails_clearly(world, book_f
     assert "is in use by another defirisk process" in err2 and f"pid {first.pid}" in err2
     assert "Traceback" not in err2
     clean = tmp_path / "clean.duckdb"
-    assert run_cli("--config", str(conf), "--cache", str(clean), env_url=anvil.url)[0] == 0
+    monkeypatch.setenv(ENV, anvil.url)
+    scan(dict(cfg, chain=dict(cfg["chain"], max_blocks_per_request=100_000)), cache=clean)
     assert_same_tables(scan_tables(clean), scan_tables(path))  # nothing lost, nothing doubled
 
 
@@ -164,6 +165,4 @@ def test_config_errors_are_messages_and_the_url_never_shows(world, book_file, an
     down = run_cli("--config", str(conf), "--cache", str(tmp_path / "d.duckdb"), env_url="http://127.0.0.1:9/SECRETKEY")
     assert down[0] == 2 and "cannot reach the node" in down[2] and "SECRETKEY" not in down[2]
     with pytest.raises(DefiriskError):
-        from defirisk.api import scan
-
         scan({"chain": {"rpc_url_env": ENV, "chain_id": 1}, "jobs": [{"name": "x"}]})
