@@ -69,3 +69,53 @@ def test_decode_decimals(d):
 def test_decode_decimals_refuses_absurd():
     with pytest.raises(ValueError):
         decode_decimals((300).to_bytes(32, "big"))
+
+
+def test_a_batch_over_the_nodes_body_limit_is_split_until_it_fits():
+    """A node answering a too-large batch body with one -32600 "Invalid request" (Anvil above 2 MB): the batch
+    is halved until each POST fits, and every call still gets its own answer."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from defirisk.chain.rpc import RpcClient
+
+    limit = 2_000
+    sizes = []
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            sizes.append(len(body))
+            req = json.loads(body)
+            if len(body) > limit:
+                out = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid request"}}
+            else:
+                out = [{"jsonrpc": "2.0", "id": r["id"], "result": r["params"][0]} for r in req]
+            data = json.dumps(out).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        c = RpcClient(f"http://127.0.0.1:{srv.server_address[1]}", backoff=0.0)
+        calls = [("echo", ["x" * 300 + str(i)]) for i in range(20)]
+        assert c.batch(calls) == [p[0] for _, p in calls]
+        assert sizes[0] > limit and max(sizes[-4:]) <= limit
+        with_one = RpcClient(f"http://127.0.0.1:{srv.server_address[1]}", backoff=0.0)
+        import pytest
+
+        from defirisk.errors import RpcError
+
+        with pytest.raises(RpcError, match="Invalid request"):  # one call alone still too large: a clear error
+            with_one.batch([("echo", ["y" * 3000])])
+    finally:
+        srv.shutdown()
+        srv.server_close()
