@@ -32,3 +32,12 @@ def search_order(numbers: list[int], batch: int) -> list[list[int]]:
     """Stored block numbers, newest first, in batches of `batch` (one JSON-RPC batch of headers each)."""
     ordered = sorted(set(numbers), reverse=True)
     return [ordered[i : i + batch] for i in range(0, len(ordered), batch)]
+
+
+def node_is_behind(stored: Mapping[int, str], head: int, head_hash: str) -> bool:
+    """Whether the node's head is a block we already hold with the same hash, below our newest: a lagging
+    replica (load-balanced nodes), not a reorg; nothing is rolled back and the pass waits for it to catch up."""
+    if not stored or head >= max(stored):
+        return False
+    h = stored.get(head)
+    return h is not None and h.lower() == head_hash.lower()

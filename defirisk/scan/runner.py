@@ -56,6 +56,7 @@ class Summary:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopped: bool = False
+    node_behind: bool = False
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -122,12 +123,15 @@ class Scanner:
         return out
 
     # -- reorgs ----------------------------------------------------------------------------------------------
-    def check_reorg(self, chain_id: int) -> dict[str, Any] | None:
+    def check_reorg(self, ctx: ChainContext) -> dict[str, Any] | None:
         """Compare stored hashes with the node's; on a change, delete rows above the common ancestor."""
+        chain_id = ctx.chain_id
         st = self.store.query("SELECT number, hash FROM scan_hashes WHERE chain_id = ?", [chain_id])
         stored = dict(zip(st["number"].astype(int), st["hash"]))
         if not stored:
             return None
+        if reorg.node_is_behind(stored, ctx.block, ctx.block_hash):
+            return {"node_behind": True, "node_head": ctx.block, "scanned_to": max(stored)}
         node = {n: (h["hash"] if h else None) for n, h in self.headers(list(stored)).items()}
         if reorg.is_unchanged(stored, node):
             return None
@@ -298,7 +302,12 @@ class Scanner:
         cfg = self.cfg
         summary.head, summary.head_hash = ctx.block, ctx.block_hash
         summary.final_block = max(-1, ctx.block - cfg.chain.confirmations)
-        info = self.check_reorg(ctx.chain_id)
+        info = self.check_reorg(ctx)
+        if info is not None and info.get("node_behind"):
+            log.warning("the node's head %d is behind the last scanned block %d (a lagging replica?); waiting for it",
+                        info["node_head"], info["scanned_to"])
+            summary.node_behind = True
+            return
         if info is not None:
             summary.reorg = info
         streams = build_streams(cfg, ctx, book)

@@ -169,3 +169,24 @@ def test_a_stopped_pass_ends_between_chunks_and_the_next_one_finishes_it(world, 
     fresh = tmp_path / "fresh.duckdb"
     scan(cfg, cache=fresh)
     assert_same_tables(scan_tables(path, with_snapshots=True), scan_tables(fresh, with_snapshots=True))
+
+
+def test_a_node_behind_the_cache_is_waited_for_not_rolled_back(world, book_file, env, tmp_path):
+    """A lagging replica (its head is a block we hold, with the same hash): nothing is deleted; when the chain
+    under it turns out to differ, the next pass rolls back as for any reorg."""
+    cfg = world_config(world, book_file, confirmations=5)
+    pairs = world.facts["uniswap"]["pairs"]
+    path = tmp_path / "c.duckdb"
+    fork = world.chain.snapshot()
+    sync(world, pairs["WETH/USDC"], 3)
+    scan(cfg, cache=path)
+    before = scan_tables(path)
+    world.chain.revert(fork)  # the node now serves an older head of the same chain
+    s = scan(cfg, cache=path)
+    assert s["node_behind"] and s["reorg"] is None and s["events_ingested"] == 0
+    assert_same_tables(scan_tables(path), before)
+    sync(world, pairs["WBTC/WETH"], 4)  # ...and then moves on along another branch
+    s = scan(cfg, cache=path)
+    assert s["reorg"] is not None and not s["node_behind"]
+    scan(cfg, cache=tmp_path / "fresh.duckdb")
+    assert_same_tables(scan_tables(path), scan_tables(tmp_path / "fresh.duckdb"))

@@ -162,3 +162,12 @@ def test_fast_decoding_equals_eth_abi_for_every_indexed_event():
         _fast_decode(sync, [sync.topic0], dirty)
     with pytest.raises(Exception):
         sync.decode([sync.topic0], dirty)
+
+
+def test_a_lagging_node_is_told_from_a_reorg():
+    stored = {10: "0xa", 11: "0xb", 12: "0xc"}
+    assert reorg.node_is_behind(stored, 11, "0xB")  # its head is our block 11, same hash
+    assert not reorg.node_is_behind(stored, 11, "0xother")  # a different block 11: a reorg
+    assert not reorg.node_is_behind(stored, 12, "0xc")  # not behind
+    assert not reorg.node_is_behind(stored, 5, "0x5")  # further behind than the window: treated as a reorg
+    assert not reorg.node_is_behind({}, 5, "0x5")
