@@ -254,7 +254,7 @@ class Scanner:
             hashes.append({"chain_id": ctx.chain_id, "number": n, "hash": hdr[n]["hash"]})
         now = _now()
         with self.store.transaction():
-            self.store.upsert("events", rows)
+            self.store.upsert("events", rows, coerce=False)  # built by decode_logs with the column types
             self.store.put_blocks(blocks)
             self.store.upsert("scan_hashes", hashes)
             self.store.upsert("cursors", [{"chain_id": ctx.chain_id, "job": job.name, "stream": s.name,

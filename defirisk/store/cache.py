@@ -417,14 +417,16 @@ class Cache:
             raise
 
     # -- the one write path ------------------------------------------------------------------------------------
-    def upsert(self, table: str, rows: list[dict[str, Any]] | pd.DataFrame) -> int:
+    def upsert(self, table: str, rows: list[dict[str, Any]] | pd.DataFrame, *, coerce: bool = True) -> int:
         """Insert rows, or update those whose natural key exists; returns the number of distinct keys written.
 
         Missing columns are NULL; unknown columns are an error. Within one call the last row of a key wins.
+        `coerce=False` skips the per-value conversion for rows whose values already are what the columns store
+        (exact integers as text, JSON as text, plain ints/floats/str): the scanner's hot path (~4x faster).
         """
-        return self._upsert(table, rows)
+        return self._upsert(table, rows, coerce=coerce)
 
-    def _upsert(self, table: str, rows: Any, *, update_sql: dict[str, str] | None = None) -> int:
+    def _upsert(self, table: str, rows: Any, *, update_sql: dict[str, str] | None = None, coerce: bool = True) -> int:
         spec = schema.TABLES.get(table)
         if spec is None:
             raise InputError(f"no table {table!r} in the cache (tables: {', '.join(schema.TABLES)})")
@@ -440,7 +442,7 @@ class Cache:
             raise InputError(f"{table} has no column(s) {', '.join(unknown)} (columns: {', '.join(cols)})")
         by_key: dict[tuple, list[Any]] = {}
         for i, r in enumerate(recs):
-            vals = [_coerce(r.get(c), types[c], table, c) for c in cols]
+            vals = [_coerce(r.get(c), types[c], table, c) for c in cols] if coerce else [r.get(c) for c in cols]
             key = tuple(vals[cols.index(k)] for k in spec.key)
             if any(k is None for k in key):
                 missing = [k for k, v in zip(spec.key, key) if v is None]

@@ -171,3 +171,20 @@ def test_a_lagging_node_is_told_from_a_reorg():
     assert not reorg.node_is_behind(stored, 12, "0xc")  # not behind
     assert not reorg.node_is_behind(stored, 5, "0x5")  # further behind than the window: treated as a reorg
     assert not reorg.node_is_behind({}, 5, "0x5")
+
+
+def test_decoded_rows_are_stored_the_same_with_and_without_coercion():
+    """The scanner writes events with coerce=False: its rows must already be what the checked path stores."""
+    from defirisk.store.cache import Cache
+
+    swap = _log("UniswapV3Pool", "Swap", POOL, [T_WHO, T_WHO], ["int256", "int256", "uint160", "uint128", "int24"],
+                [-(2**255), 2**255 - 1, 2**160 - 1, 7, -887272], block=2**40, index=3)
+    nft = _log("NonfungiblePositionManager", "Transfer", NPM, [T_WHO, T_WHO, "0x" + "00" * 31 + "2a"], [], [], index=2)
+    rows = decode_logs([Stream("j", "pools", POOL), Stream("j", "position_managers", NPM)], [swap, nft], 31337)
+    frames = []
+    for coerce in (True, False):
+        with Cache(":memory:") as c:
+            c.upsert("events", [dict(r) for r in rows], coerce=coerce)
+            frames.append(c.query("SELECT *, typeof(decoded) AS td, decoded->>'amount0' AS a0 FROM events ORDER BY ALL"))
+    assert frames[0].equals(frames[1])
+    assert frames[0]["a0"].tolist()[1] == str(-(2**255))
