@@ -105,3 +105,20 @@ def test_alerts_fire_once_per_state_change(world, book_file, anvil, monkeypatch,
         assert hook.posts == lines(hf_out)
     finally:
         hook.close()
+
+
+def test_distance_to_liquidation_is_the_price_move_that_flips_the_pools_health_factor(world, book_file, anvil, monkeypatch, tmp_path):
+    """The snapshot's distance_to_liquidation_pct for a WETH-collateral, USDC-debt borrower: moving WETH down by
+    0.1% less keeps getUserAccountData's health factor above 1, by 0.1% more takes it below."""
+    monkeypatch.setenv(ENV, anvil.url)
+    out = tmp_path / "d.jsonl"
+    cfg = world_config(world, book_file, alerts=[{"rule": "distance_to_liquidation_pct < 20", "output": str(out)}])
+    scan(cfg, cache=tmp_path / "c.duckdb")
+    who = world.facts["aave_v3"]["borrowers"]["aave_close"]
+    d = {x["owner"]: x["value"] for x in lines(out)}
+    assert 0 < d[who] < 20
+    weth = aave_world.get_price(world.chain, world, "WETH")
+    for factor, below in ((1 - 0.999 * d[who] / 100, False), (1 - 1.001 * d[who] / 100, True)):
+        aave_world.set_price(world.chain, world, "WETH", int(weth * factor))
+        world.chain.mine(1)
+        assert (chain_hfs(world)[who] < 1) == below
