@@ -166,6 +166,14 @@ def test_a_stopped_pass_ends_between_chunks_and_the_next_one_finishes_it(world, 
         assert c.query("SELECT count(*) AS n FROM runs")["n"][0] == 0
     rest = scan(cfg, cache=path)
     assert not rest["stopped"] and rest["from_block"] == s["to_block"] + 1
+    from defirisk.api import analyze
+
+    again = analyze(world.account("lp_alice"), kind="wallet", block=rest["head"], addresses=book_file, cache=path,
+                    rpc_url=world.chain.url)
+    assert again.from_cache and again.rpc_round_trips == 1  # the scan's snapshot is analyze's own cache entry
+    live = analyze(world.account("lp_alice"), kind="wallet", block=rest["head"], addresses=book_file, cache=False,
+                   rpc_url=world.chain.url)
+    assert again.to_json()["positions"] == live.to_json()["positions"]
     fresh = tmp_path / "fresh.duckdb"
     scan(cfg, cache=fresh)
     assert_same_tables(scan_tables(path, with_snapshots=True), scan_tables(fresh, with_snapshots=True))
