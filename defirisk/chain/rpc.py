@@ -174,7 +174,6 @@ class RpcClient:
         attempt = 0
         while pending:
             retry: list[int] = []
-            resized = False
             for start in range(0, len(pending), self.max_batch):
                 chunk = pending[start : start + self.max_batch]
                 ids = {next(self._ids): i for i in chunk}
@@ -185,17 +184,10 @@ class RpcClient:
                 reply = self._post(payload)
                 if isinstance(reply, dict):  # whole batch refused (some nodes cap batch size)
                     e = reply.get("error", {})
-                    # smaller batches: everything from this chunk on is sent again at the new size
                     if self.max_batch > 10 and re.search(r"batch", str(e.get("message", "")), re.I):
                         self.max_batch = max(10, self.max_batch // 4)
-                        retry.extend(pending[start:])
-                        resized = True
-                        break
-                    if len(chunk) > 1 and e.get("code") == -32600:  # a body over the node's size limit (Anvil: 2 MB)
-                        self.max_batch = max(1, len(chunk) // 2)
-                        retry.extend(pending[start:])
-                        resized = True
-                        break
+                        retry.extend(chunk)
+                        continue
                     raise RpcError(redact_text(f"batch request failed: {e.get('message', reply)}", self._url))
                 for item in reply:
                     i = ids.get(item.get("id"))
@@ -216,7 +208,7 @@ class RpcClient:
                         out[i] = item.get("result")
                 answered = {ids[item["id"]] for item in reply if item.get("id") in ids}
                 retry.extend(i for i in chunk if i not in answered)
-            if retry and not resized:  # resizing is progress, not a failure: no backoff, no attempt used
+            if retry:
                 if attempt >= self.max_retries:
                     raise RpcError(f"node kept failing {len(retry)} of {len(calls)} batched calls")
                 time.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
