@@ -329,3 +329,17 @@ def test_unpriced_reserves_are_reported_and_the_rest_still_analysed(capsys, worl
     # text output too
     code, out, _ = _cli(capsys, "analyze", safe, "--rpc-url", c.url, "--addresses", str(book_file), "--no-cache")
     assert code == 0 and "WBTC" in out and "Aave v3" in out
+
+
+def test_market_text_and_plot_via_cli(capsys, world: World, book_file, tmp_path):
+    f = _f(world)
+    png = tmp_path / "curve.png"
+    code, out, err = _cli(capsys, "analyze", f["pool_addresses_provider"], "--rpc-url", world.chain.url,
+                          "--addresses", str(book_file), "--no-cache", "--plot", str(png))
+    assert code == 0, err
+    assert "Borrowers, nearest to liquidation first" in out and "Liquidation curve" in out
+    assert f["borrowers"]["aave_liquidatable"] in out
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = _cli(capsys, "analyze", f["borrowers"]["aave_close"], "--rpc-url", world.chain.url,
+                        "--addresses", str(book_file), "--no-cache")
+    assert code == 0 and "Aave v3 (pool" in out and "Borrowing headroom" in out and "WETH" in out
