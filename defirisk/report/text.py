@@ -143,12 +143,13 @@ def _market(c: Console, doc: dict) -> None:
     t = Table(title=f"Borrowers, nearest to liquidation first (distance in {unit} of one asset's price move)")
     for col in ("#", "wallet", "HF", "collateral $", "debt $", "nearest asset", "distance", "uniform fall %"):
         if col == "wallet":
-            t.add_column(col, no_wrap=True, min_width=42)  # whole addresses: people paste them
+            t.add_column(col, no_wrap=True)
         else:
             t.add_column(col, justify="right")
     for r in rows:
         hf = _f(r["health_factor"], ".4f")
-        t.add_row(str(r["rank"]), r["wallet"], f"[red]{hf}[/]" if r["liquidatable"] else hf, _f(r["collateral_usd"], ",.0f"),
+        wallet = r["wallet"] if c.width >= 130 else f"{r['wallet'][:12]}…{r['wallet'][-6:]}"  # whole where it fits
+        t.add_row(str(r["rank"]), wallet, f"[red]{hf}[/]" if r["liquidatable"] else hf, _f(r["collateral_usd"], ",.0f"),
                   _f(r["debt_usd"], ",.0f"), r["nearest_asset"] or "—", _f(r["distance"], ".2f"), _f(r["uniform_shock_pct"], ".2f"))
     c.print(t)
     curve = doc.get("liquidation_curve") or {}
