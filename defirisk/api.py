@@ -320,9 +320,9 @@ def _save_lending(store, run_id: str, res: Analysis) -> None:
     from .store.aave_events import save_discovery
 
     for e in res.lending:
-        if e["assets"]:
+        if e["assets"]:  # a wallet without an Aave position has nothing to keep but the payload
             store.put_positions(res.chain_id, res.block, position_rows(e))
-        store.put_results(run_id, res.chain_id, result_rows(e))
+            store.put_results(run_id, res.chain_id, result_rows(e))
     snap = res.lending_snapshot
     if snap is not None and (snap.event_rows or snap.cursor_row):
         save_discovery(store, snap.event_rows, snap.cursor_row)

@@ -9,7 +9,7 @@ from .addressbook import AddressBook
 from .analysis import lending as la
 from .analysis import lp as lp_analysis
 from .chain.node import ChainContext
-from .errors import DefiriskError
+from .errors import ConfigError, NotAProtocolError
 from .protocols import aave_reader
 from .protocols.token_pools import fetch_token_pools
 
@@ -53,7 +53,7 @@ def wallet_lending(ctx: ChainContext, book: AddressBook, wallet: str, vol: float
     out = LendingResult()
     try:
         snap = aave_reader.fetch_wallet_lending(ctx, book, wallet)
-    except DefiriskError as e:  # a wrong book entry must not hide the LP analysis
+    except (NotAProtocolError, ConfigError) as e:  # a wrong book entry must not hide the LP analysis (node errors still raise)
         out.warnings.append(f"aave_v3: the address book's market could not be read: {e}")
         return out
     vols, out.volatility = _vols(ctx, book, snap, vol)

@@ -344,3 +344,13 @@ def test_market_text_and_plot_via_cli(capsys, world: World, book_file, tmp_path)
     code, out, _ = _cli(capsys, "analyze", f["borrowers"]["aave_close"], "--rpc-url", world.chain.url,
                         "--addresses", str(book_file), "--no-cache")
     assert code == 0 and "Aave v3 (pool" in out and "Borrowing headroom" in out and "WETH" in out
+
+
+def test_wrong_aave_book_entry_is_a_warning_beside_the_lp_analysis(world: World, tmp_path):
+    book = dict(world.book)
+    book["aave_v3"] = {"pool_addresses_provider": next(iter(world.facts["uniswap"]["pools"].values()))}
+    p = tmp_path / "book.json"
+    p.write_text(json.dumps({str(world.chain_id): book}))
+    doc = analyze(world.account("lp_alice"), rpc_url=world.chain.url, addresses=p, cache=False).to_json()
+    assert doc["positions"] and doc["lending"] == []
+    assert any("aave_v3" in w and "neither an Aave v3 PoolAddressesProvider" in w for w in doc["warnings"])
