@@ -73,13 +73,13 @@ def _boundary_liquidation(inp: AaveAccountInputs, j: int, price_raw: int | None,
     else:
         return None
     x = inp.with_prices(prices)
-    hf = am.account_data_raw(*x.account_data_args(), **x.account_data_kwargs()).health_factor
-    if hf >= WAD or not x.debt_columns:
-        return None
-    jd = max(x.debt_columns, key=lambda k: x.debt_raw[k] * x.effective_price(k) // x.units[k])
     try:
+        hf = am.account_data_raw(*x.account_data_args(), **x.account_data_kwargs()).health_factor
+        if hf >= WAD or not x.debt_columns:
+            return None
+        jd = max(x.debt_columns, key=lambda k: x.debt_raw[k] * x.effective_price(k) // x.units[k])
         out = am.liquidation_amounts_raw(MAX_UINT256, **x.liquidation_kwargs(j, jd, hf))
-    except InputError:
+    except InputError:  # the contract would revert (overflow, nothing borrowed): no liquidation to show
         return None
     base = x.base_unit
     return {
