@@ -236,6 +236,11 @@ def test_market_view_ranks_every_borrower_and_caches_discovery(world: World, boo
         n = c.query("SELECT count(*) AS n, count(DISTINCT (block, log_index)) AS k FROM events")
         assert int(n["n"][0]) == int(n["k"][0]) == disc["new_events"] + 12
         assert int(c.query("SELECT next_block FROM cursors")["next_block"][0]) == d2["block"] + 1
+    # an older block with the same cache: borrowers that came later are not there; the cursor does not go back
+    a3 = analyze(f["pool"], rpc_url=world.chain.url, addresses=book_file, cache=cache, block=d1["block"])
+    assert {r["wallet"] for r in a3.borrowers} == set(f["borrowers"].values()) and not a3.from_cache
+    with Cache(cache) as c:
+        assert int(c.query("SELECT next_block FROM cursors")["next_block"][0]) == d2["block"] + 1
 
 
 def test_market_round_trips_do_not_grow_with_borrowers(world: World, book_file):
