@@ -93,6 +93,13 @@ def test_exact_balances_and_headroom(world: World, book_file):
     assert all(a["sigma"] == 0.5 and a["sigma_source"] == "flat (--vol)" for a in flat["assets"])
 
 
+def test_isolation_mode_is_reported(world: World, book_file):
+    e = _lending(world, book_file, _f(world)["borrowers"]["aave_isolated"])[1]
+    mkr = next(a for a in e["assets"] if a["symbol"] == "MKR")
+    assert e["isolation_mode_asset"] == mkr["asset"] and mkr["debt_ceiling_usd"] == 1_000_000.0
+    assert mkr["isolation_mode_total_debt_usd"] == 10_000.0  # 10,000 USDC borrowed against it (2 decimals, no interest)
+
+
 def test_emode_depeg_is_reported(world: World, book_file):
     e = _lending(world, book_file, _f(world)["borrowers"]["aave_emode"])[1]
     assert e["emode_category"] == 1 and e["emode_label"] == "Stablecoins"
