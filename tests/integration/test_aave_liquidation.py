@@ -13,7 +13,7 @@ from defirisk import abi
 from defirisk.chain.node import connect
 from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.aave_world import BORROWERS, MAX_UINT, AaveKit, kit_from_world, set_price
-from defirisk.devnet.tx import TX_GAS, Chain, Tx
+from defirisk.devnet.tx import Chain
 from defirisk.devnet.world import World, build_world
 from defirisk.models import aave_math as am
 from defirisk.models import lending_risk as lr
