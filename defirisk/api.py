@@ -44,11 +44,16 @@ class Analysis:
     depth: pd.DataFrame | None = None
     price_impact: pd.DataFrame | None = None
     lending: list[dict] = field(default_factory=list)
+    market: dict[str, Any] | None = None  # market analyses: totals, reserves, where borrowers came from
+    borrowers: list[dict] | None = None  # market analyses: ranked nearest-to-liquidation first
+    liquidation_curve: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     from_cache: bool = False
     horizon_days: float = DEFAULT_HORIZON_DAYS
     cached_payload: dict[str, Any] | None = None
     snapshot: Any = field(default=None, repr=False)  # the records read (for the cache), not part of the JSON
+    lending_snapshot: Any = field(default=None, repr=False)  # the Aave records and discovery rows (for the cache)
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (schema in the README)."""
@@ -71,6 +76,10 @@ class Analysis:
             "depth": _records(self.depth),
             "price_impact": _records(self.price_impact),
             "lending": self.lending,
+            "market": self.market,
+            "borrowers": self.borrowers,
+            "liquidation_curve": self.liquidation_curve,
+            "warnings": self.warnings,
             "skipped": self.skipped,
             "defirisk_version": __version__,
         }
@@ -187,13 +196,14 @@ def analyze(
     ctx: ChainContext | None = None,
     chain_id: int | None = None,
 ) -> Analysis:
-    """Analyze a wallet or pool at one block (default latest). `kind` forces "wallet" or "pool".
+    """Analyze a wallet, a pool or an Aave v3 market at one block (default latest). `kind` forces "wallet", "pool"
+    or "market" (an Aave v3 Pool or PoolAddressesProvider: every borrower).
 
     `cache`: a DuckDB path, None for the default file, or False for no cache. `chain_id`: refuse another chain.
     """
     target = parse_address(address)
-    if kind not in (None, "wallet", "pool"):
-        raise InputError(f"kind must be 'wallet' or 'pool', not {kind!r}")
+    if kind not in (None, "wallet", "pool", "market"):
+        raise InputError(f"kind must be 'wallet', 'pool' or 'market', not {kind!r}")
     if vol is not None and not (0 < vol < 20):
         raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
     if not (0 < horizon_days <= 3650):
@@ -208,7 +218,7 @@ def analyze(
             hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
             if hit is not None:
                 return _from_payload(hit, ctx.round_trips)
-        result = _analyze_live(ctx, book, target, kind, vol, horizon_days)
+        result = _analyze_live(ctx, book, target, kind, vol, horizon_days, store=store)
         if store is not None:
             _save(store, result, target, kind or "auto", params)
         return result
@@ -217,9 +227,18 @@ def analyze(
             store.close()
 
 
-def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float) -> Analysis:
+def _analyze_live(
+    ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
+    *, store: Any = None,
+) -> Analysis:
+    from . import lending_api
+
     if kind is None:
-        kind = uniswap_reader.probe_address(ctx, target)
+        from .protocols.aave_reader import probe_kind
+
+        kind = probe_kind(ctx, target)
+    if kind == "market":
+        return _analyze_market(ctx, book, target, vol, horizon_days, store)
     T = horizon_days / 365.0
     if kind == "pool":
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
@@ -241,8 +260,31 @@ def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str |
         res.positions = pd.DataFrame()
     else:
         res.positions = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
+        if book.has("aave_v3"):
+            lend = lending_api.wallet_lending(ctx, book, target, vol, horizon_days)
+            res.lending, res.warnings, res.lending_snapshot = lend.entries, lend.warnings, lend.snapshot
+            res.volatility = {**res.volatility, **lend.volatility}
+        else:
+            res.skipped = [*res.skipped, "aave_v3"]
     res.rpc_round_trips = ctx.round_trips
     return res
+
+
+def _analyze_market(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float, store: Any) -> Analysis:
+    """An Aave v3 market: every borrower, ranked, and the liquidation curve."""
+    from . import lending_api
+
+    lend = lending_api.market_lending(ctx, book, target, vol, horizon_days, store)
+    base = lend.snapshot.reserves.base_currency_unit
+    prices = {r.asset: {"symbol": r.symbol, "usd": None if r.price_raw is None else r.price_raw / base, "path": ["aave_oracle"]}
+              for r in lend.snapshot.reserves.reserves}
+    return Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp, kind="market",
+        target=target, rpc_round_trips=ctx.round_trips, positions=pd.DataFrame(), prices_usd=prices,
+        volatility=lend.volatility, lending=lend.entries, market=lend.market, borrowers=lend.borrowers,
+        liquidation_curve=lend.liquidation_curve, warnings=lend.warnings, horizon_days=horizon_days,
+        lending_snapshot=lend.snapshot,
+    )
 
 
 def _open_cache(cache: str | Path | None | bool):
@@ -269,6 +311,21 @@ def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
         if not res.positions.empty:
             store.put_positions(res.chain_id, res.block, res.positions)
             store.put_results(run_id, res.chain_id, res.positions)
+        _save_lending(store, run_id, res)
+
+
+def _save_lending(store, run_id: str, res: Analysis) -> None:
+    """Aave positions and results of the run, and the market's discovered events and cursor (caller's transaction)."""
+    from .analysis.lending import position_rows, result_rows
+    from .store.aave_events import save_discovery
+
+    for e in res.lending:
+        if e["assets"]:  # a wallet without an Aave position has nothing to keep but the payload
+            store.put_positions(res.chain_id, res.block, position_rows(e))
+            store.put_results(run_id, res.chain_id, result_rows(e))
+    snap = res.lending_snapshot
+    if snap is not None and (snap.event_rows or snap.cursor_row):
+        save_discovery(store, snap.event_rows, snap.cursor_row)
 
 
 def _from_payload(payload: dict, round_trips: int) -> Analysis:
@@ -280,7 +337,9 @@ def _from_payload(payload: dict, round_trips: int) -> Analysis:
         volatility=payload.get("volatility", {}), pool=payload.get("pool"),
         depth=pd.DataFrame(payload["depth"]) if payload.get("depth") is not None else None,
         price_impact=pd.DataFrame(payload["price_impact"]) if payload.get("price_impact") is not None else None,
-        lending=payload.get("lending", []), skipped=payload.get("skipped", []), from_cache=True,
+        lending=payload.get("lending", []), market=payload.get("market"), borrowers=payload.get("borrowers"),
+        liquidation_curve=payload.get("liquidation_curve"), warnings=payload.get("warnings", []),
+        skipped=payload.get("skipped", []), from_cache=True,
         horizon_days=payload.get("horizon_days", DEFAULT_HORIZON_DAYS), cached_payload=payload,
     )
     return a

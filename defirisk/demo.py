@@ -19,7 +19,7 @@ def available_protocols() -> list[str]:
 
 
 def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
-    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet and a demo pool."""
+    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market."""
     from .api import analyze
     from .report.text import render
 
@@ -37,12 +37,16 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
         if pools:
             name, addr = next(iter(pools.items()))
             targets.append(("pool", addr, f"demo pool {name}"))
+        aave = world.facts.get("aave_v3")
+        if aave:
+            targets.append(("wallet", aave["borrowers"]["aave_close"], "demo Aave borrower aave_close (near liquidation)"))
+            targets.append(("market", aave["pool_addresses_provider"], "demo Aave v3 market (every borrower)"))
         docs = []
         if plots:
             Path(plots).mkdir(parents=True, exist_ok=True)
         for kind, addr, label in targets:
             res = analyze(addr, rpc_url=node.url, addresses=book, kind=kind, cache=cache)
-            if plots:
+            if plots and (kind != "wallet" or not res.positions.empty):
                 from .report.plots import plot_analysis
 
                 png = plot_analysis(res, Path(plots) / f"{kind}-{addr[:10]}.png")

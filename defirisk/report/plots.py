@@ -16,7 +16,34 @@ from ..models import lp_value  # noqa: E402
 
 def plot_analysis(a: Analysis, path: str | Path) -> Path:
     """Draw the chart that fits the analysis kind into `path` (PNG)."""
+    if a.kind == "market":
+        return plot_liquidation_curve(a, path)
     return plot_depth(a, path) if a.kind == "pool" else plot_positions(a, path)
+
+
+def plot_liquidation_curve(a: Analysis, path: str | Path) -> Path:
+    """Aave market: collateral (USD) of the borrowers liquidatable as each asset's price falls 0..80 %."""
+    doc = a.to_json()
+    curve = doc.get("liquidation_curve") or {"shocks_pct": [], "assets": []}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for c in curve["assets"]:
+        ax.plot(curve["shocks_pct"], c["collateral_usd"], marker="o", ms=3, label=c["symbol"])
+        ax2.step(curve["shocks_pct"], c["borrowers"], where="post", label=c["symbol"])
+    ax.set_xlabel("fall of the asset's price (%)")
+    ax.set_ylabel("collateral of liquidatable borrowers (USD)")
+    ax2.set_xlabel("fall of the asset's price (%)")
+    ax2.set_ylabel("liquidatable borrowers")
+    for x in (ax, ax2):
+        x.legend(fontsize=8)
+        x.grid(alpha=0.3)
+    m = doc.get("market") or {}
+    fig.suptitle(f"Aave v3 liquidation curve, pool {str(m.get('pool', ''))[:10]}…, block {doc['block']} "
+                 f"({m.get('borrowers', 0)} borrowers)")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
 
 
 def plot_positions(a: Analysis, path: str | Path) -> Path:
