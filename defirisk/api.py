@@ -14,6 +14,8 @@ from . import __version__
 from .addressbook import AddressBook, load_address_book
 from .addresses import parse_address
 from .analysis import lp as lp_analysis
+from .analysis.vaults import cache_rows as vault_cache_rows
+from .analysis.vaults import vault_positions_json
 from .chain.node import ChainContext, connect
 from .chain.redact import redact_text
 from .errors import InputError
@@ -34,7 +36,7 @@ class Analysis:
     block: int
     block_hash: str
     timestamp: int
-    kind: str  # "wallet" | "pool"
+    kind: str  # "wallet" | "pool" | "vault"
     target: str
     rpc_round_trips: int
     positions: pd.DataFrame
@@ -49,6 +51,8 @@ class Analysis:
     horizon_days: float = DEFAULT_HORIZON_DAYS
     cached_payload: dict[str, Any] | None = None
     snapshot: Any = field(default=None, repr=False)  # the records read (for the cache), not part of the JSON
+    vault_positions: pd.DataFrame | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
+    vault: dict[str, Any] | None = None  # the vault view (kind "vault"): pooled position, series, depositors found
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (schema in the README)."""
@@ -64,13 +68,14 @@ class Analysis:
             "rpc_round_trips": self.rpc_round_trips,
             "from_cache": self.from_cache,
             "horizon_days": self.horizon_days,
-            "positions": positions_json(self.positions),
+            "positions": positions_json(self.positions) + vault_positions_json(self.vault_positions),
             "prices_usd": self.prices_usd,
             "volatility": self.volatility,
             "pool": self.pool,
             "depth": _records(self.depth),
             "price_impact": _records(self.price_impact),
             "lending": self.lending,
+            "vault": self.vault,
             "skipped": self.skipped,
             "defirisk_version": __version__,
         }
@@ -192,8 +197,8 @@ def analyze(
     `cache`: a DuckDB path, None for the default file, or False for no cache. `chain_id`: refuse another chain.
     """
     target = parse_address(address)
-    if kind not in (None, "wallet", "pool"):
-        raise InputError(f"kind must be 'wallet' or 'pool', not {kind!r}")
+    if kind not in (None, "wallet", "pool", "vault"):
+        raise InputError(f"kind must be 'wallet', 'pool' or 'vault', not {kind!r}")
     if vol is not None and not (0 < vol < 20):
         raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
     if not (0 < horizon_days <= 3650):
@@ -218,8 +223,13 @@ def analyze(
 
 
 def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float) -> Analysis:
+    from . import vault_api
+    from .protocols import vault_snapshot
+
     if kind is None:
-        kind = uniswap_reader.probe_address(ctx, target)
+        kind = vault_snapshot.probe_kind(ctx, target)
+    if kind == "vault":
+        return _analyze_vault(ctx, book, target, vol, horizon_days)
     T = horizon_days / 365.0
     if kind == "pool":
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
@@ -241,6 +251,33 @@ def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str |
         res.positions = pd.DataFrame()
     else:
         res.positions = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
+        if book.list("options_vaults"):
+            _add_vaults(res, vault_api.wallet_vaults(ctx, book, target, vol))
+        else:
+            res.skipped = [*res.skipped, "options_vault"]
+    res.rpc_round_trips = ctx.round_trips
+    return res
+
+
+def _add_vaults(res: Analysis, parts: Any) -> None:
+    """Vault positions, their token prices and volatility sources joined into the analysis."""
+    res.vault_positions = parts.positions
+    res.vault = parts.vault
+    res.prices_usd = {**parts.prices_usd, **res.prices_usd}
+    res.volatility = {**parts.volatility, **res.volatility}
+
+
+def _analyze_vault(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float) -> Analysis:
+    """The vault view: its pooled position and Greeks, series, round and depositor slices."""
+    from . import vault_api
+
+    res = Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
+        kind="vault", target=target, rpc_round_trips=0, positions=pd.DataFrame(), horizon_days=horizon_days,
+    )
+    parts = vault_api.vault_view(ctx, book, target, vol)
+    _add_vaults(res, parts)
+    res.snapshot = parts.snapshot.pricing if parts.snapshot is not None else None  # tokens and pools for the cache
     res.rpc_round_trips = ctx.round_trips
     return res
 
@@ -269,10 +306,16 @@ def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
         if not res.positions.empty:
             store.put_positions(res.chain_id, res.block, res.positions)
             store.put_results(run_id, res.chain_id, res.positions)
+        vault_items = vault_positions_json(res.vault_positions)
+        if vault_items:
+            vpos, vres = vault_cache_rows(vault_items)
+            store.put_positions(res.chain_id, res.block, vpos)
+            store.put_results(run_id, res.chain_id, vres)
 
 
 def _from_payload(payload: dict, round_trips: int) -> Analysis:
-    pos = pd.DataFrame(payload.get("positions") or [])
+    items = payload.get("positions") or []
+    pos = pd.DataFrame([p for p in items if p.get("protocol") != "options_vault"])
     a = Analysis(
         chain_id=payload["chain_id"], block=payload["block"], block_hash=payload["block_hash"],
         timestamp=payload.get("timestamp", 0), kind=payload["kind"], target=payload["target"],
@@ -282,6 +325,7 @@ def _from_payload(payload: dict, round_trips: int) -> Analysis:
         price_impact=pd.DataFrame(payload["price_impact"]) if payload.get("price_impact") is not None else None,
         lending=payload.get("lending", []), skipped=payload.get("skipped", []), from_cache=True,
         horizon_days=payload.get("horizon_days", DEFAULT_HORIZON_DAYS), cached_payload=payload,
+        vault_positions=pd.DataFrame([p for p in items if p.get("protocol") == "options_vault"]), vault=payload.get("vault"),
     )
     return a
 

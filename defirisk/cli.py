@@ -17,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="analyze a wallet or a pool at one block", description="Analyze a wallet's positions or a pool at one pinned block.")
-    a.add_argument("address", help="wallet or pool address (0x…, EIP-55 checksum checked)")
+    a.add_argument("address", help="wallet, pool or options-vault address (0x…, EIP-55 checksum checked)")
     a.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
     a.add_argument("--block", type=int, help="block number to read at (default: latest)")
     a.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
@@ -27,10 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     g = a.add_mutually_exclusive_group()
     g.add_argument("--wallet", action="store_const", const="wallet", dest="kind", help="treat the address as a wallet")
     g.add_argument("--pool", action="store_const", const="pool", dest="kind", help="treat the address as a pool")
+    g.add_argument("--vault", action="store_const", const="vault", dest="kind", help="treat the address as an options vault (Ribbon-v2-style theta vault)")
     a.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
     a.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet) or the depth chart (pool)")
+    a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet, vault) or the depth chart (pool)")
 
     d = sub.add_parser("demo", help="start a local chain, build the demo world and analyze it", description="Start Anvil, deploy real Uniswap (and other) contracts, build positions with trading history, and print the analysis.")
     d.add_argument("--cache", metavar="PATH", default="defirisk-demo.duckdb", help="DuckDB cache file for the demo (default ./defirisk-demo.duckdb)")

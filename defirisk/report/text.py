@@ -36,8 +36,15 @@ def render(a: Analysis, console: Console | None = None) -> None:
     )
     if doc["kind"] == "pool" and doc["pool"]:
         _pool(c, doc)
+    elif doc["kind"] == "vault":
+        from .vault_text import render_vault_view
+
+        render_vault_view(c, doc)
     else:
         _positions(c, doc)
+        from .vault_text import render_vault_positions
+
+        render_vault_positions(c, doc)
     for lend in doc.get("lending") or []:
         _lending(c, lend)
     if doc["volatility"]:
@@ -47,7 +54,7 @@ def render(a: Analysis, console: Console | None = None) -> None:
 
 
 def _positions(c: Console, doc: dict) -> None:
-    pos = doc["positions"]
+    pos = [p for p in doc["positions"] if p.get("protocol", "").startswith("uniswap")]
     if not pos:
         c.print("No LP positions found.")
         return
