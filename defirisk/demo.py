@@ -19,7 +19,7 @@ def available_protocols() -> list[str]:
 
 
 def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
-    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet and a demo pool."""
+    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a demo pool and a demo vault."""
     from .api import analyze
     from .report.text import render
 
@@ -37,6 +37,10 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
         if pools:
             name, addr = next(iter(pools.items()))
             targets.append(("pool", addr, f"demo pool {name}"))
+        vaults = world.facts.get("options_vaults", {}).get("vaults", {})
+        if vaults:  # lp_alice above is also a depositor in both vaults; here one vault's own view
+            name, info = next(iter(vaults.items()))
+            targets.append(("vault", info["address"], f"demo options vault {name}"))
         docs = []
         if plots:
             Path(plots).mkdir(parents=True, exist_ok=True)

@@ -39,11 +39,11 @@ def render_vault_positions(c: Console, doc: dict, *, title: str | None = None) -
         if doc.get("kind") == "wallet" and "options_vault" not in (doc.get("skipped") or []):
             c.print("No options-vault positions found.")
         return
-    t = Table(title=title or "Options-vault positions (Greeks of the depositor's slice: exposed shares + pending/queued asset)")
-    cols = ("vault / owner", "series", "shares (exposed)", "pending / queued", "value $", "round P&L $", "break-even",
-            "delta", "gamma", "vega $/pt", "theta $/day", "sigma")
+    t = Table(title=title or "Options-vault positions (Greeks of the depositor's slice)")
+    cols = ("vault / owner", "series", "value $", "round P&L $", "break-even", "delta", "gamma", "vega $/pt", "theta $/day")
     for col in cols:
-        t.add_column(col, justify="left" if col in ("vault / owner", "series") else "right")
+        t.add_column(col, justify="left" if col in ("vault / owner", "series") else "right", overflow="fold")
+    notes = []
     for p in pos:
         sh = p["shares"]
         dec = int(sh["decimals"])
@@ -53,15 +53,21 @@ def render_vault_positions(c: Console, doc: dict, *, title: str | None = None) -
         t.add_row(
             f"{p['vault_symbol']}\n{p['owner'][:10]}…" + ("" if p["status"] == "live" else f"\n[yellow]{p['status']}[/]"),
             _series(p["option"]),
-            f"{_amt(sh['exposed_raw'], dec)}\n{_f(sh['share_of_vault'], '.2%')} of vault",
-            f"+{_f(p['pending_deposit']['amount'], ',.4g')} {sym}\n−{_amt(p['queued_withdrawal']['shares_raw'], dec)} sh",
             _f(p["value_usd"], ",.0f"),
             f"{_f(pnl['marked_usd'], ',.0f')}\n[dim]{_f(pnl['if_settled_usd'], ',.0f')} if settled now[/]",
             _f(p["break_even"], ",.6g"),
             _f(g["delta"], ",.4g"), _f(g["gamma"], ".3g"), _f(g["vega"]), _f(g["theta"]),
-            _f(p["sigma"], ".1%"),
+        )
+        notes.append(
+            f"{p['vault_symbol']} {p['owner'][:10]}…: {_amt(sh['exposed_raw'], dec)} shares exposed "
+            f"({_f(sh['share_of_vault'], '.2%')} of the vault; {_amt(p['shares']['redeemed_raw'], dec)} redeemed, "
+            f"{_amt(p['shares']['unredeemed_raw'], dec)} unredeemed, {_amt(p['shares']['queued_this_round_raw'], dec)} queued this round); "
+            f"pending deposit {_f(p['pending_deposit']['amount'], ',.6g')} {sym} (not in the options); "
+            f"queued withdrawal {_f(p['queued_withdrawal']['amount'], ',.6g')} {sym} (fixed)"
         )
     c.print(t)
+    for n in notes:
+        c.print(f"[dim]{n}[/]")
     sources = {f"{p['underlying_symbol']}: {_f(p['sigma'], '.1%')} ({p['sigma_source']})" for p in pos}
     c.print("[dim]Vault volatility: " + "; ".join(sorted(sources)) + ". Value basis: "
             + "; ".join(sorted({p["value_basis"] for p in pos})) + "[/]")
