@@ -1,8 +1,9 @@
 """Everything one options-vault analysis reads, in a fixed number of batched stages at the pinned block.
 
-  fetch_wallet_vaults  a wallet's positions in the address book's vaults: the vaults (3 round trips), the
-                       wallet's records (1, or 2 with a past-round withdrawal), and when it holds anything,
-                       the pools that price the vault tokens and give the underlying's volatility (3).
+  fetch_wallet_vaults  a wallet's positions in the address book's vaults: one round trip checks every vault
+                       and the wallet's holdings; when it holds something, the vaults it is in (3), its
+                       records (1, or 2 with a past-round withdrawal), and the pools that price the vault
+                       tokens and give the underlying's volatility (3).
   fetch_vault_view     one vault with its depositors: the vault (3), pricing-pool discovery and the vault's
                        Deposit/Transfer logs together (1), the depositors' records (1-2), pools (2).
 Round trips do not grow with the number of vaults or depositors. No risk math here (see analysis/vaults.py).
@@ -137,10 +138,34 @@ def fetch_pricing(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) -> 
     _read_pools(ctx, snap, pricing, _found(cand))
 
 
+def _holds_something(replies: Sequence[object]) -> bool:
+    """Whether `depositor_calls` replies show shares, a deposit receipt, unredeemed shares or a queued withdrawal."""
+    bal, share_bal, shares, receipt, withdrawal, _ = replies
+    vals = [bal, shares, *(share_bal if not isinstance(share_bal, CallFailed) else ()),
+            *(receipt[1:] if not isinstance(receipt, CallFailed) else ()), *(withdrawal[1:] if not isinstance(withdrawal, CallFailed) else ())]
+    return any(not isinstance(x, CallFailed) and int(x) for x in vals)
+
+
 def fetch_wallet_vaults(ctx: ChainContext, book: AddressBook, wallet: str) -> VaultSnapshot:
-    """The wallet's positions in every vault of the address book, and the pools that price them."""
+    """The wallet's positions in every vault of the address book, and the pools that price them.
+
+    One round trip checks every vault (a book entry that is not a vault is an error) and the wallet's
+    holdings in it; only when the wallet holds something are the vaults it is in read in full.
+    """
     snap = VaultSnapshot()
-    snap.vaults = ov.fetch_vaults(ctx, book.list("options_vaults"))
+    addrs = list(dict.fromkeys(book.list("options_vaults")))
+    b = Batch(ctx)
+    tag = hex(ctx.block)
+    refs = {a: (b.raw("eth_getCode", [a, tag]), b.calls(ov.vault_calls(a)), b.calls(ov.depositor_calls(a, wallet))) for a in addrs}
+    b.run()
+    held = []
+    for a, (code, head, dep) in refs.items():
+        ov.decode_vault_head(ctx.chain_id, a, code.value, [r.value for r in head])  # NotAProtocolError if not a vault
+        if _holds_something([r.value for r in dep]):
+            held.append(a)
+    if not held:
+        return snap
+    snap.vaults = ov.fetch_vaults(ctx, held)
     snap.depositors = ov.fetch_depositors(ctx, snap.vaults, [wallet])
     if snap.depositors:
         fetch_pricing(ctx, book, snap)

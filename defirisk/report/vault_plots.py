@@ -19,7 +19,10 @@ def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
     """Per vault position (the depositor's slice): payoff at expiry and Black-Scholes value now (USD, top),
     delta in units of the underlying (bottom), versus the underlying's USD price; strike and break-even marked."""
     doc = a.to_json()
-    pos = [p for p in doc["positions"] if p.get("protocol") == "options_vault" and p["payoff_at_expiry"]][:MAX_PANELS]
+    pos = [p for p in doc["positions"] if p.get("protocol") == "options_vault" and p["payoff_at_expiry"]]
+    if doc["kind"] == "vault":  # the whole vault rather than one panel per depositor
+        pos = [_pooled_panel(doc["vault"], pos[0])] if pos and doc.get("vault") and doc["vault"]["pooled"]["value_usd"] else []
+    pos = pos[:MAX_PANELS]
     n = max(1, len(pos))
     fig, axes = plt.subplots(2, n, figsize=(4.8 * n, 7), squeeze=False)
     for j, p in enumerate(pos):
@@ -41,8 +44,9 @@ def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
             ax_.axvline(o["strike"], color="tab:red", ls="-.", lw=0.8, label="strike" if ax_ is ax else None)
             if p["break_even"]:
                 ax_.axvline(p["break_even"], color="tab:green", ls="--", lw=0.8, label="break-even" if ax_ is ax else None)
-        ax.set_title(f"{p['vault_symbol']} {'put' if o['is_put'] else 'call'} {o['strike']:,.0f}\n{p['owner'][:10]}…", fontsize=9)
-        ax.set_ylabel("value of the slice (USD)")
+        who = "whole vault" if p.get("pooled") else f"{p['owner'][:10]}…"
+        ax.set_title(f"{p['vault_symbol']} {'put' if o['is_put'] else 'call'} {o['strike']:,.0f}\n{who}", fontsize=9)
+        ax.set_ylabel("value (USD)" if p.get("pooled") else "value of the slice (USD)")
         ax.legend(fontsize=7)
         ax2.set_ylabel(f"delta ({p['underlying_symbol']})")
         ax2.set_xlabel(f"{p['underlying_symbol']} price (USD)")
@@ -64,3 +68,13 @@ def _expiry_delta(p: dict, grid: np.ndarray) -> np.ndarray:
     if o["is_put"]:
         return np.where(grid < K, n, 0.0)
     return np.where(grid > K, c - n, c)
+
+
+def _pooled_panel(vault: dict, any_position: dict) -> dict:
+    """The vault's pooled position in the shape of a position item (for drawing)."""
+    pooled = vault["pooled"]
+    return {
+        **any_position, "pooled": True, "owner": vault["vault"], "vault_symbol": vault["symbol"],
+        "slice": {"collateral": pooled["collateral"], "short_options": pooled["short_options"]},
+        "greeks": pooled["greeks"] or {"delta": None},
+    }

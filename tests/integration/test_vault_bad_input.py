@@ -139,3 +139,23 @@ def test_book_without_vaults_skips_them(capsys, anvil, world: World, tmp_path):
     assert code == 0, err
     doc = json.loads(out)
     assert "options_vault" in doc["skipped"] and not [p for p in doc["positions"] if p["protocol"] == "options_vault"]
+
+
+def test_book_entry_that_is_not_a_vault(capsys, anvil, world: World, tmp_path):
+    book = tmp_path / "b.json"
+    bad = world.tokens.address["USDC"]
+    book.write_text(json.dumps({str(world.chain_id): {**world.book, "options_vaults": [*world.book["options_vaults"], bad]}}))
+    code, out, err = run(capsys, "analyze", world.account("lp_alice"), "--rpc-url", anvil.url, "--addresses", str(book), "--no-cache")
+    assert code == 2 and bad in err and "not a Ribbon-v2-style theta vault" in err and "Traceback" not in err
+
+
+def test_a_wallet_outside_every_vault_costs_one_round_trip(anvil, world: World, book_file, tmp_path):
+    from defirisk.api import analyze
+
+    nobody = world.account("vault_nobody")
+    book = tmp_path / "novaults.json"
+    book.write_text(json.dumps({str(world.chain_id): {k: v for k, v in world.book.items() if k != "options_vaults"}}))
+    with_vaults = analyze(nobody, rpc_url=anvil.url, addresses=book_file, cache=False, kind="wallet")
+    without = analyze(nobody, rpc_url=anvil.url, addresses=book, cache=False, kind="wallet")
+    assert with_vaults.vault_positions is not None and with_vaults.vault_positions.empty
+    assert with_vaults.rpc_round_trips == without.rpc_round_trips + 1
