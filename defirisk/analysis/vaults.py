@@ -331,6 +331,8 @@ def vault_summary(
         },
         "price_per_share_raw": str(v.price_per_share), "price_per_share": v.price_per_share / 10**v.asset_token.decimals,
         "round_start_price_per_share_raw": str(v.round_start_price_per_share) if v.round_start_price_per_share else None,
+        "round_start_price_per_share": v.round_start_price_per_share / 10**v.asset_token.decimals if v.round_start_price_per_share else None,
+        "asset_decimals": v.asset_token.decimals, "share_decimals": v.decimals,
         "total_supply_raw": str(v.total_supply), "exposed_shares_raw": str(v.active_shares),
         "total_balance_raw": str(v.total_balance), "locked_amount_raw": str(v.locked_amount),
         "pending_deposits_raw": str(v.total_pending), "queued_withdrawal_shares_raw": str(v.queued_withdraw_shares),

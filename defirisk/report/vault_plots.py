@@ -24,7 +24,7 @@ def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
         pos = [_pooled_panel(doc["vault"], pos[0])] if pos and doc.get("vault") and doc["vault"]["pooled"]["value_usd"] else []
     pos = pos[:MAX_PANELS]
     n = max(1, len(pos))
-    fig, axes = plt.subplots(2, n, figsize=(4.8 * n, 7), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=(max(7.0, 4.8 * n), 7), squeeze=False)
     for j, p in enumerate(pos):
         o, sl = p["option"], p["slice"]
         pts = np.array([g["price"] for g in p["payoff_at_expiry"]])
@@ -53,7 +53,7 @@ def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
         ax2.legend(fontsize=7)
     if not pos:
         axes[0][0].text(0.5, 0.5, "no options-vault position with a live option", ha="center", va="center")
-    fig.suptitle(f"{doc['target']} at block {doc['block']}: options vaults")
+    fig.suptitle(f"{doc['target']} at block {doc['block']}: options vaults", fontsize=10)
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=110)

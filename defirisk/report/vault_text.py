@@ -18,8 +18,11 @@ def _f(x: Any, fmt: str = ",.2f", none: str = "—") -> str:
     return format(xf, fmt) if math.isfinite(xf) else none
 
 
-def _amt(raw: str | None, decimals: int, fmt: str = ",.4g") -> str:
-    return "—" if raw is None else _f(int(raw) / 10**decimals, fmt)
+def _amt(raw: str | None, decimals: int) -> str:
+    if raw is None:
+        return "—"
+    x = int(raw) / 10**decimals
+    return _f(x, ",.0f" if abs(x) >= 1000 else ",.4g")
 
 
 def _series(o: dict | None) -> str:
@@ -92,8 +95,10 @@ def render_vault_view(c: Console, doc: dict) -> None:
         f"Option: {(o['symbol'] + ' ' + _series(o).replace(chr(10), ' expiring ')) if o else 'none'}  "
         f"{v['underlying_symbol']} ${_f(v['price'], ',.2f')}  sigma {_f(v['sigma'], '.1%')} ({v['sigma_source']})\n"
         f"Price per share {_f(v['price_per_share'], ',.6f')} {v['collateral_symbol']} "
-        f"(round began at {_amt(v['round_start_price_per_share_raw'], 0, ',.0f') if v['round_start_price_per_share_raw'] else '—'} raw)  "
-        f"pending deposits {v['pending_deposits_raw']} raw, queued withdrawals {v['queued_withdrawal_shares_raw']} shares raw"
+        f"(the round began at {_f(v['round_start_price_per_share'], ',.6f')})  pending deposits "
+        f"{_amt(v['pending_deposits_raw'], v['asset_decimals'])} {v['collateral_symbol']}; queued in past rounds "
+        f"{_amt(v['queued_withdrawal_shares_raw'], v['share_decimals'])} shares "
+        f"({_amt(v['queued_withdrawal_amount_raw'], v['asset_decimals'])} {v['collateral_symbol']} set aside)"
     )
     t = Table(title=f"Pooled position ({pooled['value_basis']})")
     for col in ("collateral + premium", "short options", "value $", "delta", "delta $", "gamma", "$gamma/1%", "vega $/pt",
