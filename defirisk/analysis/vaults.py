@@ -150,8 +150,13 @@ def position_rows(
         sigma, src, vol_pool = vol.get(v.underlying, (float("nan"), NO_VOL, None))
         pooled = vault_valuation(v, spot=S, asset_usd=A, sigma=sigma, timestamp=timestamp)
         slices = {s.account: s for s in ov.compute_slices(v, mine)}
+        warn = []
+        if not v.is_put and v.asset != v.underlying:
+            warn.append(f"vault {v.symbol} ({v.address}) writes calls on {v.underlying_token.symbol} against "
+                        f"{v.asset_token.symbol} collateral: the collateral is valued as units of the underlying")
         for d in mine:
             rows.append(_row(by_vault[d.vault], d, slices[d.account], pooled, sigma, src, vol_pool))
+            rows[-1]["warnings"] += warn
     return rows
 
 
