@@ -14,6 +14,8 @@ from . import __version__
 from .addressbook import AddressBook, load_address_book
 from .addresses import parse_address
 from .analysis import lp as lp_analysis
+from .analysis.vaults import cache_rows as vault_cache_rows
+from .analysis.vaults import vault_positions_json
 from .chain.node import ChainContext, connect
 from .chain.redact import redact_text
 from .errors import InputError
@@ -34,7 +36,7 @@ class Analysis:
     block: int
     block_hash: str
     timestamp: int
-    kind: str  # "wallet" | "pool"
+    kind: str  # "wallet" | "pool" | "vault"
     target: str
     rpc_round_trips: int
     positions: pd.DataFrame
@@ -54,6 +56,8 @@ class Analysis:
     cached_payload: dict[str, Any] | None = None
     snapshot: Any = field(default=None, repr=False)  # the records read (for the cache), not part of the JSON
     lending_snapshot: Any = field(default=None, repr=False)  # the Aave records and discovery rows (for the cache)
+    vault_positions: pd.DataFrame | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
+    vault: dict[str, Any] | None = None  # the vault view (kind "vault"): pooled position, series, depositors found
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (schema in the README)."""
@@ -69,7 +73,7 @@ class Analysis:
             "rpc_round_trips": self.rpc_round_trips,
             "from_cache": self.from_cache,
             "horizon_days": self.horizon_days,
-            "positions": positions_json(self.positions),
+            "positions": positions_json(self.positions) + vault_positions_json(self.vault_positions),
             "prices_usd": self.prices_usd,
             "volatility": self.volatility,
             "pool": self.pool,
@@ -80,6 +84,7 @@ class Analysis:
             "borrowers": self.borrowers,
             "liquidation_curve": self.liquidation_curve,
             "warnings": self.warnings,
+            "vault": self.vault,
             "skipped": self.skipped,
             "defirisk_version": __version__,
         }
@@ -202,8 +207,8 @@ def analyze(
     `cache`: a DuckDB path, None for the default file, or False for no cache. `chain_id`: refuse another chain.
     """
     target = parse_address(address)
-    if kind not in (None, "wallet", "pool", "market"):
-        raise InputError(f"kind must be 'wallet', 'pool' or 'market', not {kind!r}")
+    if kind not in (None, "wallet", "pool", "market", "vault"):
+        raise InputError(f"kind must be 'wallet', 'pool', 'market' or 'vault', not {kind!r}")
     if vol is not None and not (0 < vol < 20):
         raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
     if not (0 < horizon_days <= 3650):
@@ -231,14 +236,15 @@ def _analyze_live(
     ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
     *, store: Any = None,
 ) -> Analysis:
-    from . import lending_api
+    from . import lending_api, vault_api
+    from .protocols.probe import probe_kind
 
     if kind is None:
-        from .protocols.aave_reader import probe_kind
-
         kind = probe_kind(ctx, target)
     if kind == "market":
         return _analyze_market(ctx, book, target, vol, horizon_days, store)
+    if kind == "vault":
+        return _analyze_vault(ctx, book, target, vol, horizon_days)
     T = horizon_days / 365.0
     if kind == "pool":
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
@@ -266,6 +272,33 @@ def _analyze_live(
             res.volatility = {**res.volatility, **lend.volatility}
         else:
             res.skipped = [*res.skipped, "aave_v3"]
+        if book.list("options_vaults"):
+            _add_vaults(res, vault_api.wallet_vaults(ctx, book, target, vol))
+        else:
+            res.skipped = [*res.skipped, "options_vault"]
+    res.rpc_round_trips = ctx.round_trips
+    return res
+
+
+def _add_vaults(res: Analysis, parts: Any) -> None:
+    """Vault positions, their token prices and volatility sources joined into the analysis."""
+    res.vault_positions = parts.positions
+    res.vault = parts.vault
+    res.prices_usd = {**parts.prices_usd, **res.prices_usd}
+    res.volatility = {**parts.volatility, **res.volatility}
+
+
+def _analyze_vault(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float) -> Analysis:
+    """The vault view: its pooled position and Greeks, series, round and depositor slices."""
+    from . import vault_api
+
+    res = Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
+        kind="vault", target=target, rpc_round_trips=0, positions=pd.DataFrame(), horizon_days=horizon_days,
+    )
+    parts = vault_api.vault_view(ctx, book, target, vol)
+    _add_vaults(res, parts)
+    res.snapshot = parts.snapshot.pricing if parts.snapshot is not None else None  # tokens and pools for the cache
     res.rpc_round_trips = ctx.round_trips
     return res
 
@@ -311,6 +344,11 @@ def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
         if not res.positions.empty:
             store.put_positions(res.chain_id, res.block, res.positions)
             store.put_results(run_id, res.chain_id, res.positions)
+        vault_items = vault_positions_json(res.vault_positions)
+        if vault_items:
+            vpos, vres = vault_cache_rows(vault_items)
+            store.put_positions(res.chain_id, res.block, vpos)
+            store.put_results(run_id, res.chain_id, vres)
         _save_lending(store, run_id, res)
 
 
@@ -329,7 +367,8 @@ def _save_lending(store, run_id: str, res: Analysis) -> None:
 
 
 def _from_payload(payload: dict, round_trips: int) -> Analysis:
-    pos = pd.DataFrame(payload.get("positions") or [])
+    items = payload.get("positions") or []
+    pos = pd.DataFrame([p for p in items if p.get("protocol") != "options_vault"])
     a = Analysis(
         chain_id=payload["chain_id"], block=payload["block"], block_hash=payload["block_hash"],
         timestamp=payload.get("timestamp", 0), kind=payload["kind"], target=payload["target"],
@@ -341,6 +380,7 @@ def _from_payload(payload: dict, round_trips: int) -> Analysis:
         liquidation_curve=payload.get("liquidation_curve"), warnings=payload.get("warnings", []),
         skipped=payload.get("skipped", []), from_cache=True,
         horizon_days=payload.get("horizon_days", DEFAULT_HORIZON_DAYS), cached_payload=payload,
+        vault_positions=pd.DataFrame([p for p in items if p.get("protocol") == "options_vault"]), vault=payload.get("vault"),
     )
     return a
 

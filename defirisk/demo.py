@@ -19,7 +19,7 @@ def available_protocols() -> list[str]:
 
 
 def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
-    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market."""
+    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market, and a vault."""
     from .api import analyze
     from .report.text import render
 
@@ -41,6 +41,10 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
         if aave:
             targets.append(("wallet", aave["borrowers"]["aave_close"], "demo Aave borrower aave_close (near liquidation)"))
             targets.append(("market", aave["pool_addresses_provider"], "demo Aave v3 market (every borrower)"))
+        vaults = world.facts.get("options_vaults", {}).get("vaults", {})
+        if vaults:  # lp_alice above is also a depositor in both vaults; here one vault's own view
+            name, info = next(iter(vaults.items()))
+            targets.append(("vault", info["address"], f"demo options vault {name}"))
         docs = []
         if plots:
             Path(plots).mkdir(parents=True, exist_ok=True)

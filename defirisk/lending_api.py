@@ -72,8 +72,11 @@ def market_lending(
     if store is not None:
         from .store.aave_events import load_discovery
 
-        def cached(pool: str):  # noqa: F811 - the cache's rows and cursor for this pool
+        def _cached(pool: str):
+            """The cache's discovered rows and cursor for this pool."""
             return load_discovery(store, ctx.chain_id, pool, aave_reader.cursor_job(pool), aave_reader.STREAM)
+
+        cached = _cached
 
     snap = aave_reader.fetch_market_lending(ctx, address, cached=cached)
     vols, report = _vols(ctx, book, snap, vol)

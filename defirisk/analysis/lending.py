@@ -107,7 +107,7 @@ def account_entry(
     stables = list(stables)
     inp = account_inputs(account, reserves)
     arr = {k: v[0] for k, v in masked_arrays([inp], reserves, stables).items()}
-    c, d, lt, ltv, prices = arr["collateral_usd"], arr["debt_usd"], arr["liquidation_threshold"], arr["ltv"], arr["prices"]
+    c, d, lt, ltv = arr["collateral_usd"], arr["debt_usd"], arr["liquidation_threshold"], arr["ltv"]
     by_asset = {r.asset: (j, r) for j, r in enumerate(reserves.reserves)}
     errors = list(dict.fromkeys(account.errors))
     if account.account_data_error:

@@ -20,10 +20,8 @@ from .. import abi
 from ..addressbook import AddressBook
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
-from ..errors import NotAProtocolError
 from . import aave_v3 as av
 from .aave_v3_spec import AaveAccount, AaveMarket, AaveReserves
-from .uniswap_reader import _PoolReads
 
 PROTOCOL = "aave_v3"
 STREAM = "aave_borrowers"
@@ -54,27 +52,6 @@ def fetch_wallet_lending(ctx: ChainContext, book: AddressBook, wallet: str) -> L
     reserves = av.fetch_reserves(ctx, market)
     accounts = av.fetch_wallet_positions(ctx, market, [wallet], reserves=reserves)
     return LendingSnapshot(market, reserves, accounts)
-
-
-# -- address kind -------------------------------------------------------------------------------------------
-
-
-def probe_kind(ctx: ChainContext, address: str) -> str:
-    """'pool' (Uniswap v3 pool or v2 pair), 'market' (Aave v3 Pool or PoolAddressesProvider) or 'wallet'; 1 round trip."""
-    b = Batch(ctx)
-    reads = _PoolReads()
-    reads.add_v3(b, [address])
-    reads.add_v2(b, [address])
-    code = b.raw("eth_getCode", [address, hex(ctx.block)])
-    probe = b.calls(av.probe_calls(address))
-    b.run()
-    if reads.records():
-        return "pool"
-    try:
-        av.decode_probe(address, code.value, [r.value for r in probe])
-    except NotAProtocolError:
-        return "wallet"
-    return "market"
 
 
 # -- borrower discovery with the cache ------------------------------------------------------------------------

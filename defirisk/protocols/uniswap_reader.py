@@ -282,13 +282,3 @@ def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot
     snap.tick_liquidity[rec.address] = [(t, int(r.value[1])) for t, r in zip(ticks, tick_refs)]
     _read_balances_and_tokens(ctx, snap)
     return snap
-
-
-def probe_address(ctx: ChainContext, address: str) -> str:
-    """'pool' if the address answers like a v3 pool or v2 pair, else 'wallet' (EOA or any other contract)."""
-    b = Batch(ctx)
-    reads = _PoolReads()
-    reads.add_v3(b, [address])
-    reads.add_v2(b, [address])
-    b.run()
-    return "pool" if reads.records() else "wallet"

@@ -38,8 +38,15 @@ def render(a: Analysis, console: Console | None = None) -> None:
         _pool(c, doc)
     elif doc["kind"] == "market":
         _market(c, doc)
+    elif doc["kind"] == "vault":
+        from .vault_text import render_vault_view
+
+        render_vault_view(c, doc)
     else:
+        from .vault_text import render_vault_positions
+
         _positions(c, doc)
+        render_vault_positions(c, doc)
         for lend in doc.get("lending") or []:
             _lending(c, lend)
     for w in doc.get("warnings") or []:
@@ -51,7 +58,7 @@ def render(a: Analysis, console: Console | None = None) -> None:
 
 
 def _positions(c: Console, doc: dict) -> None:
-    pos = doc["positions"]
+    pos = [p for p in doc["positions"] if p.get("protocol", "").startswith("uniswap")]
     if not pos:
         c.print("No LP positions found.")
         return
