@@ -6,7 +6,6 @@ import json
 import time
 from pathlib import Path
 
-from rich.console import Console
 
 from .devnet.anvil import Anvil
 from .devnet.tx import Chain
@@ -21,9 +20,9 @@ def available_protocols() -> list[str]:
 def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
     """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market, and a vault."""
     from .api import analyze
-    from .report.text import render
+    from .report.text import make_console, render
 
-    con = Console(stderr=as_json)
+    con = make_console(stderr=as_json)
     with Anvil() as node:
         t0 = time.monotonic()
         with con.status("Deploying Uniswap v2/v3 (and more) from npm artifacts, building positions and trading history…"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 from rich.console import Console
@@ -26,9 +27,20 @@ def _pct(x: Any) -> str:
     return _f(None if x is None else float(x) * 100, "+.2f") + ("%" if x is not None and math.isfinite(float(x)) else "")
 
 
+PIPE_WIDTH = 200  # columns when writing to a pipe or file: wide tables stay one line per row
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for reports: the terminal's width, or PIPE_WIDTH when output is not a terminal and COLUMNS is unset."""
+    c = Console(stderr=stderr)
+    if not c.is_terminal and "COLUMNS" not in os.environ:
+        c = Console(stderr=stderr, width=PIPE_WIDTH)
+    return c
+
+
 def render(a: Analysis, console: Console | None = None) -> None:
     """Print the analysis as tables."""
-    c = console or Console()
+    c = console or make_console()
     doc = a.to_json()
     c.print(
         f"[bold]{doc['kind'].title()} {doc['target']}[/]  chain {doc['chain_id']}  block {doc['block']} "
