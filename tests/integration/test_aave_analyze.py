@@ -342,7 +342,7 @@ def test_unpriced_reserves_are_reported_and_the_rest_still_analysed(capsys, worl
     assert code == 0 and "WBTC" in out and "Aave v3" in out
 
 
-def test_market_text_and_plot_via_cli(capsys, world: World, book_file, tmp_path):
+def test_market_text_and_plot_via_cli(capsys, monkeypatch, world: World, book_file, tmp_path):
     f = _f(world)
     png = tmp_path / "curve.png"
     code, out, err = _cli(capsys, "analyze", f["pool_addresses_provider"], "--rpc-url", world.chain.url,
@@ -350,7 +350,12 @@ def test_market_text_and_plot_via_cli(capsys, world: World, book_file, tmp_path)
     assert code == 0, err
     assert "Borrowers, nearest to liquidation first" in out and "Liquidation curve" in out
     w = f["borrowers"]["aave_liquidatable"]
-    assert f"{w[:12]}…{w[-6:]}" in out  # shortened on an 80-column console (whole in --json and wide terminals)
+    assert w in out  # whole: a pipe gets 200 columns
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = _cli(capsys, "analyze", f["pool_addresses_provider"], "--rpc-url", world.chain.url,
+                          "--addresses", str(book_file), "--no-cache")
+    assert code == 0 and w not in out and f"{w[:12]}…{w[-6:]}" in out  # shortened where 130 columns do not fit
+    monkeypatch.delenv("COLUMNS")
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
     code, out, _ = _cli(capsys, "analyze", f["borrowers"]["aave_close"], "--rpc-url", world.chain.url,
                         "--addresses", str(book_file), "--no-cache")
