@@ -20,6 +20,7 @@ from .. import abi
 from ..addressbook import AddressBook
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages
 from . import aave_v3 as av
 from .aave_v3_spec import AaveAccount, AaveMarket, AaveReserves
 
@@ -48,9 +49,14 @@ class LendingSnapshot:
 
 def fetch_wallet_lending(ctx: ChainContext, book: AddressBook, wallet: str) -> LendingSnapshot:
     """The wallet's positions in the book's Aave v3 market at the pinned block (5-7 round trips)."""
-    market = av.resolve_market(ctx, book.get("aave_v3", "pool_addresses_provider"))
-    reserves = av.fetch_reserves(ctx, market)
-    accounts = av.fetch_wallet_positions(ctx, market, [wallet], reserves=reserves)
+    return run_stages(ctx, wallet_lending_stages(ctx, book, wallet))
+
+
+def wallet_lending_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[LendingSnapshot]:
+    """fetch_wallet_lending as stages (chain/stages.py)."""
+    market = yield from av.resolve_market_stages(ctx, book.get("aave_v3", "pool_addresses_provider"))
+    reserves = yield from av.reserves_stages(ctx, market)
+    accounts = yield from av.wallet_positions_stages(ctx, market, [wallet], reserves=reserves)
     return LendingSnapshot(market, reserves, accounts)
 
 

@@ -21,11 +21,12 @@ from ..chain.batch import Batch, Ref
 from ..chain.calls import CallFailed
 from ..chain.logs import LogFilter
 from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages
 from . import options_vault as ov
 from . import uniswap_v2 as v2
 from . import uniswap_v3 as v3
 from .options_vault_spec import DepositorRecord, VaultRecord
-from .uniswap_reader import LpSnapshot, _PoolReads, _Pricing, _read_balances_and_tokens, _swap_filter
+from .uniswap_reader import LpSnapshot, _PoolReads, _Pricing, _swap_filter, balances_and_tokens_stages
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DEPOSITOR_LOOKBACK_BLOCKS = 2_000_000  # about 9 months of mainnet blocks of Deposit/Transfer history
@@ -99,7 +100,7 @@ def _found(refs: list[tuple[str, str, Ref]]) -> dict[str, list[tuple[str, str]]]
     return out
 
 
-def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: _Pricing, cands: dict[str, list[tuple[str, str]]]) -> None:
+def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: _Pricing, cands: dict[str, list[tuple[str, str]]]) -> Stages[None]:
     """Two stages: pool states with the candidates' swap logs; then balances, token metadata, swap block times."""
     pv3, pv2 = pricing.found()
     pv3 += [p for c in cands.values() for k, p in c if k == "v3"]
@@ -109,14 +110,14 @@ def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: _Pricing, cands
     reads.add_v3(b, dict.fromkeys(pv3))
     reads.add_v2(b, dict.fromkeys(pv2))
     swaps = {p: b.logs(_swap_filter(p, ctx, "uniswap_v3" if k == "v3" else "uniswap_v2")) for c in cands.values() for k, p in c}
-    b.run()
+    yield b
     ps = snap.pricing
     ps.pools = reads.records()
     ps.swaps = {p: r.value for p, r in swaps.items() if p in ps.pools}
     ps.pricing_pools = [p for p in dict.fromkeys(pv3 + pv2) if p in ps.pools]
     snap.underlying_pools = {u: [p for _, p in c if p in ps.pools] for u, c in cands.items()}
     extra = [t for v in snap.vaults for t in (v.asset, v.underlying)]
-    _read_balances_and_tokens(ctx, ps, extra)
+    yield from balances_and_tokens_stages(ctx, ps, extra)
     for v in snap.vaults:  # the vault reader already has these tokens' metadata
         for t in (v.asset_token, v.underlying_token, v.strike_token):
             if t is not None:
@@ -129,12 +130,17 @@ def _price_tokens(vaults: Sequence[VaultRecord]) -> list[str]:
 
 def fetch_pricing(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) -> None:
     """Pools pricing the vaults' tokens in USD and the underlying/stablecoin pools with their swaps (3 round trips)."""
+    run_stages(ctx, pricing_stages(ctx, book, snap))
+
+
+def pricing_stages(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) -> Stages[None]:
+    """fetch_pricing as stages (chain/stages.py)."""
     b = Batch(ctx)
     pricing = _Pricing(book)
     pricing.discover(b, _price_tokens(snap.vaults))
     cand = _discover(b, book, [v.underlying for v in snap.vaults])
-    b.run()
-    _read_pools(ctx, snap, pricing, _found(cand))
+    yield b
+    yield from _read_pools(ctx, snap, pricing, _found(cand))
 
 
 def _holds_something(replies: Sequence[object]) -> bool:
@@ -151,12 +157,17 @@ def fetch_wallet_vaults(ctx: ChainContext, book: AddressBook, wallet: str) -> Va
     One round trip checks every vault (a book entry that is not a vault is an error) and the wallet's
     holdings in it; only when the wallet holds something are the vaults it is in read in full.
     """
+    return run_stages(ctx, wallet_vaults_stages(ctx, book, wallet))
+
+
+def wallet_vaults_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[VaultSnapshot]:
+    """fetch_wallet_vaults as stages (chain/stages.py), so a wallet analysis runs it beside the LP and Aave reads."""
     snap = VaultSnapshot()
     addrs = list(dict.fromkeys(book.list("options_vaults")))
     b = Batch(ctx)
     tag = hex(ctx.block)
     refs = {a: (b.raw("eth_getCode", [a, tag]), b.calls(ov.vault_calls(a)), b.calls(ov.depositor_calls(a, wallet))) for a in addrs}
-    b.run()
+    yield b
     held = []
     for a, (code, head, dep) in refs.items():
         ov.decode_vault_head(ctx.chain_id, a, code.value, [r.value for r in head])  # NotAProtocolError if not a vault
@@ -164,10 +175,10 @@ def fetch_wallet_vaults(ctx: ChainContext, book: AddressBook, wallet: str) -> Va
             held.append(a)
     if not held:
         return snap
-    snap.vaults = ov.fetch_vaults(ctx, held)
-    snap.depositors = ov.fetch_depositors(ctx, snap.vaults, [wallet])
+    snap.vaults = yield from ov.vaults_stages(ctx, held)
+    snap.depositors = yield from ov.depositors_stages(ctx, snap.vaults, [wallet])
     if snap.depositors:
-        fetch_pricing(ctx, book, snap)
+        yield from pricing_stages(ctx, book, snap)
     return snap
 
 
@@ -186,7 +197,7 @@ def fetch_vault_view(ctx: ChainContext, book: AddressBook, vault: str, *, lookba
     accounts = accounts_from_logs(v.address, logs.value)
     snap.depositors = ov.fetch_depositors(ctx, snap.vaults, accounts)
     snap.discovery = {"from_block": flt.from_block, "to_block": flt.to_block, "logs": len(logs.value), "accounts": len(accounts)}
-    _read_pools(ctx, snap, pricing, _found(cand))
+    run_stages(ctx, _read_pools(ctx, snap, pricing, _found(cand)))
     return snap
 
 
