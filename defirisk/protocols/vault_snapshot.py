@@ -1,11 +1,12 @@
 """Everything one options-vault analysis reads, in a fixed number of batched stages at the pinned block.
 
   fetch_wallet_vaults  a wallet's positions in the address book's vaults: one round trip checks every vault
-                       and the wallet's holdings; when it holds something, the vaults it is in (3), its
-                       records (1, or 2 with a past-round withdrawal), and the pools that price the vault
-                       tokens and give the underlying's volatility (3).
+                       and the wallet's holdings; when it holds something, the vaults it is in (3), then its
+                       records (1, or 2 with a past-round withdrawal) beside the pools that price the vault
+                       tokens and give the underlying's volatility (3): 1 + 3 + 3.
   fetch_vault_view     one vault with its depositors: the vault (3), pricing-pool discovery and the vault's
-                       Deposit/Transfer logs together (1), the depositors' records (1-2), pools (2).
+                       Deposit/Transfer logs together (1), the depositors' records (1-2) beside the pools (2).
+Independent reads run in lockstep (chain/stages.py), so they share round trips.
 Round trips do not grow with the number of vaults or depositors. No risk math here (see analysis/vaults.py).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..chain.batch import Batch, Ref
 from ..chain.calls import CallFailed
 from ..chain.logs import LogFilter
 from ..chain.node import ChainContext
-from ..chain.stages import Stages, run_stages
+from ..chain.stages import Stages, run_stages, run_together, together
 from . import options_vault as ov
 from . import uniswap_v2 as v2
 from . import uniswap_v3 as v3
@@ -176,9 +177,10 @@ def wallet_vaults_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> S
     if not held:
         return snap
     snap.vaults = yield from ov.vaults_stages(ctx, held)
-    snap.depositors = yield from ov.depositors_stages(ctx, snap.vaults, [wallet])
-    if snap.depositors:
-        yield from pricing_stages(ctx, book, snap)
+    # the wallet's records and the pricing pools need only the vaults: read them side by side
+    snap.depositors, _ = yield from together(ctx, ov.depositors_stages(ctx, snap.vaults, [wallet]), pricing_stages(ctx, book, snap))
+    if not snap.depositors:  # nothing held after all (dust, or only a past round's receipt): no prices reported
+        snap.pricing, snap.underlying_pools = LpSnapshot(), {}
     return snap
 
 
@@ -195,9 +197,9 @@ def fetch_vault_view(ctx: ChainContext, book: AddressBook, vault: str, *, lookba
     logs = b.logs(flt)
     b.run()
     accounts = accounts_from_logs(v.address, logs.value)
-    snap.depositors = ov.fetch_depositors(ctx, snap.vaults, accounts)
     snap.discovery = {"from_block": flt.from_block, "to_block": flt.to_block, "logs": len(logs.value), "accounts": len(accounts)}
-    run_stages(ctx, _read_pools(ctx, snap, pricing, _found(cand)))
+    # the depositors' records and the pricing pools are independent: their stages share requests
+    snap.depositors, _ = run_together(ctx, ov.depositors_stages(ctx, snap.vaults, accounts), _read_pools(ctx, snap, pricing, _found(cand)))
     return snap
 
 

@@ -8,7 +8,7 @@ from eth_utils import keccak
 from defirisk.chain.batch import Batch
 from defirisk.chain.calls import call
 from defirisk.chain.node import connect
-from defirisk.chain.stages import Stages, calls_stage, run_stages, run_together
+from defirisk.chain.stages import Stages, calls_stage, run_stages, run_together, together
 from defirisk.errors import DefiriskError, NotAProtocolError
 
 pytestmark = pytest.mark.anvil
@@ -113,3 +113,26 @@ def test_a_decode_error_is_raised_at_the_yield_of_its_generator(ctx):
     assert len(sha) == 4
     with pytest.raises(DefiriskError, match="returned no data"):
         run_stages(ctx, calls_stage(ctx, [call("ERC20", NO_CODE, "decimals")]))
+
+
+def test_together_nests_inside_a_reader(ctx):
+    def reader() -> Stages[tuple]:
+        x, y = yield from together(ctx, _sha_stages(ctx, "x", 2, []), _sha_stages(ctx, "y", 3, []))  # 3 steps
+        z = yield from _sha_stages(ctx, "z", 1, [])
+        return x, y, z
+
+    start = ctx.round_trips
+    (x, y, z), w = run_together(ctx, reader(), _sha_stages(ctx, "w", 4, []))
+    assert ctx.round_trips - start == 4  # max(3 + 1, 4)
+    assert (len(x), len(y), len(z), len(w)) == (4, 6, 2, 8)
+    assert z == ["0x" + keccak(f"z:0:{i}".encode()).hex() for i in range(2)]
+
+    def inner_fails() -> Stages[None]:
+        yield from together(ctx, _sha_stages(ctx, "p", 2, []), failing_after(1))
+
+    def failing_after(n: int) -> Stages[None]:
+        yield from _sha_stages(ctx, "f", n, [])
+        raise NotAProtocolError("inner")
+
+    with pytest.raises(NotAProtocolError, match="inner"):
+        run_together(ctx, inner_fails(), _sha_stages(ctx, "q", 1, []))
