@@ -12,7 +12,7 @@ from defirisk.api import analyze
 from defirisk.chain import stages
 from defirisk.chain.node import connect
 from defirisk.errors import NotAProtocolError
-from defirisk.protocols import uniswap_reader, vault_snapshot
+from defirisk.protocols import aave_reader, uniswap_reader, vault_snapshot
 
 pytestmark = pytest.mark.anvil
 
@@ -102,3 +102,18 @@ def test_a_wrong_aave_entry_is_a_warning_beside_the_other_readers(world, book_fi
     assert any(w.startswith("aave_v3: the address book's market could not be read") for w in bad["warnings"])
     assert bad["lending"] == [] and good["lending"]
     assert bad["positions"] == good["positions"] and any(p["protocol"] == "options_vault" for p in bad["positions"])
+
+
+@pytest.mark.parametrize("what, lockstep, in_turn", [
+    ("market", 11, 12),  # pin, probe, market 2, borrower logs beside reserves 2, positions 2, volatility pools 3
+    ("vault", 8, 10),  # pin, probe, vault 3, discovery 1, depositor records 1 beside pools 2
+])
+def test_market_and_vault_views_share_requests_inside_their_reader(world, book_file, anvil, monkeypatch, what, lockstep, in_turn):
+    target = world.book["aave_v3"]["pool_addresses_provider"] if what == "market" else world.book["options_vaults"][0]
+    together = analyze(target, rpc_url=anvil.url, addresses=book_file, cache=False)
+    assert together.kind == what and together.rpc_round_trips == lockstep
+    monkeypatch.setattr(aave_reader, "run_together", _one_after_another)
+    monkeypatch.setattr(vault_snapshot, "run_together", _one_after_another)
+    apart = analyze(target, rpc_url=anvil.url, addresses=book_file, cache=False)
+    assert apart.rpc_round_trips == in_turn
+    assert _doc(together) == _doc(apart)
