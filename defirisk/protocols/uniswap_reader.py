@@ -1,7 +1,7 @@
 """Reading Uniswap v2/v3 LP state for a wallet or a pool in a fixed number of batched stages.
 
 Each stage is one JSON-RPC batch (see chain/batch.py), so round trips do not grow with the number of
-positions: a wallet takes 6 stages whatever it holds, a pool 4. `wallet_lp_stages` is the wallet read as a
+positions: a wallet takes at most 6 stages whatever it holds, a pool 4. `wallet_lp_stages` is the wallet read as a
 generator (chain/stages.py), so an analysis runs it in lockstep with the other protocols' readers.
 """
 from __future__ import annotations
@@ -146,7 +146,7 @@ def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens
 
 
 def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnapshot:
-    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them (6 round trips)."""
+    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them (at most 6 round trips)."""
     return run_stages(ctx, wallet_lp_stages(ctx, book, wallet))
 
 
