@@ -246,10 +246,20 @@ def _analyze_live(
     if kind == "vault":
         return _analyze_vault(ctx, book, target, vol, horizon_days)
     T = horizon_days / 365.0
+    lend = parts = None
     if kind == "pool":
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
-    else:
-        snap = uniswap_reader.fetch_wallet_lp(ctx, book, target)
+    else:  # LP, Aave and vault readers in lockstep: round trips = the longest reader's, not their sum
+        from .chain.stages import run_together
+
+        readers = [uniswap_reader.wallet_lp_stages(ctx, book, target)]
+        if book.has("aave_v3"):
+            readers.append(lending_api.wallet_lending_stages(ctx, book, target, vol, horizon_days))
+        if book.list("options_vaults"):
+            readers.append(vault_api.wallet_vaults_stages(ctx, book, target, vol))
+        snap, *more = run_together(ctx, *readers)
+        lend = more.pop(0) if book.has("aave_v3") else None
+        parts = more.pop(0) if book.list("options_vaults") else None
     usd, sigma, vol_info, prices = _vol_and_prices(book, snap, vol)
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
@@ -266,14 +276,13 @@ def _analyze_live(
         res.positions = pd.DataFrame()
     else:
         res.positions = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
-        if book.has("aave_v3"):
-            lend = lending_api.wallet_lending(ctx, book, target, vol, horizon_days)
+        if lend is not None:
             res.lending, res.warnings, res.lending_snapshot = lend.entries, lend.warnings, lend.snapshot
             res.volatility = {**res.volatility, **lend.volatility}
         else:
             res.skipped = [*res.skipped, "aave_v3"]
-        if book.list("options_vaults"):
-            _add_vaults(res, vault_api.wallet_vaults(ctx, book, target, vol))
+        if parts is not None:
+            _add_vaults(res, parts)
         else:
             res.skipped = [*res.skipped, "options_vault"]
     res.rpc_round_trips = ctx.round_trips

@@ -9,9 +9,10 @@ from .addressbook import AddressBook
 from .analysis import lending as la
 from .analysis import lp as lp_analysis
 from .chain.node import ChainContext
+from .chain.stages import Stages, run_stages
 from .errors import ConfigError, NotAProtocolError
 from .protocols import aave_reader
-from .protocols.token_pools import fetch_token_pools
+from .protocols.token_pools import token_pools_stages
 
 
 @dataclass
@@ -27,14 +28,14 @@ class LendingResult:
     snapshot: aave_reader.LendingSnapshot | None = None
 
 
-def _vols(ctx: ChainContext, book: AddressBook, snap: aave_reader.LendingSnapshot, flat: float | None) -> tuple[dict, dict]:
-    """(asset -> (sigma, source), pool volatility report) for every reserve someone in the snapshot holds."""
+def _vols(ctx: ChainContext, book: AddressBook, snap: aave_reader.LendingSnapshot, flat: float | None) -> Stages[tuple[dict, dict]]:
+    """Stages: (asset -> (sigma, source), pool volatility report) for every reserve someone in the snapshot holds."""
     assets = sorted({p.asset for a in snap.accounts for p in a.positions})
     if not assets:
         return {}, {}
     if flat is not None:
         return la.token_vols(assets, {}, {}, {}, (), {}, flat=flat), {}
-    pools = fetch_token_pools(ctx, book, assets)
+    pools = yield from token_pools_stages(ctx, book, assets)
     sigma, source, report = {}, {}, {}
     for addr, logs in pools.swaps.items():
         p = pools.pools[addr]
@@ -50,13 +51,20 @@ def _vols(ctx: ChainContext, book: AddressBook, snap: aave_reader.LendingSnapsho
 
 def wallet_lending(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float) -> LendingResult:
     """The wallet's Aave v3 entry in the book's market (an empty entry when it has no position)."""
+    return run_stages(ctx, wallet_lending_stages(ctx, book, wallet, vol, horizon_days))
+
+
+def wallet_lending_stages(
+    ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float
+) -> Stages[LendingResult]:
+    """wallet_lending as stages (chain/stages.py), so api.py runs it in lockstep with the LP and vault reads."""
     out = LendingResult()
     try:
-        snap = aave_reader.fetch_wallet_lending(ctx, book, wallet)
+        snap = yield from aave_reader.wallet_lending_stages(ctx, book, wallet)
     except (NotAProtocolError, ConfigError) as e:  # a wrong book entry must not hide the LP analysis (node errors still raise)
         out.warnings.append(f"aave_v3: the address book's market could not be read: {e}")
         return out
-    vols, out.volatility = _vols(ctx, book, snap, vol)
+    vols, out.volatility = yield from _vols(ctx, book, snap, vol)
     out.entries = [la.account_entry(a, snap.reserves, stables=book.list("stablecoins"), vols=vols,
                                     horizon_years=horizon_days / 365) for a in snap.accounts]
     out.snapshot = snap
@@ -79,7 +87,7 @@ def market_lending(
         cached = _cached
 
     snap = aave_reader.fetch_market_lending(ctx, address, cached=cached)
-    vols, report = _vols(ctx, book, snap, vol)
+    vols, report = run_stages(ctx, _vols(ctx, book, snap, vol))
     stables = book.list("stablecoins")
     T = horizon_days / 365
     entries = [la.account_entry(a, snap.reserves, stables=stables, vols=vols, horizon_years=T) for a in snap.accounts]

@@ -15,6 +15,7 @@ from .addressbook import AddressBook
 from .analysis import lp as lp_analysis
 from .analysis import vaults as va
 from .chain.node import ChainContext
+from .chain.stages import Stages, run_stages
 from .models.usd_pricing import UsdPrice, usd_prices
 from .protocols import vault_snapshot as vs
 
@@ -54,7 +55,12 @@ def _vols(snap: vs.VaultSnapshot, usd: dict[str, UsdPrice], flat: float | None) 
 
 def wallet_vaults(ctx: ChainContext, book: AddressBook, wallet: str, flat_vol: float | None) -> VaultParts:
     """The wallet's positions in the address book's options vaults, valued at the pinned block."""
-    snap = vs.fetch_wallet_vaults(ctx, book, wallet)
+    return run_stages(ctx, wallet_vaults_stages(ctx, book, wallet, flat_vol))
+
+
+def wallet_vaults_stages(ctx: ChainContext, book: AddressBook, wallet: str, flat_vol: float | None) -> Stages[VaultParts]:
+    """wallet_vaults as stages (chain/stages.py), so api.py runs it in lockstep with the LP and Aave reads."""
+    snap = yield from vs.wallet_vaults_stages(ctx, book, wallet)
     if not snap.depositors:
         return VaultParts(positions=pd.DataFrame(), snapshot=snap)
     usd, prices = _prices(book, snap)

@@ -3,7 +3,7 @@
 Built on the staged adapter in aave_v3.py; each stage is one batch at the pinned block, so round trips do not
 grow with reserves or borrowers:
   wallet  resolve 2 + reserves 1-3 + positions 2
-  market  resolve 2 + borrower logs 1 (from where the cache left off) + reserves 1-3 + positions 2
+  market  resolve 2 + borrower logs (from where the cache left off) beside reserves 1-3 + positions 2
 Borrower discovery keeps what it read as rows of the cache's `events` table (protocol "aave_v3", the pool's
 Borrow and Supply logs, decoded) and a cursor (job "market:<pool>", stream "aave_borrowers", next block), so a
 later run reads only new blocks (plus a re-read window below the cursor, for reorgs).
@@ -20,6 +20,7 @@ from .. import abi
 from ..addressbook import AddressBook
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages, run_together
 from . import aave_v3 as av
 from .aave_v3_spec import AaveAccount, AaveMarket, AaveReserves
 
@@ -48,9 +49,14 @@ class LendingSnapshot:
 
 def fetch_wallet_lending(ctx: ChainContext, book: AddressBook, wallet: str) -> LendingSnapshot:
     """The wallet's positions in the book's Aave v3 market at the pinned block (5-7 round trips)."""
-    market = av.resolve_market(ctx, book.get("aave_v3", "pool_addresses_provider"))
-    reserves = av.fetch_reserves(ctx, market)
-    accounts = av.fetch_wallet_positions(ctx, market, [wallet], reserves=reserves)
+    return run_stages(ctx, wallet_lending_stages(ctx, book, wallet))
+
+
+def wallet_lending_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[LendingSnapshot]:
+    """fetch_wallet_lending as stages (chain/stages.py)."""
+    market = yield from av.resolve_market_stages(ctx, book.get("aave_v3", "pool_addresses_provider"))
+    reserves = yield from av.reserves_stages(ctx, market)
+    accounts = yield from av.wallet_positions_stages(ctx, market, [wallet], reserves=reserves)
     return LendingSnapshot(market, reserves, accounts)
 
 
@@ -108,6 +114,14 @@ def discovery_range(ctx_block: int, next_block: int | None) -> int:
     return max(0, min(next_block, ctx_block + 1) - REORG_WINDOW)
 
 
+def _logs_stage(ctx: ChainContext, market: AaveMarket, lo: int) -> Stages[list[dict]]:
+    """One stage: the pool's Borrow and Supply logs from block `lo` to the pinned block."""
+    b = Batch(ctx)
+    ref = b.logs(av.borrower_filter(market.pool, lo, ctx.block, include_suppliers=True)) if lo <= ctx.block else None
+    yield b
+    return ref.value if ref else []
+
+
 def fetch_market_lending(
     ctx: ChainContext, address: str, *, cached: Callable[[str], tuple[Sequence[dict], int | None]] | None = None,
 ) -> LendingSnapshot:
@@ -119,13 +133,10 @@ def fetch_market_lending(
     market = av.resolve_market(ctx, address)
     cached_rows, next_block = cached(market.pool) if cached else ((), None)
     lo = discovery_range(ctx.block, next_block)
-    b = Batch(ctx)
-    logs_ref = b.logs(av.borrower_filter(market.pool, lo, ctx.block, include_suppliers=True)) if lo <= ctx.block else None
-    b.run()
-    fresh = event_rows(ctx.chain_id, logs_ref.value if logs_ref else [])
+    logs, reserves = run_together(ctx, _logs_stage(ctx, market, lo), av.reserves_stages(ctx, market))  # independent
+    fresh = event_rows(ctx.chain_id, logs)
     old = [r for r in cached_rows if int(r["block"]) < lo and int(r["block"]) <= ctx.block]
     borrowers = borrowers_of(old + fresh)
-    reserves = av.fetch_reserves(ctx, market)
     accounts = av.fetch_wallet_positions(ctx, market, borrowers, reserves=reserves) if borrowers else []
     cursor = {"chain_id": ctx.chain_id, "job": cursor_job(market.pool), "stream": STREAM,
               "next_block": max(next_block or 0, ctx.block + 1)}

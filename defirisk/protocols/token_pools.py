@@ -11,11 +11,17 @@ from typing import Iterable
 from ..addressbook import AddressBook
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
-from .uniswap_reader import LpSnapshot, _Pricing, _PoolReads, _read_balances_and_tokens, _swap_filter
+from ..chain.stages import Stages, run_stages
+from .uniswap_reader import LpSnapshot, _Pricing, _PoolReads, _swap_filter, balances_and_tokens_stages
 
 
 def fetch_token_pools(ctx: ChainContext, book: AddressBook, tokens: Iterable[str]) -> LpSnapshot:
     """Uniswap pools pairing `tokens` with the book's stablecoins (and hubs), their state and swaps (3 round trips)."""
+    return run_stages(ctx, token_pools_stages(ctx, book, tokens))
+
+
+def token_pools_stages(ctx: ChainContext, book: AddressBook, tokens: Iterable[str]) -> Stages[LpSnapshot]:
+    """fetch_token_pools as stages (chain/stages.py)."""
     snap = LpSnapshot()
     toks = sorted(set(tokens))
     if not toks or not (book.has("uniswap_v3") or book.has("uniswap_v2")) or not book.list("stablecoins"):
@@ -23,7 +29,7 @@ def fetch_token_pools(ctx: ChainContext, book: AddressBook, tokens: Iterable[str
     b = Batch(ctx)
     pricing = _Pricing(book)
     pricing.discover(b, toks)
-    b.run()
+    yield b
     pv3, pv2 = pricing.found()
     if not (pv3 or pv2):
         return snap
@@ -33,9 +39,9 @@ def fetch_token_pools(ctx: ChainContext, book: AddressBook, tokens: Iterable[str
     reads.add_v2(b, pv2)
     swaps = {p: b.logs(_swap_filter(p, ctx, "uniswap_v3")) for p in pv3}
     swaps.update({p: b.logs(_swap_filter(p, ctx, "uniswap_v2")) for p in pv2})
-    b.run()
+    yield b
     snap.pools = reads.records()
     snap.swaps = {p: r.value for p, r in swaps.items() if p in snap.pools}
     snap.pricing_pools = list(snap.pools)
-    _read_balances_and_tokens(ctx, snap)
+    yield from balances_and_tokens_stages(ctx, snap)
     return snap

@@ -1,11 +1,12 @@
 """Everything one options-vault analysis reads, in a fixed number of batched stages at the pinned block.
 
   fetch_wallet_vaults  a wallet's positions in the address book's vaults: one round trip checks every vault
-                       and the wallet's holdings; when it holds something, the vaults it is in (3), its
-                       records (1, or 2 with a past-round withdrawal), and the pools that price the vault
-                       tokens and give the underlying's volatility (3).
+                       and the wallet's holdings; when it holds something, the vaults it is in (3), then its
+                       records (1, or 2 with a past-round withdrawal) beside the pools that price the vault
+                       tokens and give the underlying's volatility (3): 1 + 3 + 3.
   fetch_vault_view     one vault with its depositors: the vault (3), pricing-pool discovery and the vault's
-                       Deposit/Transfer logs together (1), the depositors' records (1-2), pools (2).
+                       Deposit/Transfer logs together (1), the depositors' records (1-2) beside the pools (2).
+Independent reads run in lockstep (chain/stages.py), so they share round trips.
 Round trips do not grow with the number of vaults or depositors. No risk math here (see analysis/vaults.py).
 """
 from __future__ import annotations
@@ -21,11 +22,12 @@ from ..chain.batch import Batch, Ref
 from ..chain.calls import CallFailed
 from ..chain.logs import LogFilter
 from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages, run_together, together
 from . import options_vault as ov
 from . import uniswap_v2 as v2
 from . import uniswap_v3 as v3
 from .options_vault_spec import DepositorRecord, VaultRecord
-from .uniswap_reader import LpSnapshot, _PoolReads, _Pricing, _read_balances_and_tokens, _swap_filter
+from .uniswap_reader import LpSnapshot, _PoolReads, _Pricing, _swap_filter, balances_and_tokens_stages
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DEPOSITOR_LOOKBACK_BLOCKS = 2_000_000  # about 9 months of mainnet blocks of Deposit/Transfer history
@@ -99,7 +101,7 @@ def _found(refs: list[tuple[str, str, Ref]]) -> dict[str, list[tuple[str, str]]]
     return out
 
 
-def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: _Pricing, cands: dict[str, list[tuple[str, str]]]) -> None:
+def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: _Pricing, cands: dict[str, list[tuple[str, str]]]) -> Stages[None]:
     """Two stages: pool states with the candidates' swap logs; then balances, token metadata, swap block times."""
     pv3, pv2 = pricing.found()
     pv3 += [p for c in cands.values() for k, p in c if k == "v3"]
@@ -109,14 +111,14 @@ def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: _Pricing, cands
     reads.add_v3(b, dict.fromkeys(pv3))
     reads.add_v2(b, dict.fromkeys(pv2))
     swaps = {p: b.logs(_swap_filter(p, ctx, "uniswap_v3" if k == "v3" else "uniswap_v2")) for c in cands.values() for k, p in c}
-    b.run()
+    yield b
     ps = snap.pricing
     ps.pools = reads.records()
     ps.swaps = {p: r.value for p, r in swaps.items() if p in ps.pools}
     ps.pricing_pools = [p for p in dict.fromkeys(pv3 + pv2) if p in ps.pools]
     snap.underlying_pools = {u: [p for _, p in c if p in ps.pools] for u, c in cands.items()}
     extra = [t for v in snap.vaults for t in (v.asset, v.underlying)]
-    _read_balances_and_tokens(ctx, ps, extra)
+    yield from balances_and_tokens_stages(ctx, ps, extra)
     for v in snap.vaults:  # the vault reader already has these tokens' metadata
         for t in (v.asset_token, v.underlying_token, v.strike_token):
             if t is not None:
@@ -129,12 +131,17 @@ def _price_tokens(vaults: Sequence[VaultRecord]) -> list[str]:
 
 def fetch_pricing(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) -> None:
     """Pools pricing the vaults' tokens in USD and the underlying/stablecoin pools with their swaps (3 round trips)."""
+    run_stages(ctx, pricing_stages(ctx, book, snap))
+
+
+def pricing_stages(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) -> Stages[None]:
+    """fetch_pricing as stages (chain/stages.py)."""
     b = Batch(ctx)
     pricing = _Pricing(book)
     pricing.discover(b, _price_tokens(snap.vaults))
     cand = _discover(b, book, [v.underlying for v in snap.vaults])
-    b.run()
-    _read_pools(ctx, snap, pricing, _found(cand))
+    yield b
+    yield from _read_pools(ctx, snap, pricing, _found(cand))
 
 
 def _holds_something(replies: Sequence[object]) -> bool:
@@ -151,12 +158,17 @@ def fetch_wallet_vaults(ctx: ChainContext, book: AddressBook, wallet: str) -> Va
     One round trip checks every vault (a book entry that is not a vault is an error) and the wallet's
     holdings in it; only when the wallet holds something are the vaults it is in read in full.
     """
+    return run_stages(ctx, wallet_vaults_stages(ctx, book, wallet))
+
+
+def wallet_vaults_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[VaultSnapshot]:
+    """fetch_wallet_vaults as stages (chain/stages.py), so a wallet analysis runs it beside the LP and Aave reads."""
     snap = VaultSnapshot()
     addrs = list(dict.fromkeys(book.list("options_vaults")))
     b = Batch(ctx)
     tag = hex(ctx.block)
     refs = {a: (b.raw("eth_getCode", [a, tag]), b.calls(ov.vault_calls(a)), b.calls(ov.depositor_calls(a, wallet))) for a in addrs}
-    b.run()
+    yield b
     held = []
     for a, (code, head, dep) in refs.items():
         ov.decode_vault_head(ctx.chain_id, a, code.value, [r.value for r in head])  # NotAProtocolError if not a vault
@@ -164,10 +176,11 @@ def fetch_wallet_vaults(ctx: ChainContext, book: AddressBook, wallet: str) -> Va
             held.append(a)
     if not held:
         return snap
-    snap.vaults = ov.fetch_vaults(ctx, held)
-    snap.depositors = ov.fetch_depositors(ctx, snap.vaults, [wallet])
-    if snap.depositors:
-        fetch_pricing(ctx, book, snap)
+    snap.vaults = yield from ov.vaults_stages(ctx, held)
+    # the wallet's records and the pricing pools need only the vaults: read them side by side
+    snap.depositors, _ = yield from together(ctx, ov.depositors_stages(ctx, snap.vaults, [wallet]), pricing_stages(ctx, book, snap))
+    if not snap.depositors:  # nothing held after all (dust, or only a past round's receipt): no prices reported
+        snap.pricing, snap.underlying_pools = LpSnapshot(), {}
     return snap
 
 
@@ -184,9 +197,9 @@ def fetch_vault_view(ctx: ChainContext, book: AddressBook, vault: str, *, lookba
     logs = b.logs(flt)
     b.run()
     accounts = accounts_from_logs(v.address, logs.value)
-    snap.depositors = ov.fetch_depositors(ctx, snap.vaults, accounts)
     snap.discovery = {"from_block": flt.from_block, "to_block": flt.to_block, "logs": len(logs.value), "accounts": len(accounts)}
-    _read_pools(ctx, snap, pricing, _found(cand))
+    # the depositors' records and the pricing pools are independent: their stages share requests
+    snap.depositors, _ = run_together(ctx, ov.depositors_stages(ctx, snap.vaults, accounts), _read_pools(ctx, snap, pricing, _found(cand)))
     return snap
 
 
