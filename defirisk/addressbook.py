@@ -29,6 +29,7 @@ KNOWN_KEYS: dict[str, str] = {
     "aave_v3": "map",
     "options_vaults": "list",
     "stablecoins": "list",
+    "pricing_hubs": "list",
 }
 
 BUILTIN: dict[int, dict[str, Any]] = {
@@ -44,6 +45,7 @@ BUILTIN: dict[int, dict[str, Any]] = {
             "0xdAC17F958D2ee523a2206206994597C13D831ec7",  # USDT
             "0x6B175474E89094C44Da98b954EedeAC495271d0F",  # DAI
         ],
+        "pricing_hubs": ["0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"],  # WETH
         "options_vaults": [],
     },
 }

@@ -14,6 +14,8 @@ from . import __version__
 from .addressbook import AddressBook, load_address_book
 from .addresses import parse_address
 from .analysis import lp as lp_analysis
+from .analysis.vaults import cache_rows as vault_cache_rows
+from .analysis.vaults import vault_positions_json
 from .chain.node import ChainContext, connect
 from .chain.redact import redact_text
 from .errors import InputError
@@ -34,7 +36,7 @@ class Analysis:
     block: int
     block_hash: str
     timestamp: int
-    kind: str  # "wallet" | "pool"
+    kind: str  # "wallet" | "pool" | "vault"
     target: str
     rpc_round_trips: int
     positions: pd.DataFrame
@@ -44,11 +46,18 @@ class Analysis:
     depth: pd.DataFrame | None = None
     price_impact: pd.DataFrame | None = None
     lending: list[dict] = field(default_factory=list)
+    market: dict[str, Any] | None = None  # market analyses: totals, reserves, where borrowers came from
+    borrowers: list[dict] | None = None  # market analyses: ranked nearest-to-liquidation first
+    liquidation_curve: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     from_cache: bool = False
     horizon_days: float = DEFAULT_HORIZON_DAYS
     cached_payload: dict[str, Any] | None = None
     snapshot: Any = field(default=None, repr=False)  # the records read (for the cache), not part of the JSON
+    lending_snapshot: Any = field(default=None, repr=False)  # the Aave records and discovery rows (for the cache)
+    vault_positions: pd.DataFrame | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
+    vault: dict[str, Any] | None = None  # the vault view (kind "vault"): pooled position, series, depositors found
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (schema in the README)."""
@@ -64,13 +73,18 @@ class Analysis:
             "rpc_round_trips": self.rpc_round_trips,
             "from_cache": self.from_cache,
             "horizon_days": self.horizon_days,
-            "positions": positions_json(self.positions),
+            "positions": positions_json(self.positions) + vault_positions_json(self.vault_positions),
             "prices_usd": self.prices_usd,
             "volatility": self.volatility,
             "pool": self.pool,
             "depth": _records(self.depth),
             "price_impact": _records(self.price_impact),
             "lending": self.lending,
+            "market": self.market,
+            "borrowers": self.borrowers,
+            "liquidation_curve": self.liquidation_curve,
+            "warnings": self.warnings,
+            "vault": self.vault,
             "skipped": self.skipped,
             "defirisk_version": __version__,
         }
@@ -187,13 +201,14 @@ def analyze(
     ctx: ChainContext | None = None,
     chain_id: int | None = None,
 ) -> Analysis:
-    """Analyze a wallet or pool at one block (default latest). `kind` forces "wallet" or "pool".
+    """Analyze a wallet, a pool or an Aave v3 market at one block (default latest). `kind` forces "wallet", "pool"
+    or "market" (an Aave v3 Pool or PoolAddressesProvider: every borrower).
 
     `cache`: a DuckDB path, None for the default file, or False for no cache. `chain_id`: refuse another chain.
     """
     target = parse_address(address)
-    if kind not in (None, "wallet", "pool"):
-        raise InputError(f"kind must be 'wallet' or 'pool', not {kind!r}")
+    if kind not in (None, "wallet", "pool", "market", "vault"):
+        raise InputError(f"kind must be 'wallet', 'pool', 'market' or 'vault', not {kind!r}")
     if vol is not None and not (0 < vol < 20):
         raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
     if not (0 < horizon_days <= 3650):
@@ -208,7 +223,7 @@ def analyze(
             hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
             if hit is not None:
                 return _from_payload(hit, ctx.round_trips)
-        result = _analyze_live(ctx, book, target, kind, vol, horizon_days)
+        result = _analyze_live(ctx, book, target, kind, vol, horizon_days, store=store)
         if store is not None:
             _save(store, result, target, kind or "auto", params)
         return result
@@ -217,14 +232,34 @@ def analyze(
             store.close()
 
 
-def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float) -> Analysis:
+def _analyze_live(
+    ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
+    *, store: Any = None,
+) -> Analysis:
+    from . import lending_api, vault_api
+    from .protocols.probe import probe_kind
+
     if kind is None:
-        kind = uniswap_reader.probe_address(ctx, target)
+        kind = probe_kind(ctx, target)
+    if kind == "market":
+        return _analyze_market(ctx, book, target, vol, horizon_days, store)
+    if kind == "vault":
+        return _analyze_vault(ctx, book, target, vol, horizon_days)
     T = horizon_days / 365.0
+    lend = parts = None
     if kind == "pool":
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
-    else:
-        snap = uniswap_reader.fetch_wallet_lp(ctx, book, target)
+    else:  # LP, Aave and vault readers in lockstep: round trips = the longest reader's, not their sum
+        from .chain.stages import run_together
+
+        readers = [uniswap_reader.wallet_lp_stages(ctx, book, target)]
+        if book.has("aave_v3"):
+            readers.append(lending_api.wallet_lending_stages(ctx, book, target, vol, horizon_days))
+        if book.list("options_vaults"):
+            readers.append(vault_api.wallet_vaults_stages(ctx, book, target, vol))
+        snap, *more = run_together(ctx, *readers)
+        lend = more.pop(0) if book.has("aave_v3") else None
+        parts = more.pop(0) if book.list("options_vaults") else None
     usd, sigma, vol_info, prices = _vol_and_prices(book, snap, vol)
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
@@ -241,8 +276,57 @@ def _analyze_live(ctx: ChainContext, book: AddressBook, target: str, kind: str |
         res.positions = pd.DataFrame()
     else:
         res.positions = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
+        if lend is not None:
+            res.lending, res.warnings, res.lending_snapshot = lend.entries, lend.warnings, lend.snapshot
+            res.volatility = {**res.volatility, **lend.volatility}
+        else:
+            res.skipped = [*res.skipped, "aave_v3"]
+        if parts is not None:
+            _add_vaults(res, parts)
+        else:
+            res.skipped = [*res.skipped, "options_vault"]
     res.rpc_round_trips = ctx.round_trips
     return res
+
+
+def _add_vaults(res: Analysis, parts: Any) -> None:
+    """Vault positions, their token prices and volatility sources joined into the analysis."""
+    res.vault_positions = parts.positions
+    res.vault = parts.vault
+    res.prices_usd = {**parts.prices_usd, **res.prices_usd}
+    res.volatility = {**parts.volatility, **res.volatility}
+
+
+def _analyze_vault(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float) -> Analysis:
+    """The vault view: its pooled position and Greeks, series, round and depositor slices."""
+    from . import vault_api
+
+    res = Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
+        kind="vault", target=target, rpc_round_trips=0, positions=pd.DataFrame(), horizon_days=horizon_days,
+    )
+    parts = vault_api.vault_view(ctx, book, target, vol)
+    _add_vaults(res, parts)
+    res.snapshot = parts.snapshot.pricing if parts.snapshot is not None else None  # tokens and pools for the cache
+    res.rpc_round_trips = ctx.round_trips
+    return res
+
+
+def _analyze_market(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float, store: Any) -> Analysis:
+    """An Aave v3 market: every borrower, ranked, and the liquidation curve."""
+    from . import lending_api
+
+    lend = lending_api.market_lending(ctx, book, target, vol, horizon_days, store)
+    base = lend.snapshot.reserves.base_currency_unit
+    prices = {r.asset: {"symbol": r.symbol, "usd": None if r.price_raw is None else r.price_raw / base, "path": ["aave_oracle"]}
+              for r in lend.snapshot.reserves.reserves}
+    return Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp, kind="market",
+        target=target, rpc_round_trips=ctx.round_trips, positions=pd.DataFrame(), prices_usd=prices,
+        volatility=lend.volatility, lending=lend.entries, market=lend.market, borrowers=lend.borrowers,
+        liquidation_curve=lend.liquidation_curve, warnings=lend.warnings, horizon_days=horizon_days,
+        lending_snapshot=lend.snapshot,
+    )
 
 
 def _open_cache(cache: str | Path | None | bool):
@@ -269,10 +353,31 @@ def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
         if not res.positions.empty:
             store.put_positions(res.chain_id, res.block, res.positions)
             store.put_results(run_id, res.chain_id, res.positions)
+        vault_items = vault_positions_json(res.vault_positions)
+        if vault_items:
+            vpos, vres = vault_cache_rows(vault_items)
+            store.put_positions(res.chain_id, res.block, vpos)
+            store.put_results(run_id, res.chain_id, vres)
+        _save_lending(store, run_id, res)
+
+
+def _save_lending(store, run_id: str, res: Analysis) -> None:
+    """Aave positions and results of the run, and the market's discovered events and cursor (caller's transaction)."""
+    from .analysis.lending import position_rows, result_rows
+    from .store.aave_events import save_discovery
+
+    for e in res.lending:
+        if e["assets"]:  # a wallet without an Aave position has nothing to keep but the payload
+            store.put_positions(res.chain_id, res.block, position_rows(e))
+            store.put_results(run_id, res.chain_id, result_rows(e))
+    snap = res.lending_snapshot
+    if snap is not None and (snap.event_rows or snap.cursor_row):
+        save_discovery(store, snap.event_rows, snap.cursor_row)
 
 
 def _from_payload(payload: dict, round_trips: int) -> Analysis:
-    pos = pd.DataFrame(payload.get("positions") or [])
+    items = payload.get("positions") or []
+    pos = pd.DataFrame([p for p in items if p.get("protocol") != "options_vault"])
     a = Analysis(
         chain_id=payload["chain_id"], block=payload["block"], block_hash=payload["block_hash"],
         timestamp=payload.get("timestamp", 0), kind=payload["kind"], target=payload["target"],
@@ -280,8 +385,11 @@ def _from_payload(payload: dict, round_trips: int) -> Analysis:
         volatility=payload.get("volatility", {}), pool=payload.get("pool"),
         depth=pd.DataFrame(payload["depth"]) if payload.get("depth") is not None else None,
         price_impact=pd.DataFrame(payload["price_impact"]) if payload.get("price_impact") is not None else None,
-        lending=payload.get("lending", []), skipped=payload.get("skipped", []), from_cache=True,
+        lending=payload.get("lending", []), market=payload.get("market"), borrowers=payload.get("borrowers"),
+        liquidation_curve=payload.get("liquidation_curve"), warnings=payload.get("warnings", []),
+        skipped=payload.get("skipped", []), from_cache=True,
         horizon_days=payload.get("horizon_days", DEFAULT_HORIZON_DAYS), cached_payload=payload,
+        vault_positions=pd.DataFrame([p for p in items if p.get("protocol") == "options_vault"]), vault=payload.get("vault"),
     )
     return a
 

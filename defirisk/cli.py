@@ -16,8 +16,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"defirisk {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    a = sub.add_parser("analyze", help="analyze a wallet or a pool at one block", description="Analyze a wallet's positions or a pool at one pinned block.")
-    a.add_argument("address", help="wallet or pool address (0x…, EIP-55 checksum checked)")
+    a = sub.add_parser("analyze", help="analyze a wallet, a pool, a lending market or an options vault at one block", description="Analyze a wallet's positions, a pool, an Aave v3 market's borrowers or an options vault at one pinned block.")
+    a.add_argument("address", help="wallet, pool, Aave v3 market or options-vault address (0x…, EIP-55 checksum checked)")
     a.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
     a.add_argument("--block", type=int, help="block number to read at (default: latest)")
     a.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
@@ -27,10 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     g = a.add_mutually_exclusive_group()
     g.add_argument("--wallet", action="store_const", const="wallet", dest="kind", help="treat the address as a wallet")
     g.add_argument("--pool", action="store_const", const="pool", dest="kind", help="treat the address as a pool")
+    g.add_argument("--market", action="store_const", const="market", dest="kind",
+                   help="treat the address as an Aave v3 Pool or PoolAddressesProvider: rank every borrower")
+    g.add_argument("--vault", action="store_const", const="vault", dest="kind", help="treat the address as an options vault (Ribbon-v2-style theta vault)")
     a.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
     a.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet) or the depth chart (pool)")
+    a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet, vault), the depth chart (pool) or the liquidation curve (market)")
 
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "

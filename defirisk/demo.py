@@ -6,7 +6,6 @@ import json
 import time
 from pathlib import Path
 
-from rich.console import Console
 
 from .devnet.anvil import Anvil
 from .devnet.tx import Chain
@@ -19,11 +18,11 @@ def available_protocols() -> list[str]:
 
 
 def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
-    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet and a demo pool."""
+    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market, and a vault."""
     from .api import analyze
-    from .report.text import render
+    from .report.text import make_console, render
 
-    con = Console(stderr=as_json)
+    con = make_console(stderr=as_json)
     with Anvil() as node:
         t0 = time.monotonic()
         with con.status("Deploying Uniswap v2/v3 (and more) from npm artifacts, building positions and trading history…"):
@@ -37,12 +36,20 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
         if pools:
             name, addr = next(iter(pools.items()))
             targets.append(("pool", addr, f"demo pool {name}"))
+        aave = world.facts.get("aave_v3")
+        if aave:
+            targets.append(("wallet", aave["borrowers"]["aave_close"], "demo Aave borrower aave_close (near liquidation)"))
+            targets.append(("market", aave["pool_addresses_provider"], "demo Aave v3 market (every borrower)"))
+        vaults = world.facts.get("options_vaults", {}).get("vaults", {})
+        if vaults:  # lp_alice above is also a depositor in both vaults; here one vault's own view
+            name, info = next(iter(vaults.items()))
+            targets.append(("vault", info["address"], f"demo options vault {name}"))
         docs = []
         if plots:
             Path(plots).mkdir(parents=True, exist_ok=True)
         for kind, addr, label in targets:
             res = analyze(addr, rpc_url=node.url, addresses=book, kind=kind, cache=cache)
-            if plots:
+            if plots and (kind != "wallet" or not res.positions.empty):
                 from .report.plots import plot_analysis
 
                 png = plot_analysis(res, Path(plots) / f"{kind}-{addr[:10]}.png")

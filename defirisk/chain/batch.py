@@ -63,21 +63,33 @@ class Batch:
     def __len__(self) -> int:
         return len(self._calls) + len(self._logs) + len(self._raw)
 
+    def plan(self) -> tuple[list[tuple[str, list]], Callable[[list[Any]], None]]:
+        """The JSON-RPC requests of this batch, and the function that fills the refs from their replies.
+
+        Lets chain/stages.py send several batches in one HTTP request; `run` is plan, send, finish.
+        """
+        calls, logs, raws = self._calls, self._logs, self._raw
+        self._calls, self._logs, self._raw = [], [], []
+        call_reqs, decode_calls = plan_calls([c for c, _ in calls], hex_block(self.ctx.block), self.ctx.multicall)
+        log_reqs = [("eth_getLogs", [f.params()]) for f, _ in logs]
+        raw_reqs = [(m, list(p)) for m, p, _, _ in raws]
+        n1, n2 = len(call_reqs), len(call_reqs) + len(log_reqs)
+
+        def finish(replies: list[Any]) -> None:
+            for (_, ref), v in zip(calls, decode_calls(replies[:n1])):
+                ref._value = v
+            for (flt, ref), rep in zip(logs, replies[n1:n2]):
+                if isinstance(rep, RpcReplyError):  # range or size limit: split adaptively
+                    rep = fetch_logs(self.ctx.client, flt, span=max(1, (flt.to_block - flt.from_block + 1) // 2))
+                ref._value = sorted(rep, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
+            for (_, _, ref, dec), rep in zip(raws, replies[n2:]):
+                ref._value = dec(rep) if dec else rep
+
+        return call_reqs + log_reqs + raw_reqs, finish
+
     def run(self) -> None:
         """Send everything in one batch (more only if the node refuses a log range); fill the refs."""
         if not len(self):
             return
-        call_reqs, decode_calls = plan_calls([c for c, _ in self._calls], hex_block(self.ctx.block), self.ctx.multicall)
-        log_reqs = [("eth_getLogs", [f.params()]) for f, _ in self._logs]
-        raw_reqs = [(m, list(p)) for m, p, _, _ in self._raw]
-        replies = self.ctx.client.batch(call_reqs + log_reqs + raw_reqs)
-        n1, n2 = len(call_reqs), len(call_reqs) + len(log_reqs)
-        for (_, ref), v in zip(self._calls, decode_calls(replies[:n1])):
-            ref._value = v
-        for (flt, ref), rep in zip(self._logs, replies[n1:n2]):
-            if isinstance(rep, RpcReplyError):  # range or size limit: split adaptively
-                rep = fetch_logs(self.ctx.client, flt, span=max(1, (flt.to_block - flt.from_block + 1) // 2))
-            ref._value = sorted(rep, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
-        for (_, _, ref, dec), rep in zip(self._raw, replies[n2:]):
-            ref._value = dec(rep) if dec else rep
-        self._calls, self._logs, self._raw = [], [], []
+        reqs, finish = self.plan()
+        finish(self.ctx.client.batch(reqs))

@@ -6,6 +6,7 @@ pre-encoded JSON arrays and decodes with eth-abi. Every HTTP POST counts as one 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import random
 import re
@@ -78,6 +79,7 @@ class RpcClient:
         timeout: float = 60.0,
         max_retries: int = 6,
         max_batch: int = 1000,
+        max_body: int = 1_000_000,
         backoff: float = 0.25,
         session: requests.Session | None = None,
     ):
@@ -85,6 +87,7 @@ class RpcClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_batch = max_batch
+        self.max_body = max_body
         self.backoff = backoff
         self.session = session or requests.Session()
         self.session.headers.update({"Content-Type": "application/json"})
@@ -162,6 +165,22 @@ class RpcClient:
         raise RpcError(f"{method}: node kept rate-limiting")  # pragma: no cover
 
     # -- batches ---------------------------------------------------------------------------------
+    def _chunks(self, calls: list[tuple[str, Sequence[Any]]], pending: list[int]) -> list[list[int]]:
+        """`pending` cut into POSTs of at most `max_batch` requests and about `max_body` bytes each."""
+        out: list[list[int]] = []
+        chunk: list[int] = []
+        size = 0
+        for i in pending:
+            n = len(json.dumps(list(calls[i][1]), separators=(",", ":"))) + len(calls[i][0]) + 48
+            if chunk and (len(chunk) >= self.max_batch or size + n > self.max_body):
+                out.append(chunk)
+                chunk, size = [], 0
+            chunk.append(i)
+            size += n
+        if chunk:
+            out.append(chunk)
+        return out
+
     def batch(self, calls: Iterable[tuple[str, Sequence[Any]]]) -> list[Any]:
         """Many calls in as few POSTs as `max_batch` allows; per-item errors come back as RpcReplyError.
 
@@ -174,18 +193,18 @@ class RpcClient:
         attempt = 0
         while pending:
             retry: list[int] = []
-            for start in range(0, len(pending), self.max_batch):
-                chunk = pending[start : start + self.max_batch]
+            for chunk in self._chunks(calls, pending):
                 ids = {next(self._ids): i for i in chunk}
                 payload = [
                     {"jsonrpc": "2.0", "id": rid, "method": calls[i][0], "params": list(calls[i][1])}
                     for rid, i in ids.items()
                 ]
                 reply = self._post(payload)
-                if isinstance(reply, dict):  # whole batch refused (some nodes cap batch size)
+                if isinstance(reply, dict):  # whole batch refused: nodes cap batch length and body size
                     e = reply.get("error", {})
-                    if self.max_batch > 10 and re.search(r"batch", str(e.get("message", "")), re.I):
-                        self.max_batch = max(10, self.max_batch // 4)
+                    if len(chunk) > 1 and self.max_batch > 1:
+                        self.max_batch = max(1, min(self.max_batch, len(chunk)) // 4)
+                        self.max_body = max(16_384, self.max_body // 4)
                         retry.extend(chunk)
                         continue
                     raise RpcError(redact_text(f"batch request failed: {e.get('message', reply)}", self._url))

@@ -11,6 +11,9 @@ broadcasts; one borrower = a 1-D array over assets):
 The model is Aave's: HF = Σ collateral·LT / Σ debt, liquidation when HF < 1. A price move of asset j scales
 its collateral AND its debt (an asset both supplied and borrowed has both sides moving); other prices stay.
 Percentages are in percent (12.5 = 12.5 %); volatility annualized, horizons in years of 365 days.
+A price that is 0, negative or NaN (an oracle that gave none) is unknown, not an error: NaN flows to the outputs
+that depend on it (that asset's prices and distances; the whole row of a borrower whose values are NaN) and
+the other borrowers and assets of the array are computed as usual. A NaN sigma is unknown too.
 
 Aave itself truncates the value-weighted average LT to whole basis points (GenericLogic); with collateral of
 different LTs that lowers HF by up to 1 bp of LT (≈ 1.2e-4 relative). ``health_factor(truncate_avg_lt=True)``
@@ -49,9 +52,9 @@ def _arrays(collateral_usd, debt_usd, liquidation_threshold, *more):
     return arrs
 
 
-def _positive_prices(prices: np.ndarray) -> None:
-    if np.any(~(prices > 0)):
-        raise InputError("prices must be positive")
+def _priced(prices: np.ndarray) -> np.ndarray:
+    """Prices with every non-positive or missing one as NaN: an unpriced asset makes NaN only where it enters."""
+    return np.where(prices > 0, prices, np.nan)
 
 
 def health_factor(
@@ -99,8 +102,7 @@ def liquidation_price(
     borrower already below HF = 1 the price returned is above the current one (the rise that would cure it).
     """
     c, d, lt, p = _arrays(collateral_usd, debt_usd, liquidation_threshold, prices)
-    _positive_prices(p)
-    x, slope = _price_solution(c, d, lt, p)
+    x, slope = _price_solution(c, d, lt, _priced(p))
     return np.where((slope > 0) & (x > 0), x, np.nan)
 
 
@@ -114,8 +116,7 @@ def debt_liquidation_price(
     give a price <= 0) and for net-collateral assets. Below HF = 1 already, the price is below the current one.
     """
     c, d, lt, p = _arrays(collateral_usd, debt_usd, liquidation_threshold, prices)
-    _positive_prices(p)
-    x, slope = _price_solution(c, d, lt, p)
+    x, slope = _price_solution(c, d, lt, _priced(p))
     return np.where((slope < 0) & (x > 0), x, np.nan)
 
 
@@ -130,15 +131,15 @@ def distance_to_liquidation(
     (|ln| / σ). NaN propagates (no liquidation price); without sigma the second array is all NaN.
     """
     p, q = np.broadcast_arrays(np.asarray(prices, float), np.asarray(liquidation_prices, float))
-    _positive_prices(p)
+    p = _priced(p)
     if np.any(q <= 0):
         raise InputError("liquidation prices must be positive (NaN where there is none)")
     pct = (q / p - 1.0) * 100.0
     if sigma is None:
         return pct, np.full(pct.shape, np.nan)
     s = np.asarray(sigma, float)
-    if np.any(~(s > 0)):
-        raise InputError("sigma (annualized volatility) must be positive")
+    if np.any(s <= 0):
+        raise InputError("sigma (annualized volatility) must be positive (NaN where unknown)")
     scale = s
     if horizon_years is not None:
         t = np.asarray(horizon_years, float)
@@ -215,7 +216,7 @@ def liquidation_at_boundary(
     factor applies to one debt reserve per call.
     """
     c, d, lt, p, bonus = _arrays(collateral_usd, debt_usd, liquidation_threshold, prices, liquidation_bonus)
-    _positive_prices(p)
+    p = _priced(p)
     if np.any(bonus < 1):
         raise InputError("liquidation_bonus is a multiplier >= 1 (1.05 = 5 % bonus)")
     if not 0 < close_factor <= 1 or not 0 <= protocol_fee <= 1:
@@ -328,11 +329,12 @@ def rank_borrowers(
     if c.ndim != 2:
         raise InputError("rank_borrowers takes (borrowers, assets) arrays")
     hf = health_factor(c, d, lt)
+    p = _priced(p)
     x = np.fmin(liquidation_price(c, d, lt, p), debt_liquidation_price(c, d, lt, p))
     safe_x = np.where(np.isnan(x), p, x)
     pct, vol = distance_to_liquidation(p, safe_x, sigma, horizon_years=horizon_years)
     dist = vol if sigma is not None else np.abs(pct)
-    dist = np.where(np.isnan(x), np.inf, dist)
+    dist = np.where(np.isnan(x) | np.isnan(dist), np.inf, dist)  # no price, no liquidation price or no sigma
     best = np.argmin(dist, axis=1)
     out = np.take_along_axis(dist, best[:, None], 1)[:, 0]
     asset = np.where(np.isfinite(out), best, -1)

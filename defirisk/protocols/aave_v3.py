@@ -29,6 +29,7 @@ from ..chain.batch import Batch
 from ..chain.calls import Call, CallFailed, call
 from ..chain.logs import LogFilter, fetch_logs
 from ..chain.node import ChainContext
+from ..chain.stages import Stages, calls_stage, run_stages
 from ..chain.tokens import token_calls
 from .. import abi
 from ..errors import DefiriskError, InputError, NotAProtocolError
@@ -213,13 +214,18 @@ def decode_market(
 
 def resolve_market(ctx: ChainContext, address: str) -> AaveMarket:
     """The Aave v3 market of a PoolAddressesProvider or Pool address at ctx's block (2 round trips)."""
+    return run_stages(ctx, resolve_market_stages(ctx, address))
+
+
+def resolve_market_stages(ctx: ChainContext, address: str) -> Stages[AaveMarket]:
+    """resolve_market as stages (chain/stages.py)."""
     given = parse_address(address, what="Aave v3 pool or provider")
     b = Batch(ctx)
     code = b.raw("eth_getCode", [given, hex(ctx.block)])
     probe = b.calls(probe_calls(given))
-    b.run()
+    yield b
     provider, pool, kind = decode_probe(given, code.value, [r.value for r in probe])
-    replies = ctx.call(market_calls(provider, pool))
+    replies = yield from calls_stage(ctx, market_calls(provider, pool))
     return decode_market(ctx.chain_id, ctx.block, given, kind, provider, pool, replies)
 
 
@@ -330,7 +336,12 @@ def _diagnosis(reserve: AaveReserve, fallback: str | None, answer: Any) -> str:
 
 def fetch_reserves(ctx: ChainContext, market: AaveMarket) -> AaveReserves:
     """Every reserve of `market` with configuration, indexes and oracle price, and its e-mode categories (1-3 round trips)."""
-    replies = ctx.call(reserve_calls(market))
+    return run_stages(ctx, reserves_stages(ctx, market))
+
+
+def reserves_stages(ctx: ChainContext, market: AaveMarket) -> Stages[AaveReserves]:
+    """fetch_reserves as stages (chain/stages.py)."""
+    replies = yield from calls_stage(ctx, reserve_calls(market))
     base, unit, fallback = replies[:3]
     n = N_RESERVE_CALLS
     reserves = [decode_reserve(market, i, replies[3 + n * i : 3 + n * (i + 1)]) for i in range(len(market.reserves_list))]
@@ -340,7 +351,8 @@ def fetch_reserves(ctx: ChainContext, market: AaveMarket) -> AaveReserves:
     failing = [i for i, r in enumerate(reserves) if r.price_raw is None and r.price_source]
     categories: dict[int, EModeCategory] = {}
     if ids or failing:
-        more = ctx.call(
+        more = yield from calls_stage(
+            ctx,
             emode_calls(market.pool, ids)
             + [call(AGGREGATOR, reserves[i].price_source, "latestAnswer", allow_failure=True) for i in failing]  # type: ignore[arg-type]
         )
@@ -351,7 +363,7 @@ def fetch_reserves(ctx: ChainContext, market: AaveMarket) -> AaveReserves:
                 reserves[i] = replace(r, price_error=r.price_error + _diagnosis(r, fallback_oracle, answers.get(i)))
         sources = [c for c in categories.values() if c.price_source]
         if sources:
-            prices = ctx.call([call(ORACLE, market.oracle, "getAssetPrice", c.price_source, allow_failure=True) for c in sources])
+            prices = yield from calls_stage(ctx, [call(ORACLE, market.oracle, "getAssetPrice", c.price_source, allow_failure=True) for c in sources])
             for c, pr in zip(sources, prices):
                 p, err = _price(f"e-mode {c.id} price source {c.price_source}", market.oracle, pr)
                 categories[c.id] = replace(c, price_raw=p, price_error=err)
@@ -466,21 +478,28 @@ def fetch_wallet_positions(
     ctx: ChainContext, market: AaveMarket, wallets: Sequence[str], *, reserves: AaveReserves | None = None
 ) -> list[AaveAccount]:
     """Each wallet's positions and account data in `market` (2 round trips, plus fetch_reserves when not given)."""
+    return run_stages(ctx, wallet_positions_stages(ctx, market, wallets, reserves=reserves))
+
+
+def wallet_positions_stages(
+    ctx: ChainContext, market: AaveMarket, wallets: Sequence[str], *, reserves: AaveReserves | None = None
+) -> Stages[list[AaveAccount]]:
+    """fetch_wallet_positions as stages (chain/stages.py)."""
     ws = [parse_address(w, what="wallet") for w in wallets]
     ws = list(dict.fromkeys(ws))
     if reserves is None:
-        reserves = fetch_reserves(ctx, market)
+        reserves = yield from reserves_stages(ctx, market)
     elif reserves.market.pool != market.pool or reserves.block != ctx.block:
         raise InputError("fetch_wallet_positions: the reserves given were read for another market or block")
     rs = reserves.reserves
     k = 3 + len(rs)
-    stage4 = ctx.call([c for w in ws for c in account_calls(market.pool, rs, w)])
+    stage4 = yield from calls_stage(ctx, [c for w in ws for c in account_calls(market.pool, rs, w)])
     heads = {w: stage4[i * k : i * k + 3] for i, w in enumerate(ws)}
     scaled = {w: stage4[i * k + 3 : (i + 1) * k] for i, w in enumerate(ws)}
     configs = {w: (int(h[1][0]) if _ok(h[1]) else 0) for w, h in heads.items()}
     todo = [(w, j) for w in ws for j, r in enumerate(rs) if _in_reserve(configs[w], r, scaled[w][j])]
     n = len(POSITION_FNS)
-    stage5 = ctx.call([c for w, j in todo for c in position_calls(rs[j], w)]) if todo else []
+    stage5 = (yield from calls_stage(ctx, [c for w, j in todo for c in position_calls(rs[j], w)])) if todo else []
     pos: dict[str, list[AaveUserReserve]] = {w: [] for w in ws}
     for t, (w, j) in enumerate(todo):
         pos[w].append(decode_position(w, rs[j], configs[w], scaled[w][j], stage5[t * n : (t + 1) * n]))

@@ -25,6 +25,7 @@ from ..addresses import parse_address
 from ..chain.batch import Batch, Ref
 from ..chain.calls import Call, CallFailed, call
 from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages
 from ..chain.tokens import TokenInfo, decode_token, token_calls
 from ..errors import NotAProtocolError
 from .options_vault_spec import (
@@ -383,6 +384,11 @@ def _tokens(b: Batch, addrs: Iterable[str]) -> dict[str, list[Ref]]:
 
 def fetch_vaults(ctx: ChainContext, vaults: Sequence[str]) -> list[VaultRecord]:
     """Every vault with its option series, Gamma short position and tokens, in 3 round trips at the pinned block."""
+    return run_stages(ctx, vaults_stages(ctx, vaults))
+
+
+def vaults_stages(ctx: ChainContext, vaults: Sequence[str]) -> Stages[list[VaultRecord]]:
+    """fetch_vaults as stages (chain/stages.py)."""
     addrs = list(dict.fromkeys(parse_address(v, what="vault") for v in vaults))
     if not addrs:
         return []
@@ -391,7 +397,7 @@ def fetch_vaults(ctx: ChainContext, vaults: Sequence[str]) -> list[VaultRecord]:
     # stage 1: vault getters and code
     b = Batch(ctx)
     s1 = {a: (b.raw("eth_getCode", [a, tag]), b.calls(vault_calls(a))) for a in addrs}
-    b.run()
+    yield b
     heads = {a: decode_vault_head(ctx.chain_id, a, code.value, [r.value for r in refs]) for a, (code, refs) in s1.items()}
 
     # stage 2: option series, asset balances, round-start prices, Gamma vault counters, token metadata
@@ -409,7 +415,7 @@ def fetch_vaults(ctx: ChainContext, vaults: Sequence[str]) -> list[VaultRecord]:
             e["counter"] = b.call(call(CONTROLLER, h.controller, "getAccountVaultCounter", a, allow_failure=True))
             e["oracle"] = b.call(call(CONTROLLER, h.controller, "oracle", allow_failure=True))
         s2[a] = e
-    b.run()
+    yield b
     tokens = {t: decode_token(ctx.chain_id, t, *[r.value for r in refs]) for t, refs in toks.items()}
     options: dict[str, tuple[OptionSeries, int]] = {}
     for a, e in s2.items():
@@ -432,7 +438,7 @@ def fetch_vaults(ctx: ChainContext, vaults: Sequence[str]) -> list[VaultRecord]:
             o = options[a][0]
             x["price"] = b.call(call(ORACLE, oracle, "getExpiryPrice", o.underlying, o.expiry, allow_failure=True))
         s3[a] = x
-    b.run()
+    yield b
     tokens.update({t: decode_token(ctx.chain_id, t, *[r.value for r in refs]) for t, refs in toks3.items()})
 
     out: list[VaultRecord] = []
@@ -466,19 +472,26 @@ def fetch_depositors(
     ctx: ChainContext, vaults: Sequence[VaultRecord], wallets: Sequence[str], *, include_empty: bool = False
 ) -> list[DepositorRecord]:
     """Each wallet's position in each vault (1 round trip, 2 when a past-round withdrawal needs its price)."""
+    return run_stages(ctx, depositors_stages(ctx, vaults, wallets, include_empty=include_empty))
+
+
+def depositors_stages(
+    ctx: ChainContext, vaults: Sequence[VaultRecord], wallets: Sequence[str], *, include_empty: bool = False
+) -> Stages[list[DepositorRecord]]:
+    """fetch_depositors as stages (chain/stages.py)."""
     accounts = list(dict.fromkeys(parse_address(w, what="wallet") for w in wallets))
     pairs = [(v, w) for v in vaults for w in accounts]
     if not pairs:
         return []
     b = Batch(ctx)
     refs = [b.calls(depositor_calls(v.address, w)) for v, w in pairs]
-    b.run()
+    yield b
     recs = [decode_depositor(v, w, [r.value for r in rs]) for (v, w), rs in zip(pairs, refs)]
     need = {(r.vault, r.withdrawal_round) for r in recs if r.queued_past_round}
     if need:
         b = Batch(ctx)
         pps = {k: b.call(call(VAULT, k[0], "roundPricePerShare", k[1], allow_failure=True)) for k in sorted(need)}
-        b.run()
+        yield b
         recs = [
             replace(r, withdrawal_price_per_share=_int(pps[(r.vault, r.withdrawal_round)].value))
             if r.queued_past_round

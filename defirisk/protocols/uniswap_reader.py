@@ -1,7 +1,8 @@
 """Reading Uniswap v2/v3 LP state for a wallet or a pool in a fixed number of batched stages.
 
 Each stage is one JSON-RPC batch (see chain/batch.py), so round trips do not grow with the number of
-positions: a wallet takes 5 stages whatever it holds, a pool 3.
+positions: a wallet takes at most 6 stages whatever it holds, a pool 4. `wallet_lp_stages` is the wallet read as a
+generator (chain/stages.py), so an analysis runs it in lockstep with the other protocols' readers.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..chain.batch import Batch, Ref
 from ..chain.calls import CallFailed, call
 from ..chain.logs import LogFilter
 from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages
 from ..chain.tokens import TokenInfo, decode_token, token_calls
 from ..errors import NotAProtocolError
 from . import uniswap_v2 as v2
@@ -111,7 +113,12 @@ class _PoolReads:
 
 
 def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = ()) -> None:
-    """One stage: pool token balances (for TVL and v2 burns) and metadata of every token seen."""
+    """One round trip: pool token balances (for TVL and v2 burns) and metadata of every token seen."""
+    run_stages(ctx, balances_and_tokens_stages(ctx, snap, extra_tokens))
+
+
+def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = ()) -> Stages[None]:
+    """One stage: pool token balances (for TVL and v2 burns) and metadata of every token seen (fills `snap`)."""
     from dataclasses import replace
 
     b = Batch(ctx)
@@ -125,7 +132,7 @@ def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens:
     meta = {t: b.calls(token_calls(t)) for t in toks if t not in snap.tokens}
     blocks = sorted({int(lg["blockNumber"], 16) for logs in snap.swaps.values() for lg in logs})[-MAX_TIMED_BLOCKS:]
     hdr = {n: b.raw("eth_getBlockByNumber", [hex(n), False]) for n in blocks}
-    b.run()
+    yield b
     snap.block_times = {n: int(r.value["timestamp"], 16) for n, r in hdr.items() if isinstance(r.value, dict)}
     for addr, (r0, r1) in bal.items():
         b0, b1 = r0.value, r1.value
@@ -139,7 +146,12 @@ def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens:
 
 
 def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnapshot:
-    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them."""
+    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them (at most 6 round trips)."""
+    return run_stages(ctx, wallet_lp_stages(ctx, book, wallet))
+
+
+def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[LpSnapshot]:
+    """fetch_wallet_lp's 6 stages as a generator (chain/stages.py), to share round trips with other readers."""
     snap = LpSnapshot()
     has_v3, has_v2 = book.has("uniswap_v3"), book.has("uniswap_v2")
     npm = book.get("uniswap_v3", "position_manager") if has_v3 and "position_manager" in book.entries["uniswap_v3"] else None
@@ -157,7 +169,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
     burn_ref = b.logs(v3.wallet_burn_filter(wallet, ctx.block)) if has_v3 else None
     collect_ref = b.logs(v3.wallet_collect_filter(wallet, ctx.block)) if has_v3 else None
     tin_ref, tout_ref = (b.logs(f) for f in v2.lp_transfer_filters(wallet, ctx.block)) if has_v2 else (None, None)
-    b.run()
+    yield b
 
     # stage 2: token ids; probes of candidate direct pools and v2 pairs
     b = Batch(ctx)
@@ -170,7 +182,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
     transfers = (tin_ref.value + tout_ref.value) if has_v2 else []
     cand_pairs = v2.candidate_pairs(tin_ref.value) if has_v2 else []
     pair_probe = {p: b.calls(v2.pair_probe_calls(p)) for p in cand_pairs}
-    b.run()
+    yield b
     token_ids = [int(r.value) for r in id_refs]
     direct_pools = {a: p for a, p in reads.records().items() if p.factory == v3_factory}
     pairs = [p for p, refs in pair_probe.items() if not isinstance(refs[0].value, CallFailed)
@@ -195,7 +207,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
         if lg["address"] in pairs or to_checksum_address(lg["address"]) in pairs
     ))
     receipt_refs = {h: b.raw("eth_getTransactionReceipt", [h]) for h in mint_txs}
-    b.run()
+    yield b
     npm_pos = {t: r.value for t, r in zip(token_ids, pos_refs) if not isinstance(r.value, CallFailed)}
     history = v3.decode_npm_history([lg for r in hist_refs for lg in r.value])
     receipts = {h: r.value for h, r in receipt_refs.items()}
@@ -216,7 +228,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
     tokens_seen = {t for k in keys.values() for t in k[:2]} | {t for p in pools_now.values() for t in (p.token0, p.token1)}
     pricing = _Pricing(book)
     pricing.discover(b, sorted(tokens_seen))
-    b.run()
+    yield b
     pool_of = {k: to_checksum_address(r.value) for k, r in gp_refs.items()}
     pv3, pv2 = pricing.found()
 
@@ -231,7 +243,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
     pos_pools = {pool_of[keys[t]]: "uniswap_v3" for t in npm_pos}
     pos_pools.update({r.pool: r.protocol for r in snap.positions})
     swap_refs = {p: b.logs(_swap_filter(p, ctx, proto)) for p, proto in pos_pools.items()}
-    b.run()
+    yield b
     snap.swaps = {p: r.value for p, r in swap_refs.items()}
     snap.pools = reads.records()
     owner = to_checksum_address(wallet)
@@ -240,7 +252,7 @@ def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnap
         snap.positions.insert(0, v3.npm_record(t, owner, p, pool_of[keys[t]], lo.value, up.value, history.get(t, [])))
     snap.positions.sort(key=lambda r: (r.protocol != "uniswap_v3", r.kind, r.pool, r.id))
     snap.pricing_pools = [p for p in pv3 + pv2 if p in snap.pools]
-    _read_balances_and_tokens(ctx, snap)
+    yield from balances_and_tokens_stages(ctx, snap)
     return snap
 
 
@@ -282,13 +294,3 @@ def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot
     snap.tick_liquidity[rec.address] = [(t, int(r.value[1])) for t, r in zip(ticks, tick_refs)]
     _read_balances_and_tokens(ctx, snap)
     return snap
-
-
-def probe_address(ctx: ChainContext, address: str) -> str:
-    """'pool' if the address answers like a v3 pool or v2 pair, else 'wallet' (EOA or any other contract)."""
-    b = Batch(ctx)
-    reads = _PoolReads()
-    reads.add_v3(b, [address])
-    reads.add_v2(b, [address])
-    b.run()
-    return "pool" if reads.records() else "wallet"

@@ -15,14 +15,58 @@ from ..models import lp_value  # noqa: E402
 
 
 def plot_analysis(a: Analysis, path: str | Path) -> Path:
-    """Draw the chart that fits the analysis kind into `path` (PNG)."""
-    return plot_depth(a, path) if a.kind == "pool" else plot_positions(a, path)
+    """Draw the chart that fits the analysis kind into `path` (PNG).
+
+    A wallet with both LP and options-vault positions gets the LP chart in `path` and the vault chart beside
+    it, in `<stem>-vaults.png`.
+    """
+    if a.kind == "pool":
+        return plot_depth(a, path)
+    if a.kind == "market":
+        return plot_liquidation_curve(a, path)
+    from .vault_plots import plot_vault_positions
+
+    doc = a.to_json()
+    has_vaults = any(p.get("protocol") == "options_vault" for p in doc["positions"])
+    has_lp = any(p.get("protocol", "").startswith("uniswap") for p in doc["positions"])
+    if a.kind == "vault" or (has_vaults and not has_lp):
+        return plot_vault_positions(a, path)
+    out = plot_positions(a, path)
+    if has_vaults:
+        p = Path(path)
+        plot_vault_positions(a, p.with_name(f"{p.stem}-vaults{p.suffix or '.png'}"))
+    return out
+
+
+def plot_liquidation_curve(a: Analysis, path: str | Path) -> Path:
+    """Aave market: collateral (USD) of the borrowers liquidatable as each asset's price falls 0..80 %."""
+    doc = a.to_json()
+    curve = doc.get("liquidation_curve") or {"shocks_pct": [], "assets": []}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for c in curve["assets"]:
+        ax.plot(curve["shocks_pct"], c["collateral_usd"], marker="o", ms=3, label=c["symbol"])
+        ax2.step(curve["shocks_pct"], c["borrowers"], where="post", label=c["symbol"])
+    ax.set_xlabel("fall of the asset's price (%)")
+    ax.set_ylabel("collateral of liquidatable borrowers (USD)")
+    ax2.set_xlabel("fall of the asset's price (%)")
+    ax2.set_ylabel("liquidatable borrowers")
+    for x in (ax, ax2):
+        x.legend(fontsize=8)
+        x.grid(alpha=0.3)
+    m = doc.get("market") or {}
+    fig.suptitle(f"Aave v3 liquidation curve, pool {str(m.get('pool', ''))[:10]}…, block {doc['block']} "
+                 f"({m.get('borrowers', 0)} borrowers)")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
 
 
 def plot_positions(a: Analysis, path: str | Path) -> Path:
     """Value (USD) and delta/gamma of each pool's positions over ±50% of the current price."""
     doc = a.to_json()
-    pos = [p for p in doc["positions"] if p["price"]]
+    pos = [p for p in doc["positions"] if p.get("protocol", "").startswith("uniswap") and p["price"]]
     pools = list(dict.fromkeys(p["pool"] for p in pos))[:6]
     fig, axes = plt.subplots(2, max(1, len(pools)), figsize=(4.5 * max(1, len(pools)), 7), squeeze=False)
     for j, pool in enumerate(pools):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 from rich.console import Console
@@ -26,9 +27,20 @@ def _pct(x: Any) -> str:
     return _f(None if x is None else float(x) * 100, "+.2f") + ("%" if x is not None and math.isfinite(float(x)) else "")
 
 
+PIPE_WIDTH = 200  # columns when writing to a pipe or file: wide tables stay one line per row
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for reports: the terminal's width, or PIPE_WIDTH when output is not a terminal and COLUMNS is unset."""
+    c = Console(stderr=stderr)
+    if not c.is_terminal and "COLUMNS" not in os.environ:
+        c = Console(stderr=stderr, width=PIPE_WIDTH)
+    return c
+
+
 def render(a: Analysis, console: Console | None = None) -> None:
     """Print the analysis as tables."""
-    c = console or Console()
+    c = console or make_console()
     doc = a.to_json()
     c.print(
         f"[bold]{doc['kind'].title()} {doc['target']}[/]  chain {doc['chain_id']}  block {doc['block']} "
@@ -36,10 +48,21 @@ def render(a: Analysis, console: Console | None = None) -> None:
     )
     if doc["kind"] == "pool" and doc["pool"]:
         _pool(c, doc)
+    elif doc["kind"] == "market":
+        _market(c, doc)
+    elif doc["kind"] == "vault":
+        from .vault_text import render_vault_view
+
+        render_vault_view(c, doc)
     else:
+        from .vault_text import render_vault_positions
+
         _positions(c, doc)
-    for lend in doc.get("lending") or []:
-        _lending(c, lend)
+        render_vault_positions(c, doc)
+        for lend in doc.get("lending") or []:
+            _lending(c, lend)
+    for w in doc.get("warnings") or []:
+        c.print(f"[yellow]warning:[/] {w}")
     if doc["volatility"]:
         c.print("Volatility: " + "; ".join(f"{k[:10]}… {_f(v['sigma'], '.1%')} ({v['source']})" for k, v in doc["volatility"].items()))
     if doc["skipped"]:
@@ -47,7 +70,7 @@ def render(a: Analysis, console: Console | None = None) -> None:
 
 
 def _positions(c: Console, doc: dict) -> None:
-    pos = doc["positions"]
+    pos = [p for p in doc["positions"] if p.get("protocol", "").startswith("uniswap")]
     if not pos:
         c.print("No LP positions found.")
         return
@@ -93,11 +116,69 @@ def _pool(c: Console, doc: dict) -> None:
 
 
 def _lending(c: Console, lend: dict) -> None:
-    t = Table(title=f"Aave v3 {lend.get('market', '')[:10]}…  HF {_f(lend.get('health_factor'), '.4f')}  "
-                    f"collateral ${_f(lend.get('collateral_usd'))}  debt ${_f(lend.get('debt_usd'))}")
-    for col in ("asset", "collateral", "debt", "price $", "liquidation price $", "distance"):
-        t.add_column(col, justify="right")
-    for a in lend.get("assets", []):
-        t.add_row(a.get("symbol", "?"), _f(a.get("collateral"), ",.4g"), _f(a.get("debt"), ",.4g"), _f(a.get("price_usd"), ",.4g"),
-                  _f(a.get("liquidation_price_usd"), ",.4g"), _f(a.get("distance_pct"), "+.2f") + "%")
+    """One wallet's Aave v3 positions: per asset its liquidation price and what a liquidation there takes."""
+    m = lend.get("market") or {}
+    if not lend.get("assets"):
+        c.print(f"No Aave v3 position in the market of pool {m.get('pool', '?')}.")
+        return
+    hf = "∞ (no debt)" if lend.get("health_factor") is None and not lend.get("errors") else _f(lend.get("health_factor"), ".4f")
+    flag = "  [bold red]LIQUIDATABLE[/]" if lend.get("liquidatable") else ""
+    emode = f"  e-mode {lend['emode_category']} ({lend.get('emode_label')})" if lend.get("emode_category") else ""
+    t = Table(title=f"Aave v3 (pool {m.get('pool', '?')[:10]}…)  HF {hf} (on-chain {_f(lend.get('health_factor_onchain'), '.4f')}){flag}  "
+                    f"collateral ${_f(lend.get('collateral_usd'))}  debt ${_f(lend.get('debt_usd'))}{emode}")
+    for col in ("asset", "supplied", "debt", "price $", "liq. price $", "move", "σ units", "liquidation there: repay → seize"):
+        t.add_column(col, justify="left" if col == "asset" else "right")
+    for a in lend["assets"]:
+        liq = a.get("liquidation")
+        there = "—" if not liq else (f"{_f(liq['debt_repaid_usd'], ',.0f')} {liq['debt_symbol']} → ${_f(liq['collateral_seized_usd'], ',.0f')}"
+                                    f" ({liq['close_factor']:.0%}{', now' if liq['at'] == 'now' else ''})")
+        sym = a["symbol"] + ("" if a["is_collateral"] or float(a["collateral"] or 0) == 0 else " (not collateral)")
+        move = "—" if a.get("distance_pct") is None else f"{_f(a['distance_pct'], '+.2f')}% ({a.get('liquidation_direction')})"
+        t.add_row(sym, _f(a["collateral"], ",.6g"), _f(a["debt"], ",.6g"), _f(a.get("price_usd"), ",.6g"),
+                  _f(a.get("liquidation_price_usd"), ",.6g"), move, _f(a.get("distance_vol"), ".2f"), there)
     c.print(t)
+    head = lend.get("borrow_headroom_usd") or {}
+    line = (f"Borrowing headroom: ${_f(head.get('to_ltv_limit'))} to the LTV limit, ${_f(head.get('to_health_factor_1'))} to HF 1."
+            f"  Uniform fall of non-stable prices that liquidates: {_f(lend.get('uniform_shock_pct'), '.2f')}%")
+    if lend.get("emode_depeg_pct") is not None:
+        line += f"  E-mode collateral de-peg that liquidates: {_f(lend['emode_depeg_pct'], '.2f')}%"
+    c.print(line)
+    for e in lend.get("errors") or []:
+        c.print(f"[red]{e}[/]")
+
+
+def _market(c: Console, doc: dict) -> None:
+    """An Aave v3 market: totals, borrowers ranked by distance to liquidation, and the liquidation curve."""
+    m = doc.get("market") or {}
+    c.print(f"Aave v3 market {m.get('market_id', '')!r}: pool {m.get('pool')}  provider {m.get('pool_addresses_provider')}\n"
+            f"{m.get('borrowers', 0)} borrowers, collateral ${_f(m.get('collateral_usd'))}, debt ${_f(m.get('debt_usd'))}; "
+            f"liquidatable now: {m.get('liquidatable_borrowers', 0)} (debt ${_f(m.get('liquidatable_debt_usd'))})")
+    d = m.get("discovery") or {}
+    if d:
+        c.print(f"[dim]Borrowers from Borrow/Supply logs: blocks {d.get('from_block')}..{d.get('to_block')} read "
+                f"({d.get('new_events')} logs), {d.get('cached_events')} logs from the cache[/]")
+    rows = doc.get("borrowers") or []
+    unit = "σ" if m.get("ranking_unit") == "sigma" else "%"
+    t = Table(title=f"Borrowers, nearest to liquidation first (distance in {unit} of one asset's price move)")
+    for col in ("#", "wallet", "HF", "collateral $", "debt $", "nearest asset", "distance", "uniform fall %"):
+        if col == "wallet":
+            t.add_column(col, no_wrap=True)
+        else:
+            t.add_column(col, justify="right")
+    for r in rows:
+        hf = _f(r["health_factor"], ".4f")
+        wallet = r["wallet"] if c.width >= 130 else f"{r['wallet'][:12]}…{r['wallet'][-6:]}"  # whole where it fits
+        t.add_row(str(r["rank"]), wallet, f"[red]{hf}[/]" if r["liquidatable"] else hf, _f(r["collateral_usd"], ",.0f"),
+                  _f(r["debt_usd"], ",.0f"), r["nearest_asset"] or "—", _f(r["distance"], ".2f"), _f(r["uniform_shock_pct"], ".2f"))
+    c.print(t)
+    curve = doc.get("liquidation_curve") or {}
+    assets = curve.get("assets") or []
+    if assets:
+        t = Table(title="Liquidation curve: collateral (USD) of borrowers liquidatable when one asset's price falls")
+        t.add_column("fall", justify="right")
+        for a in assets:
+            t.add_column(a["symbol"], justify="right")
+        for i, s in enumerate(curve["shocks_pct"]):
+            if int(s) % 10 == 0:
+                t.add_row(f"-{s:g}%", *[f"{_f(a['collateral_usd'][i], ',.0f')} ({a['borrowers'][i]})" for a in assets])
+        c.print(t)

@@ -1,10 +1,12 @@
 """Benchmark: LP wallet analysis on the devnet (1, 10, 100 positions) against one-call-at-a-time web3.py
-reads of the same data, and model throughput for 10^6 positions. Prints a markdown table for the README.
+reads of the same data; whole-book wallet analyses (LP, Aave v3, options vaults) with the readers in lockstep
+against the same readers in turn; model throughput for 10^6 positions. Prints markdown tables for the README.
 
     .venv/bin/python scripts/bench/bench_lp.py
 """
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -12,6 +14,9 @@ from web3 import Web3
 
 from defirisk import abi
 from defirisk.api import analyze
+from defirisk.chain import stages
+from defirisk.demo import available_protocols
+from defirisk.protocols import vault_snapshot
 from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.tx import Chain
 from defirisk.devnet.uniswap_world import mint_many_positions
@@ -72,11 +77,98 @@ def models_throughput(n: int = 1_000_000, chunk: int = 100_000) -> dict[str, flo
     return out
 
 
+def _in_turn(ctx, *gens):
+    """Readers one after the other, each stage its own request (how analyses ran before chain/stages.py)."""
+    return [stages.run_stages(ctx, g) for g in gens]
+
+
+def _in_turn_nested(ctx, *gens):
+    out = []
+    for g in gens:
+        out.append((yield from g))
+    return out
+
+
+class SlowLink:
+    """A loopback HTTP proxy to the devnet that holds each request `delay` seconds, like a remote node."""
+
+    def __init__(self, upstream: str, delay: float):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import requests
+
+        session = requests.Session()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(delay)
+                r = session.post(upstream, data=body, headers={"Content-Type": "application/json"}, timeout=60)
+                self.send_response(r.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SlowLink":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _timed(url: str, book, wallet: str, repeat: int) -> tuple[int, float]:
+    best, rt = float("inf"), 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        rt = analyze(wallet, rpc_url=url, addresses=book, cache=False, kind="wallet").rpc_round_trips
+        best = min(best, time.perf_counter() - t0)
+    return rt, best
+
+
+def lockstep_vs_in_turn(url: str, book, wallets: dict[str, str], delay: float = 0.05) -> list[tuple]:
+    """Per wallet and mode (lockstep, in turn): round trips, best-of-5 seconds on the devnet, best-of-2 seconds
+    through a link that adds `delay` per request."""
+    out = []
+    with SlowLink(url, delay) as slow:
+        for name, wallet in wallets.items():
+            row = [name]
+            for mode in ("lockstep", "in turn"):
+                saved = stages.run_together, vault_snapshot.together
+                if mode == "in turn":
+                    stages.run_together, vault_snapshot.together = _in_turn, _in_turn_nested
+                try:
+                    rt, fast = _timed(url, book, wallet, 5)
+                    _, remote = _timed(slow.url, book, wallet, 2)
+                finally:
+                    stages.run_together, vault_snapshot.together = saved
+                row += [rt, fast, remote]
+            out.append(tuple(row))
+    return out
+
+
 def main() -> None:
     with Anvil() as node:
         chain = Chain(node.url)
-        world = build_world(chain, ("uniswap",))
+        world = build_world(chain, available_protocols())
         book = world.write_address_book("/tmp/defirisk-bench-book.json")
+        lp_book = "/tmp/defirisk-bench-lp-book.json"
+        with open(lp_book, "w") as f:  # the LP table keeps to Uniswap, as the naive reads do
+            json.dump({str(world.chain_id): {k: v for k, v in world.book.items() if k not in ("aave_v3", "options_vaults")}}, f)
+        whole = lockstep_vs_in_turn(node.url, book, {
+            "lp_alice (LP + 2 vaults, no Aave position)": world.account("lp_alice"),
+            "aave_close (Aave borrower)": world.account("aave_close"),
+        })
         u = world.facts["uniswap"]
         rows = []
         for n in (1, 10, 100):
@@ -84,7 +176,7 @@ def main() -> None:
             mint_many_positions(chain, world, role, n)
             wallet = world.account(role)
             t0 = time.perf_counter()
-            res = analyze(wallet, rpc_url=node.url, addresses=book, cache=False, kind="wallet")
+            res = analyze(wallet, rpc_url=node.url, addresses=lp_book, cache=False, kind="wallet")
             ours = time.perf_counter() - t0
             naive, calls = naive_reads(node.url, u["position_manager"], u["v3_factory"], wallet)
             rows.append((n, ours, res.rpc_round_trips, naive, calls))
@@ -92,6 +184,11 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for n, ours, rt, naive, calls in rows:
         print(f"| {n} | {ours:.3f} | {rt} | {naive:.3f} | {calls} | {naive / ours:.1f}x |")
+    print()
+    print("| wallet, whole book | round trips: lockstep / in turn | devnet (s) | +50 ms per request (s) |")
+    print("|---|---|---|---|")
+    for name, rt1, f1, r1, rt2, f2, r2 in whole:
+        print(f"| {name} | {rt1} / {rt2} | {f1:.3f} / {f2:.3f} | {r1:.2f} / {r2:.2f} |")
     print()
     print("| model | positions per second |")
     print("|---|---|")

@@ -13,16 +13,17 @@ from defirisk import abi
 from defirisk.chain.node import connect
 from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.aave_world import BORROWERS, MAX_UINT, AaveKit, kit_from_world, set_price
-from defirisk.devnet.tx import TX_GAS, Chain, Tx
+from defirisk.devnet.tx import Chain
 from defirisk.devnet.world import World, build_world
 from defirisk.models import aave_math as am
 from defirisk.models import lending_risk as lr
 from defirisk.protocols import aave_v3 as av
 from defirisk.protocols.aave_v3_inputs import AaveAccountInputs, account_inputs, float_arrays
 
+from .aave_helpers import HF_NOT_BELOW, attempt, decode_liquidations, liquidation_tx, send_at
+
 pytestmark = pytest.mark.anvil
 
-HF_NOT_BELOW = "45"  # Errors.HEALTH_FACTOR_NOT_BELOW_THRESHOLD
 WAD = 10**18
 
 
@@ -64,33 +65,9 @@ class Reading:
         return self.ctx.timestamp
 
 
-def _send(w: World, tx: Tx, ts: int) -> tuple[dict, str | None]:
-    """Mine `tx` with timestamp `ts`; (receipt, None) on success, (receipt, revert reason) on failure."""
-    c = w.chain
-    c.set_next_timestamp(ts)
-    h = c.rpc.request("eth_sendTransaction", [{"from": tx.sender, "to": tx.to, "data": "0x" + tx.data.hex(), "gas": hex(TX_GAS)}])
-    (r,) = c._receipts([h])
-    if r["status"] == "0x1":
-        return r, None
-    trace = c.rpc.request("debug_traceTransaction", [h, {"tracer": "callTracer"}])
-    return r, trace.get("revertReason") or trace.get("error") or "?"
-
-
-def _liquidation_tx(w: World, kit: AaveKit, user: str, coll: str, debt: str, amount: int = MAX_UINT, receive_atoken: bool = False) -> Tx:
-    f = _facts(w)
-    return kit.pool_tx("liquidationCall", f["assets"][coll], f["assets"][debt], user, amount, receive_atoken, sender=f["liquidator"])
-
-
-def _attempt(w: World, kit: AaveKit, ts: int, user: str, coll: str, debt: str, prices: dict[str, int]) -> str | None:
-    """Set `prices` (symbol -> 8-decimal answer), try the liquidation at `ts`, undo everything; the revert reason."""
-    snap = w.chain.snapshot()
-    try:
-        for s, p in prices.items():
-            set_price(w.chain, w, s, p)
-        _, reason = _send(w, _liquidation_tx(w, kit, user, coll, debt), ts)
-        return reason
-    finally:
-        w.chain.revert(snap)
+_send = send_at
+_liquidation_tx = liquidation_tx
+_attempt = attempt
 
 
 def _main_debt(inp: AaveAccountInputs) -> int:
@@ -363,13 +340,7 @@ def test_collateral_seized_equals_the_model_to_the_wei(aworld: World, kit: AaveK
     assert want.close_factor_bps == expected_cf
 
 
-def _decode_liquidations(receipt: dict, pool: str) -> list[dict]:
-    ev = abi.event("AavePool", "LiquidationCall")
-    return [
-        ev.decode(lg["topics"], lg["data"])
-        for lg in receipt["logs"]
-        if lg["address"].lower() == pool.lower() and lg["topics"][0] == ev.topic0
-    ]
+_decode_liquidations = decode_liquidations
 
 
 def test_seize_cases_cover_both_close_factors_and_the_balance_cap(aworld: World):

@@ -21,7 +21,7 @@ def test_reanalysis_of_the_same_block_reads_the_cache(world, book_file, anvil, t
     with Cache(cache, read_only=True) as c:
         assert len(c.load_runs()) == 1
         n = len(c.load_positions(owner=alice))
-        assert n == len(first.positions)
+        assert n == len(first.positions) + len(first.vault_positions)  # LP and options-vault positions
         assert len(c.load_results()) == n
         tokens = c.load_tokens()
         assert {"WETH", "USDC", "MKR"} <= set(tokens["symbol"])

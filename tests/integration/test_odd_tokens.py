@@ -6,7 +6,6 @@ import math
 from defirisk import abi
 from defirisk.api import analyze
 from defirisk.devnet.solc import compile_fixtures
-from defirisk.devnet.tx import Tx
 
 
 def _sqrt_x96(raw_price: float) -> int:

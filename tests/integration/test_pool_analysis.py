@@ -7,9 +7,10 @@ from defirisk import abi
 from defirisk.api import analyze
 
 
-@pytest.fixture(scope="module")
-def pool_analysis(world, book_file, anvil):
-    pool = world.facts["uniswap"]["pools"]["WETH/USDC-3000"]
+@pytest.fixture(scope="module", params=["WETH/USDC-3000", "DAI/USDC-100"])
+def pool_analysis(request, world, book_file, anvil):
+    """A pool analysis; DAI/USDC-100 has tick spacing 1: 6,932 bitmap words, more than one POST may carry."""
+    pool = world.facts["uniswap"]["pools"][request.param]
     return pool, analyze(pool, rpc_url=anvil.url, addresses=book_file, cache=False)
 
 

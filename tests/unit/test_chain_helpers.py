@@ -69,3 +69,15 @@ def test_decode_decimals(d):
 def test_decode_decimals_refuses_absurd():
     with pytest.raises(ValueError):
         decode_decimals((300).to_bytes(32, "big"))
+
+
+def test_batches_are_cut_by_length_and_body_size():
+    from defirisk.chain.rpc import RpcClient
+
+    c = RpcClient("http://127.0.0.1:9/never-contacted", max_batch=3, max_body=400)
+    small = ("eth_blockNumber", [])
+    big = ("eth_call", [{"to": "0x" + "11" * 20, "data": "0x" + "ab" * 100}, "latest"])  # 330 bytes, small 66
+    calls = [small] * 7 + [big, big, small]
+    chunks = c._chunks(calls, list(range(len(calls))))
+    assert chunks == [[0, 1, 2], [3, 4, 5], [6, 7], [8, 9]]  # length cap; 66 + 330 fit, 330 + 330 do not
+    assert sorted(i for ch in chunks for i in ch) == list(range(len(calls)))

@@ -236,6 +236,29 @@ def test_input_validation():
     with pytest.raises(InputError):
         health_factor([1.0], [1.0], [80.0])  # LT as a fraction, not bp or %
     with pytest.raises(InputError):
-        liquidation_price([1.0, 2.0], [0.0, 1.0], [0.8, 0.8], [0.0, 1.0])
+        distance_to_liquidation(100.0, 80.0, 0.0)  # a zero sigma is an error; NaN means unknown
     with pytest.raises(InputError):
         health_factor([1.0, 2.0], [1.0, 2.0, 3.0], [0.8])
+
+
+def test_an_unpriced_asset_gives_nan_only_where_it_enters():
+    """One reserve without a price (0 or NaN from its oracle) must not break a market-wide array."""
+    c = np.array([[20_000.0, 0, 0, 0], [20_000.0, 0, 0, 0], [0, np.nan, 0, 0]])
+    d = np.array([[0, 0, 15_000.0, 0], [0, 0, 15_000.0, 0], [0, 0, 1_000.0, 0]])
+    for bad in (0.0, np.nan, -1.0):
+        prices = np.array(PRICES, float)
+        prices[1] = bad  # nobody's collateral/debt in column 1 has a price, borrower 2 holds some
+        x = liquidation_price(c, d, LT, prices)
+        good = liquidation_price(c[:2], d[:2], LT, PRICES)
+        np.testing.assert_allclose(x[:2, 0], good[:, 0])  # the priced rows and columns: as without the bad one
+        assert np.all(np.isnan(x[:, 1])) and np.all(np.isnan(x[2]))
+        pct, vol = distance_to_liquidation(prices, x, np.array([0.8, np.nan, 0.1, 0.1]), horizon_years=0.1)
+        assert np.isfinite(pct[0, 0]) and np.isfinite(vol[0, 0]) and np.isnan(pct[0, 1]) and np.isnan(vol[0, 1])
+        hf = health_factor(c, d, LT)
+        assert np.isfinite(hf[:2]).all() and np.isnan(hf[2])
+        b = liquidation_at_boundary(c, d, LT, prices, [1.05] * 4)
+        assert np.isfinite(b.collateral_seized_usd[0, 0]) and np.isnan(b.collateral_seized_usd[0, 1])
+        r = rank_borrowers(c, d, LT, prices, sigma=np.array([0.8, np.nan, 0.1, 0.1]), horizon_years=0.1)
+        assert r.order.tolist()[:2] == [0, 1] and r.distance[2] == np.inf and r.asset[2] == -1
+        curve = liquidation_curve(c, d, LT)
+        assert np.isfinite(curve.collateral_usd).all()
