@@ -50,7 +50,8 @@ def test_scan_indexes_every_protocol_exactly_and_continues_where_it_stopped(worl
     s = scan(cfg, cache=path)
     head = world.chain.block_number()
     assert s["head"] == head and s["to_block"] == head and s["from_block"] == 0
-    assert s["snapshot_errors"] == [] and s["snapshots"] == len(cfg["jobs"][0]["pools"]) + 1  # pools + the market
+    job = cfg["jobs"][0]
+    assert s["snapshot_errors"] == [] and s["snapshots"] == len(job["pools"]) + 1 + len(job["vaults"])  # + the market
     expected = raw_logs(world, cfg)
     assert s["events_ingested"] == len(expected) > 1000
     with Cache(path, read_only=True) as c:
