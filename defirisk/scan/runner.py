@@ -109,6 +109,7 @@ class Scanner:
         self.stdout = stdout
         self.sizer = RangeSizer(initial=min(2_000, cfg.chain.max_blocks_per_request),
                                 max_span=cfg.chain.max_blocks_per_request)
+        self._single_refusals = 0  # refusals of a one-block range in a row
 
     # -- headers ---------------------------------------------------------------------------------------------
     def headers(self, numbers: Sequence[int]) -> dict[int, dict | None]:
@@ -221,7 +222,7 @@ class Scanner:
             logs = self.client.request("eth_getLogs", [params])
         except RangeTooLargeError as e:
             if hi == lo:
-                self._single_refusals = getattr(self, "_single_refusals", 0) + 1
+                self._single_refusals += 1
                 if self._single_refusals >= SINGLE_BLOCK_TRIES:
                     raise RangeTooLargeError(
                         f"block {lo} alone holds more logs than the node will return for job {job.name!r}; "

@@ -26,6 +26,7 @@ def test_scan_through_a_flaky_node_equals_a_clean_scan(world, book_file, anvil, 
     assert_same_tables(scan_tables(tmp_path / "clean.duckdb", with_snapshots=True),
                        scan_tables(tmp_path / "flaky.duckdb", with_snapshots=True))
     assert "SECRET-IN-PATH" not in caplog.text
+    assert b"SECRET-IN-PATH" not in (tmp_path / "flaky.duckdb").read_bytes()  # the URL is never stored
 
 
 def test_a_node_that_refuses_wide_ranges_is_scanned_in_narrow_ones(world, book_file, anvil, monkeypatch, tmp_path):
