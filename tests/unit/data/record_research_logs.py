@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from defirisk import abi
 from defirisk.chain.logs import LogFilter, fetch_logs
 from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.tx import Chain
@@ -35,6 +36,23 @@ def main() -> None:
         headers = chain.rpc.batch(("eth_getBlockByNumber", [hex(b), False]) for b in blocks)
         arts = _arts()
         slot0, reserves = static_many(chain, [(arts["pool"], pool["address"], "slot0", ()), (arts["pair"], pair["address"], "getReserves", ())])
+        # the borrowers' account data (getUserAccountData) at a few blocks: before, at and after the liquidation
+        liq_block = int(a["liquidations"][0]["block"])
+        borrow_block = min(int(lg["blockNumber"], 16) for lg in logs if lg["address"].lower() == a["pool"].lower()
+                           and lg["topics"][0] == abi.event("AavePool", "Borrow").topic0)
+        snap_blocks = sorted({borrow_block, liq_block - 1, liq_block, head})
+        snap_headers = chain.rpc.batch(("eth_getBlockByNumber", [hex(b), False]) for b in snap_blocks)
+        fn = abi.function("AavePool", "getUserAccountData")
+        borrowers = a["borrowers"]
+        reqs = [("eth_call", [{"to": a["pool"], "data": "0x" + fn.encode(w).hex()}, hex(b)]) for b in snap_blocks for w in borrowers.values()]
+        replies = iter(chain.rpc.batch(reqs))
+        accounts = []
+        for b, h in zip(snap_blocks, snap_headers):
+            for role, w in borrowers.items():
+                vals = fn.decode(bytes.fromhex(next(replies)[2:]))
+                accounts.append({"block": b, "block_hash": h["hash"], "timestamp": int(h["timestamp"], 16), "role": role,
+                                 "wallet": w, "total_collateral_base": str(vals[0]), "total_debt_base": str(vals[1]),
+                                 "health_factor_raw": str(vals[5])})
         tok = world.tokens
         other = lambda info: tok.address[info["quote"]] if info["token0"] == tok.address[info["base"]] else tok.address[info["base"]]  # noqa: E731
         doc = {
@@ -52,6 +70,7 @@ def main() -> None:
                 "v3_sqrt_price_x96": str(int(slot0[0])), "v3_tick": int(slot0[1]),
                 "v2_reserve0": str(int(reserves[0])), "v2_reserve1": str(int(reserves[1])),
             },
+            "aave_accounts": accounts,
             "aave_liquidations": [{k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in lq.items()} for lq in a["liquidations"]],
         }
     OUT.write_text(json.dumps(doc, indent=None, separators=(",", ":")) + "\n")
