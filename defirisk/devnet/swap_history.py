@@ -59,9 +59,13 @@ def generate_swaps(
     v2_share: float = 0.3,
     txs_per_block: int = 25,
     block_seconds: int = 12,
+    swaps_per_tx: int | None = None,
     seed: int = 0,
 ) -> SwapHistory:
-    """Add at least `n_events` indexable swap events (v3 Swap; v2 Sync + Swap) to the chain; see the module doc."""
+    """Add `n_events` indexable swap events (v3 Swap; v2 Sync + Swap) to the chain; see the module doc.
+
+    `swaps_per_tx` lowers the swaps per transaction (default: as many as fit) to spread a small history over
+    more transactions and blocks."""
     f = world.facts.get("uniswap")
     if not f:
         raise DefiriskError("generate_swaps needs the uniswap world (build_world(chain, ['uniswap']))")
@@ -126,14 +130,14 @@ def generate_swaps(
     names_v3, names_v2 = list(pools), list(pairs)
     left = n_v3
     while left > 0:
-        k = min(V3_SWAPS_PER_TX, left)
+        k = min(swaps_per_tx or V3_SWAPS_PER_TX, V3_SWAPS_PER_TX, left)
         calls = [v3_call(names_v3[rng.randrange(len(names_v3))]) for _ in range(k)]
         txs.append(Tx(trader, router, multicall.encode(calls), 0, f"router multicall of {k} swaps"))
         left -= k
     v2_txs: list[Tx] = []
     left = n_v2
     while left > 0:
-        k = min(V2_SWAPS_PER_TX, left)
+        k = min(swaps_per_tx or V2_SWAPS_PER_TX, V2_SWAPS_PER_TX, left)
         calls = [c for _ in range(k) for c in v2_calls(names_v2[rng.randrange(len(names_v2))])]
         v2_txs.append(Tx(world.deployer, MULTICALL3, aggregate3.encode(calls), 0, f"Multicall3 of {k} v2 swaps"))
         left -= k
