@@ -147,6 +147,7 @@ def measure(run: Callable[[str], int], repeat: int) -> tuple[int, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Build the history, measure every tool, print the table (exits non-zero if a tool misses events)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=100_000, help="indexable events to create (default 100000)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the median is shown (default 3)")
@@ -178,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows.append((name, n, sec))
             print(f"  {name}: {n} events in {sec:.2f} s", file=sys.stderr)
 
+    wrong = [(name, n) for name, n, _ in rows if n != hist.events]
+    if wrong:
+        raise SystemExit(f"tools disagree with the {hist.events} events made: {wrong}")
     base = rows[0][1] / rows[0][2]
     print(f"\n{hist.events:,} events (real Uniswap v3 Swap; v2 Sync + Swap), blocks {lo}..{hi}, median of {args.repeat} runs\n")
     print("| tool | events | seconds | events/s | defirisk / tool |")
