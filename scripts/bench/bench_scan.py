@@ -100,8 +100,10 @@ def defirisk_runner(url: str, addresses: Sequence[str], lo: int, hi: int, chain_
 
         def run_scan(path: str) -> int:
             s = scan(cfg, cache=path)
-            if s.get("to_block") != hi:
-                print(f"  note: the scan stopped at block {s.get('to_block')}, the history ends at {hi}", file=sys.stderr)
+            if (s.get("to_block") or 0) < hi:
+                raise SystemExit(f"the scan stopped at block {s.get('to_block')}, before the history's end {hi}")
+            if s.get("snapshot_errors"):
+                print(f"  note: scan snapshot errors: {s['snapshot_errors']}", file=sys.stderr)
             return int(s["events_ingested"])
 
         def rerun(path: str) -> int:
