@@ -92,7 +92,10 @@ def _utc(seconds: pd.Series) -> pd.Series:
 
 
 def _int_or_none(v: Any) -> int | None:
-    return None if v is None or (isinstance(v, float) and v != v) else int(v)
+    """An exact int from decimal text (or an int); None for SQL NULL / NaN / pd.NA."""
+    if v is None or (not isinstance(v, (str, int)) and pd.isna(v)):
+        return None
+    return int(v)
 
 
 def _scale(raw: int | None, decimals: Any) -> float:

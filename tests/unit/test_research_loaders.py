@@ -33,7 +33,9 @@ from defirisk.store.research import (
 
 DATA = json.loads((Path(__file__).parent / "data" / "research_logs.json").read_text())
 CHAIN = DATA["chain_id"]
-V3, V2, NPM, AAVE = (DATA["addresses"][k] for k in ("v3_pool", "v2_pair", "npm", "aave_pool"))
+V3, V2, NPM, AAVE, VAULT = (DATA["addresses"][k] for k in ("v3_pool", "v2_pair", "npm", "aave_pool", "vault"))
+# what a scan knows from its config: which contract is which (ERC-20 Transfer is both a pair's and a vault's)
+PROTOCOL_OF = {V3: "uniswap_v3", V2: "uniswap_v2", NPM: "uniswap_v3_npm", AAVE: "aave_v3", VAULT: "options_vault"}
 DECIMALS = {t["address"].lower(): t["decimals"] for t in DATA["tokens"]}
 POOLS = {p["address"].lower(): p for p in DATA["pools"]}
 TS = {int(b["number"], 16): int(b["timestamp"], 16) for b in DATA["blocks"]}
@@ -72,7 +74,7 @@ def npm_positions() -> list[dict]:
 
 def fill(c: Cache) -> None:
     with c.transaction():
-        c.upsert("events", logs_to_rows(DATA["logs"], CHAIN))
+        c.upsert("events", logs_to_rows(DATA["logs"], CHAIN, protocol_by_address=PROTOCOL_OF))
         c.put_blocks(block_rows(DATA["blocks"], CHAIN))
         c.put_tokens(DATA["tokens"], chain_id=CHAIN)
         c.upsert("pools", [dict(p, chain_id=CHAIN) for p in DATA["pools"]])
@@ -98,11 +100,12 @@ def rc(cache_path) -> ResearchCache:
 
 
 def test_log_rows_match_eth_abi_decoding():
-    rows = logs_to_rows(DATA["logs"], CHAIN)
+    rows = logs_to_rows(DATA["logs"], CHAIN, protocol_by_address=PROTOCOL_OF)
     kinds = Counter((r["protocol"], r["event_name"]) for r in rows)
     for key in [("uniswap_v3", "Swap"), ("uniswap_v3", "Mint"), ("uniswap_v2", "Swap"), ("uniswap_v2", "Sync"),
                 ("uniswap_v2", "Mint"), ("uniswap_v2", "Transfer"), ("uniswap_v3_npm", "IncreaseLiquidity"),
-                ("uniswap_v3_npm", "Transfer"), ("aave_v3", "Supply"), ("aave_v3", "Borrow"), ("aave_v3", "LiquidationCall")]:
+                ("uniswap_v3_npm", "Transfer"), ("aave_v3", "Supply"), ("aave_v3", "Borrow"), ("aave_v3", "LiquidationCall"),
+                ("options_vault", "Deposit"), ("options_vault", "OpenShort"), ("options_vault", "Transfer")]:
         assert kinds[key] > 0, key
     contract_of = {p: c for p, (c, _) in PROTOCOL_EVENTS.items()}
     by_key = {(int(lg["blockNumber"], 16), int(lg["logIndex"], 16)): lg for lg in DATA["logs"]}
@@ -123,8 +126,18 @@ def test_log_rows_match_eth_abi_decoding():
     # ERC-721 Transfer (4 topics) is the NPM's; ERC-20 Transfer (3 topics) the pair's: same topic0
     assert {r["address"].lower() for r in rows if r["protocol"] == "uniswap_v3_npm"} == {NPM.lower()}
     assert {r["address"].lower() for r in rows if r["event_name"] == "Transfer" and r["protocol"] == "uniswap_v2"} == {V2.lower()}
+    assert {r["address"] for r in rows if r["protocol"] == "options_vault"} == {VAULT}
     # events the scan does not index (pool Initialize, Aave ReserveDataUpdated, …) are left out
     assert len(rows) < len(DATA["logs"])
+
+
+def test_shared_topic0_without_a_hint():
+    """Without knowing which contract is which, a 3-topic Transfer is read as the v2 pair's (the same fields);
+    the 4-topic ERC-721 Transfer is always the position manager's."""
+    rows = logs_to_rows(DATA["logs"], CHAIN)
+    vault_transfers = [r for r in rows if r["address"] == VAULT and r["event_name"] == "Transfer"]
+    assert vault_transfers and {r["protocol"] for r in vault_transfers} == {"uniswap_v2"}
+    assert {r["protocol"] for r in rows if r["address"] == NPM} == {"uniswap_v3_npm"}
 
 
 def test_decoded_addresses_are_checksummed():

@@ -25,12 +25,13 @@ OUT = Path(__file__).with_name("research_logs.json")
 def main() -> None:
     with Anvil() as node:
         chain = Chain(node.url)
-        world = build_world(chain, ["uniswap", "aave_v3"])
+        world = build_world(chain, ["uniswap", "aave_v3", "options_vaults"])
         u, a = world.facts["uniswap"], world.facts["aave_v3"]
         pool = u["pool_info"]["WETH/USDC-500"]
         pair = u["pair_info"]["WETH/USDC"]
         head = chain.block_number()
-        addrs = {"v3_pool": pool["address"], "v2_pair": pair["address"], "npm": u["position_manager"], "aave_pool": a["pool"]}
+        addrs = {"v3_pool": pool["address"], "v2_pair": pair["address"], "npm": u["position_manager"], "aave_pool": a["pool"],
+                 "vault": world.book["options_vaults"][0]}
         logs = fetch_logs(chain.rpc, LogFilter(0, head, address=list(addrs.values())))
         blocks = sorted({int(lg["blockNumber"], 16) for lg in logs})
         headers = chain.rpc.batch(("eth_getBlockByNumber", [hex(b), False]) for b in blocks)
