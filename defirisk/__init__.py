@@ -12,8 +12,9 @@ def analyze(*args, **kwargs):
 
 
 def open_cache(*args, **kwargs):
-    """See defirisk.store.cache.open_cache."""
-    from .store.cache import open_cache as _open
+    """Open the cache read-only with the research loaders (swaps, prices, liquidations, positions, query);
+    see defirisk.store.research."""
+    from .store.research import open_research_cache as _open
 
     return _open(*args, **kwargs)
 

@@ -1,0 +1,223 @@
+"""Benchmark: events ingested per second from the devnet, defirisk beside cryo (a peer tool from PyPI) and a
+raw eth_getLogs floor, in the same run on the same chain. A benchmark, not a test. Prints a markdown table.
+
+    .venv/bin/pip install -e '.[bench]'      # once: cryo, polars, pyarrow (not needed by the tests)
+    .venv/bin/python scripts/bench/bench_scan.py [--events 100000] [--repeat 3]
+
+The history: a fresh Anvil, the demo Uniswap world, then `defirisk.devnet.swap_history.generate_swaps`: real
+Uniswap v3 swaps through the SwapRouter (one Swap event each) and real v2 pair swaps (Sync + Swap each), 30 % of
+the events from v2. Every tool reads the same block range and the same pool/pair addresses.
+
+What is measured (wall time, median of --repeat runs, each into a fresh output):
+  defirisk scan        `defirisk.api.scan` with a dict config (contract of issue #5): eth_getLogs with adaptive
+                       ranges, decoding, DuckDB upserts of events + blocks, cursors. Used when the scan engine
+                       is present in this checkout.
+  defirisk stand-in    when it is not: `ingest_standin` below does the same ingestion with the same building
+                       blocks (chain.logs.fetch_logs + protocols.log_rows decoding + block headers +
+                       Cache.upsert("events") / put_blocks / cursors in one transaction). The table says which.
+  cryo                 `cryo.collect("logs", …)` into a pandas DataFrame (raw, undecoded logs, in memory), and
+                       the same plus an insert of that frame into a fresh DuckDB file.
+  raw eth_getLogs      one HTTP POST with the same filter and JSON parsing: the floor any tool pays.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import requests
+
+from defirisk.chain.logs import LogFilter, fetch_logs
+from defirisk.chain.rpc import RpcClient
+from defirisk.devnet.anvil import Anvil
+from defirisk.devnet.swap_history import generate_swaps, swap_addresses
+from defirisk.devnet.tx import Chain
+from defirisk.devnet.world import build_world
+from defirisk.protocols.log_rows import block_rows, logs_to_rows, topic0s
+from defirisk.store.cache import Cache
+
+CONFIRMATIONS = 12
+RPC_ENV = "DEFIRISK_BENCH_RPC_URL"
+RERUN: list[float] = []  # scan: seconds of a second pass with nothing new to ingest
+STAGES: list[tuple[float, float, float]] = []  # stand-in runs: (fetch logs + headers, decode, DuckDB) seconds
+
+
+def _topics() -> list[list[str]]:
+    return [sorted(set(topic0s("uniswap_v3") + topic0s("uniswap_v2")))]
+
+
+def ingest_standin(url: str, cache_path: str | Path, addresses: Sequence[str], from_block: int, to_block: int,
+                   *, chain_id: int, job: str = "bench") -> dict:
+    """Stand-in for the scan engine's ingestion: fetch logs (adaptive ranges), decode, keep block headers, and
+    upsert events + blocks + the cursor into the DuckDB cache in one transaction. Returns a summary."""
+    client = RpcClient(url)
+    t0 = time.perf_counter()
+    logs = fetch_logs(client, LogFilter(from_block, to_block, address=list(addresses), topics=_topics()))
+    numbers = sorted({int(lg["blockNumber"], 16) for lg in logs} | {to_block})
+    headers = client.batch(("eth_getBlockByNumber", [hex(b), False]) for b in numbers)
+    t1 = time.perf_counter()
+    rows = logs_to_rows(logs, chain_id)
+    blocks = block_rows(headers, chain_id)
+    t2 = time.perf_counter()
+    with Cache(cache_path) as c, c.transaction():
+        c.upsert("events", rows)
+        c.put_blocks(blocks)
+        c.upsert("cursors", [dict(chain_id=chain_id, job=job, stream="pools", next_block=to_block + 1,
+                                  updated_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))])
+    t3 = time.perf_counter()
+    STAGES.append((t1 - t0, t2 - t1, t3 - t2))
+    return {"events_ingested": len(rows), "from_block": from_block, "to_block": to_block, "round_trips": client.round_trips}
+
+
+def scan_config(addresses: Sequence[str], from_block: int, chain_id: int, book: str | Path) -> dict:
+    """The dict config of `defirisk.api.scan` (issue #5 contract) for the benchmark's pools and pairs."""
+    return {
+        "chain": {"rpc_url_env": RPC_ENV, "chain_id": chain_id, "confirmations": CONFIRMATIONS, "start_block": from_block,
+                  "addresses": str(book)},
+        "jobs": [{"name": "bench", "pools": list(addresses)}],
+    }
+
+
+def defirisk_runner(url: str, addresses: Sequence[str], lo: int, hi: int, chain_id: int,
+                    book: str | Path) -> tuple[str, Callable[[str], int], Callable[[str], int] | None]:
+    """(label, run(cache_path) -> events, rerun) for defirisk: the scan engine if present, else the stand-in.
+
+    `rerun` (scan only) times a second pass over a cache that is already up to date: no events to ingest, so it
+    costs what a pass costs besides ingestion (head checks, the pools' snapshots at the head)."""
+    try:
+        from defirisk.api import scan  # type: ignore[attr-defined]
+    except ImportError:
+        scan = None
+    if scan is not None:
+        os.environ[RPC_ENV] = url
+        cfg = scan_config(addresses, lo, chain_id, book)
+
+        def run_scan(path: str) -> int:
+            s = scan(cfg, cache=path)
+            if (s.get("to_block") or 0) < hi:
+                raise SystemExit(f"the scan stopped at block {s.get('to_block')}, before the history's end {hi}")
+            if s.get("snapshot_errors"):
+                print(f"  note: scan snapshot errors: {s['snapshot_errors']}", file=sys.stderr)
+            return int(s["events_ingested"])
+
+        def rerun(path: str) -> int:
+            scan(cfg, cache=path)  # untimed first pass (measure() times the whole call, so subtract it below)
+            t0 = time.perf_counter()
+            n = int(scan(cfg, cache=path)["events_ingested"])
+            RERUN.append(time.perf_counter() - t0)
+            return n
+
+        return "defirisk scan (`api.scan`: getLogs + decode + DuckDB + pool snapshots at the head)", run_scan, rerun
+    return "defirisk stand-in (fetch_logs + decode + DuckDB upsert; scan engine not in this checkout)", (
+        lambda path: ingest_standin(url, path, addresses, lo, hi, chain_id=chain_id)["events_ingested"]), None
+
+
+def cryo_runner(url: str, addresses: Sequence[str], lo: int, hi: int, *, to_duckdb: bool) -> Callable[[str], int] | None:
+    """run(path) -> events for cryo's Python binding (None when the [bench] extra is not installed)."""
+    try:
+        import cryo  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+
+    def run(path: str) -> int:
+        df = cryo.collect("logs", blocks=[f"{lo}:{hi + 1}"], rpc=url, contract=list(addresses),
+                          output_format="pandas", verbose=False)
+        if to_duckdb:
+            import duckdb
+            con = duckdb.connect(path)
+            con.register("cryo_logs", df)
+            con.execute("CREATE TABLE logs AS SELECT * FROM cryo_logs")
+            con.close()
+        return len(df)
+
+    return run
+
+
+def raw_runner(url: str, addresses: Sequence[str], lo: int, hi: int) -> Callable[[str], int]:
+    """run(path) -> events: one raw eth_getLogs POST and JSON parsing (the floor)."""
+    def run(_: str) -> int:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
+                "params": [LogFilter(lo, hi, address=list(addresses), topics=_topics()).params()]}
+        return len(requests.post(url, json=body, timeout=600).json()["result"])
+    return run
+
+
+def measure(run: Callable[[str], int], repeat: int) -> tuple[int, float]:
+    """(events, median seconds) of `repeat` runs, each into a fresh file."""
+    times, events = [], set()
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
+            t0 = time.perf_counter()
+            events.add(run(str(Path(d) / "out.duckdb")))
+            times.append(time.perf_counter() - t0)
+    if len(events) != 1:
+        raise SystemExit(f"runs disagree on the number of events: {sorted(events)}")
+    return events.pop(), statistics.median(times)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Build the history, measure every tool, print the table (exits non-zero if a tool misses events)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=100_000, help="indexable events to create (default 100000)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the median is shown (default 3)")
+    args = ap.parse_args(argv)
+
+    with Anvil() as node:
+        chain = Chain(node.url)
+        t0 = time.perf_counter()
+        world = build_world(chain, ["uniswap"])
+        print(f"world built in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        hist = generate_swaps(chain, world, args.events)
+        chain.mine(CONFIRMATIONS)  # the history is final for a scan that keeps CONFIRMATIONS blocks back
+        print(f"{hist.events} events ({hist.v3_swaps} v3 swaps, {hist.v2_swaps} v2 swaps) in blocks "
+              f"{hist.from_block}..{hist.to_block}, made in {hist.seconds:.1f} s", file=sys.stderr)
+        addrs = swap_addresses(hist)
+        lo, hi = hist.from_block, hist.to_block
+        book = world.write_address_book(Path(tempfile.mkdtemp(prefix="defirisk-bench-")) / "book.json")
+        label, ours, rerun = defirisk_runner(node.url, addrs, lo, hi, world.chain_id, book)
+        rows: list[tuple[str, int, float]] = []
+        for name, run in [
+            (label, ours),
+            ("cryo 0.3.2 `collect('logs')` → pandas (raw logs, not decoded)", cryo_runner(node.url, addrs, lo, hi, to_duckdb=False)),
+            ("cryo 0.3.2 → pandas → DuckDB table (raw logs, not decoded)", cryo_runner(node.url, addrs, lo, hi, to_duckdb=True)),
+            ("raw eth_getLogs: one request for the range + JSON parse (no decoding, no storage)", raw_runner(node.url, addrs, lo, hi)),
+        ]:
+            if run is None:
+                print(f"skipped: {name} (install the [bench] extra: .venv/bin/pip install -e '.[bench]')", file=sys.stderr)
+                continue
+            n, sec = measure(run, args.repeat)
+            rows.append((name, n, sec))
+            print(f"  {name}: {n} events in {sec:.2f} s", file=sys.stderr)
+        if rerun is not None:
+            for _ in range(args.repeat):
+                with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
+                    rerun(str(Path(d) / "out.duckdb"))
+
+    wrong = [(name, n) for name, n, _ in rows if n != hist.events]
+    if wrong:
+        raise SystemExit(f"tools disagree with the {hist.events} events made: {wrong}")
+    base = rows[0][1] / rows[0][2]
+    print(f"\n{hist.events:,} events (real Uniswap v3 Swap; v2 Sync + Swap), blocks {lo}..{hi}, median of {args.repeat} runs\n")
+    print("| tool | events | seconds | events/s | defirisk / tool |")
+    print("|---|---|---|---|---|")
+    for name, n, sec in rows:
+        rate = n / sec
+        print(f"| {name} | {n:,} | {sec:.2f} | {rate:,.0f} | {base / rate:.2f}x |")
+    if RERUN:
+        fixed = statistics.median(RERUN)
+        ing = rows[0][2] - fixed
+        print(f"\nscan pass with nothing new (head checks + pool snapshots): {fixed:.2f} s (median); ingestion alone "
+              f"≈ {rows[0][2]:.2f} − {fixed:.2f} = {ing:.2f} s → {rows[0][1] / ing:,.0f} events/s" if ing > 0 else "")
+    if STAGES:
+        f, d, s = (statistics.median(x) for x in zip(*STAGES))
+        print(f"\nstand-in stages (median): fetch logs + block headers {f:.2f} s, decode {d:.2f} s, DuckDB upsert {s:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
