@@ -114,7 +114,9 @@ def test_positions_loader_reads_what_analyze_cached(world, book_file, tmp_path):
     path = tmp_path / "analyze.duckdb"
     a = analyze(alice, rpc_url=world.chain.url, addresses=book_file, cache=path, vol=0.6)
     with defirisk.open_cache(path) as rc:
-        pos = rc.positions(alice, block="latest")
+        everything = rc.positions(alice, block="latest")  # LP and options-vault positions alike
+        assert len(everything) == len(a.positions) + len(a.vault_positions) and len(a.vault_positions) > 0
+        pos = everything[everything["protocol"].str.startswith("uniswap")]
         assert len(pos) == len(a.positions) > 0 and (pos["block"] == a.block).all()
         assert pos["timestamp"].notna().all()
         by_id = {str(r["id"]): r for r in a.positions.to_dict("records")}
