@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-_URL_RE = re.compile(r"(?:https?|wss?)://[^\s'\"<>]+")
+_URL_RE = re.compile(r"(?:https?|wss?)://[^\s'\"<>]+(?:<redacted>)?")
 
 
 def redact_url(url: str) -> str:
@@ -24,4 +24,4 @@ def redact_text(text: str, *secrets: str) -> str:
     for s in secrets:
         if s:
             text = text.replace(s, redact_url(s))
-    return _URL_RE.sub(lambda m: redact_url(m.group(0)), text)
+    return _URL_RE.sub(lambda m: m.group(0) if m.group(0).endswith("<redacted>") else redact_url(m.group(0)), text)

@@ -30,6 +30,13 @@ def test_redact_text_finds_urls_inside_messages():
     assert "KEY123" not in out and "x.alchemy.com" in out
 
 
+def test_redacting_twice_keeps_the_marker_whole():
+    url = "http://127.0.0.1:8545/secret-key"
+    once = redact_text(f"node at {url} answered HTTP 500", url)
+    assert once == "node at http://127.0.0.1:8545/<redacted> answered HTTP 500"
+    assert redact_text(once, url) == once and redact_text(once) == once
+
+
 def test_parse_address_accepts_checksummed_and_lowercase():
     a = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
     assert parse_address(a) == a
