@@ -199,11 +199,15 @@ def decode_fields(spec: EventSpec | abi.AbiEvent, topics: Sequence[str], data: s
     return json.loads(decoded_json(ev, topics, data))
 
 
+@lru_cache(maxsize=None)
+def _fields_by_name(event: abi.AbiEvent) -> dict[str, tuple[str, bool, int, Callable[[str], str], bool]]:
+    return {f[0]: f for f in _plan(event).fields}
+
+
 def decode_ints(event: abi.AbiEvent, topics: Sequence[str], data: str, names: Sequence[str]) -> tuple[int, ...]:
     """The integer arguments `names` of one log of a static `event`, exact (for hot loops over many logs)."""
-    p = _plan(event)
     body = _strip(data)
-    by_name = {f[0]: f for f in p.fields}
+    by_name = _fields_by_name(event)
     out = []
     for n in names:
         _, from_topic, i, read, _ = by_name[n]

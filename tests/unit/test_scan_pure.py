@@ -11,7 +11,7 @@ from defirisk import abi
 from defirisk.chain.logs import RangeSizer
 from defirisk.scan import reorg
 from defirisk.scan.schedule import run_every
-from defirisk.protocols.log_rows import PROTOCOL_EVENTS, decode_fields
+from defirisk.protocols.log_rows import PROTOCOL_EVENTS, decode_fields, decode_ints
 from defirisk.scan.streams import KINDS, Stream, decode_logs
 
 
@@ -166,6 +166,8 @@ def test_fast_decoding_equals_eth_abi_for_every_indexed_event():
                 slow = {n: _plain(v, types[n]) for n, v in ev.decode(topics, data).items()}
                 got = decode_fields(ev, topics, data)
                 assert got == slow and list(got) == [n for n, _, _ in ev.inputs]
+                ints = [n for n, t, _ in ev.inputs if "int" in t]
+                assert decode_ints(ev, topics, data, ints) == tuple(vals[n] for n in ints)
                 checked += 1
             if plain:
                 with pytest.raises(ValueError):
