@@ -106,6 +106,7 @@ def _topic_hash(w: str) -> str:
     """An indexed dynamic argument (string, bytes, array, tuple): its topic is the hash."""
     if len(w) != 64:
         raise ValueError("short topic")
+    int(w, 16)  # hex digits only (raises ValueError)
     return "0x" + w.lower()
 
 
@@ -127,7 +128,7 @@ class _Plan:
 
     fields: tuple[tuple[str, bool, int, Callable[[str], str], bool], ...]
     template: str | None  # the decoded JSON with %s per argument; None: eth_abi fallback for the data part
-    n_words: int
+    n_topics: int
 
 
 @lru_cache(maxsize=None)
@@ -147,7 +148,7 @@ def _plan(event: abi.AbiEvent) -> _Plan:
     template = "{" + ",".join(
         json.dumps(n) + (':"%s"' if quoted else ":%s") for n, _, _, _, quoted in fields
     ) + "}" if static else None
-    return _Plan(tuple(fields), template, di)
+    return _Plan(tuple(fields), template, ti + 1)
 
 
 def _jsonable(v: Any) -> Any:
@@ -172,14 +173,13 @@ def _strip(h: str) -> str:
 def decoded_json(event: abi.AbiEvent, topics: Sequence[str], data: str) -> str:
     """The `decoded` JSON text of one log of `event` (arguments in ABI order); ValueError where eth_abi refuses."""
     p = _plan(event)
-    if len(topics) != 1 + sum(1 for f in p.fields if f[1]):
+    if len(topics) != p.n_topics:
         raise ValueError(f"{event.name}: {len(topics)} topics")
-    body = _strip(data)
+    body = data[2:] if data[:2] in ("0x", "0X") else data
     if p.template is not None:
-        vals = []
-        for _, from_topic, i, read, _ in p.fields:
-            vals.append(read(_strip(topics[i])) if from_topic else read(body[64 * i: 64 * i + 64]))
-        return p.template % tuple(vals)
+        return p.template % tuple(
+            [read(topics[i][2:]) if from_topic else read(body[64 * i: 64 * i + 64]) for _, from_topic, i, read, _ in p.fields]
+        )
     out: dict[str, Any] = {}
     plain = [(n, t) for n, t, i in event.inputs if not i]
     vals_ = abi_decode([t for _, t in plain], bytes.fromhex(body))
@@ -280,7 +280,7 @@ def log_to_row(log: Mapping[str, Any], chain_id: int, *, protocol: str | Sequenc
         "tx_hash": log.get("transactionHash"),
         "address": _checksum(log["address"][2:]),
         "topic0": topics[0],
-        "topics": json.dumps(topics),
+        "topics": '["' + '","'.join(topics) + '"]',  # every topic decoded as a hex word above: no escaping
         "data": data,
         "protocol": spec.protocol,
         "event_name": spec.event.name,
