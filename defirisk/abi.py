@@ -28,6 +28,11 @@ def _type_str(param: dict) -> str:
     return t
 
 
+@lru_cache(maxsize=None)
+def _selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]  # once per function, not per call
+
+
 @dataclass(frozen=True)
 class AbiFunction:
     """One contract function: selector, input and output types."""
@@ -43,7 +48,7 @@ class AbiFunction:
 
     @property
     def selector(self) -> bytes:
-        return keccak(text=self.signature)[:4]
+        return _selector(self.signature)
 
     def encode(self, *args: Any) -> bytes:
         """Calldata: selector + ABI-encoded arguments."""
