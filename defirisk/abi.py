@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -28,6 +29,53 @@ def _type_str(param: dict) -> str:
     return t
 
 
+def _word_decoder(typ: str) -> Callable[[int], Any] | None:
+    """The value of one 32-byte word of a one-word type as eth-abi returns it; ValueError where eth-abi refuses."""
+    if typ == "address":
+        def address(v: int) -> str:
+            if v >> 160:
+                raise ValueError(typ)
+            return "0x%040x" % v  # eth-abi's form: lower case
+        return address
+    if typ == "bool":
+        def boolean(v: int) -> bool:
+            if v > 1:
+                raise ValueError(typ)
+            return bool(v)
+        return boolean
+    m = re.fullmatch(r"(u?)int(\d*)", typ)
+    if not m:
+        return None
+    bits = int(m.group(2) or 256)
+    if m.group(1):
+        def uint(v: int) -> int:
+            if v >> bits:
+                raise ValueError(typ)
+            return v
+        return uint
+    lo, hi = -(1 << (bits - 1)), 1 << (bits - 1)
+
+    def sint(v: int) -> int:
+        if v >> 255:
+            v -= 1 << 256
+        if not lo <= v < hi:
+            raise ValueError(typ)
+        return v
+    return sint
+
+
+@lru_cache(maxsize=None)
+def _word_decoders(types: tuple[str, ...]) -> tuple[Callable[[int], Any], ...] | None:
+    """Word decoders of return types that are all one-word ints, addresses or bools (else None: eth-abi)."""
+    out = tuple(_word_decoder(t) for t in types)
+    return None if any(f is None for f in out) else out  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=None)
+def _selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]  # once per function, not per call
+
+
 @dataclass(frozen=True)
 class AbiFunction:
     """One contract function: selector, input and output types."""
@@ -43,7 +91,7 @@ class AbiFunction:
 
     @property
     def selector(self) -> bytes:
-        return keccak(text=self.signature)[:4]
+        return _selector(self.signature)
 
     def encode(self, *args: Any) -> bytes:
         """Calldata: selector + ABI-encoded arguments."""
@@ -51,6 +99,12 @@ class AbiFunction:
 
     def decode(self, data: bytes) -> tuple:
         """Decode return data into a tuple of values (exact ints)."""
+        fast = _word_decoders(self.output_types)
+        if fast is not None and len(data) >= 32 * len(fast):
+            try:  # one-word types: slice words; anything eth-abi would refuse goes to it for its own error
+                return tuple(f(int.from_bytes(data[32 * i: 32 * i + 32], "big")) for i, f in enumerate(fast))
+            except ValueError:
+                pass
         return tuple(abi_decode(list(self.output_types), data))
 
     def decode_one(self, data: bytes) -> Any:

@@ -214,6 +214,7 @@ def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block
     """(unix times, prices token1/token0, |token1 volume|) of a pool's swaps, from Swap (v3) or Sync (v2) logs."""
     from ..protocols import uniswap_v2 as v2
     from ..protocols import uniswap_v3 as v3
+    from ..protocols.log_rows import decode_ints  # word slicing: eth-abi per log cost seconds on long histories
 
     ts, px, vol = [], [], []
     prev_r1 = None
@@ -222,12 +223,11 @@ def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block
         if blk not in block_times:
             continue
         if protocol == "uniswap_v3":
-            ev = v3.SWAP.decode(lg["topics"], lg["data"])
-            price = sqrt_price_x96_to_price(int(ev["sqrtPriceX96"]), dec0, dec1)
-            v = abs(int(ev["amount1"])) / 10**dec1
+            sqrt_p, amount1 = decode_ints(v3.SWAP, lg["topics"], lg["data"], ("sqrtPriceX96", "amount1"))
+            price = sqrt_price_x96_to_price(sqrt_p, dec0, dec1)
+            v = abs(amount1) / 10**dec1
         else:
-            ev = v2.SYNC.decode(lg["topics"], lg["data"])
-            r0, r1 = int(ev["reserve0"]), int(ev["reserve1"])
+            r0, r1 = decode_ints(v2.SYNC, lg["topics"], lg["data"], ("reserve0", "reserve1"))
             if r0 == 0:
                 continue
             price = (r1 / 10**dec1) / (r0 / 10**dec0)

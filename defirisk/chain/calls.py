@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 
 from .. import abi
 from ..errors import DefiriskError
+from .aggregate3 import decode_aggregate3, encode_aggregate3
 from .rpc import RpcClient, RpcReplyError
 
 MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"  # same address on every chain that has it
@@ -101,7 +101,7 @@ def plan_calls(
     groups = [packed[s : s + chunk] for s in range(0, len(packed), chunk)]
     reqs = []
     for g in groups:
-        data = _AGG3.encode([(calls[i].to, True, calls[i].data) for i in g])
+        data = encode_aggregate3([(calls[i].to, True, calls[i].data) for i in g])
         reqs.append(("eth_call", [{"to": multicall, "data": "0x" + data.hex()}, tag]))
     for i in direct:
         c = calls[i]
@@ -112,7 +112,7 @@ def plan_calls(
         for g, r in zip(groups, replies):
             if isinstance(r, RpcReplyError):
                 raise DefiriskError(f"Multicall3 at {multicall} failed: {r.message}")
-            (results,) = abi_decode(["(bool,bytes)[]"], bytes.fromhex(r[2:]))
+            results = decode_aggregate3(bytes.fromhex(r[2:]))
             for i, (ok, ret) in zip(g, results):
                 out[i] = _finish(calls[i], ret, None if ok else "reverted")
         for i, r in zip(direct, replies[len(groups) :]):
@@ -128,7 +128,6 @@ def _finish_reply(c: Call, r: Any) -> Any:
     return _finish(c, bytes.fromhex(r[2:]), None)
 
 
-_AGG3 = abi.function("Multicall3", "aggregate3")
 
 
 def execute(

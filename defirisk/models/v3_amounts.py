@@ -193,4 +193,6 @@ def tick_to_price(tick, decimals0: int, decimals1: int) -> np.ndarray:
 def sqrt_price_x96_to_price(sqrt_price_x96: int, decimals0: int, decimals1: int) -> float:
     """THE raw-to-human price conversion: (sqrtPriceX96 / 2**96)**2 * 10**(d0-d1) token1 per token0, exact then rounded."""
     s = check_uint(sqrt_price_x96, 160, "sqrt_price_x96")
-    return float(Fraction(s * s, 1 << 192) * Fraction(10) ** (_decimals(decimals0) - _decimals(decimals1)))
+    k = _decimals(decimals0) - _decimals(decimals1)
+    # int / int is correctly rounded in Python (as float(Fraction(...)), ~10x faster: it runs once per swap)
+    return (s * s * 10**k) / (1 << 192) if k >= 0 else (s * s) / ((1 << 192) * 10**-k)

@@ -1,19 +1,24 @@
-"""Raw eth_getLogs entries → rows of the cache's `events` table (pure: no network, no DuckDB).
+"""Raw eth_getLogs entries → rows of the cache's `events` table (pure: no network, no DuckDB). The one log
+decoder of the project: the scan (`defirisk.scan`), the research history tests and the benchmark all use it.
 
-The row layout is the one the scan engine and the research loaders share (issue #5):
+The row layout (issue #5):
 `chain_id, block, log_index, block_hash, tx_hash, address, topic0, topics, data, protocol, event_name, decoded`,
-where `decoded` maps the ABI argument names to values: integers as decimal strings (uint256 exact),
-addresses EIP-55 checksummed, booleans as JSON booleans, bytes as 0x hex.
+where `decoded` is a JSON object of the ABI argument names in ABI order: integers as decimal strings (uint256
+exact), addresses EIP-55 checksummed, booleans as JSON booleans, bytesN as 0x hex (an indexed dynamic argument:
+its topic, the hash).
 
-Every event argument of the indexed protocols is a static ABI type, so decoding reads 32-byte words with
-`int(word, 16)` (NOTES.md: ~30x faster than eth_abi); any dynamic type falls back to eth_abi.
+Every argument of the indexed events is a static one-word ABI type, so decoding slices 32-byte words and reads
+them with `int(word, 16)` (NOTES.md: ~30x faster than eth_abi), with eth_abi's refusals (dirty padding, a value
+out of its type's range, short data): a log that eth_abi would refuse is not the event, and is left out. An event
+with a dynamic non-indexed argument falls back to eth_abi.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from eth_abi import decode as abi_decode
 from eth_utils import to_checksum_address
@@ -32,6 +37,78 @@ PROTOCOL_EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     )),
 }
 
+_ZERO24 = "0" * 24
+
+
+@lru_cache(maxsize=65_536)
+def _checksum(hex40: str) -> str:
+    return to_checksum_address("0x" + hex40.lower())
+
+
+# -- one 32-byte word (64 hex digits) of a static type → its JSON text; ValueError where eth_abi refuses ----------
+
+
+def _reader(typ: str) -> Callable[[str], str] | None:
+    """The word reader of a static one-word ABI type (None for a dynamic or multi-word type)."""
+    if typ == "address":
+        def read_address(w: str) -> str:
+            if w[:24] != _ZERO24 or len(w) != 64:
+                raise ValueError("address word with dirty padding")
+            return _checksum(w[24:])
+        return read_address
+    if typ == "bool":
+        def read_bool(w: str) -> str:
+            v = int(w, 16)
+            if v > 1 or len(w) != 64:
+                raise ValueError("bool word out of range")
+            return "true" if v else "false"
+        return read_bool
+    m = re.fullmatch(r"(u?)int(\d*)", typ)
+    if m:
+        bits = int(m.group(2) or 256)
+        if m.group(1):
+            if bits == 256:
+                def read_uint256(w: str) -> str:
+                    if len(w) != 64:
+                        raise ValueError("short word")
+                    return str(int(w, 16))
+                return read_uint256
+
+            def read_uint(w: str) -> str:
+                v = int(w, 16)
+                if v >> bits or len(w) != 64:
+                    raise ValueError(f"uint{bits} out of range")
+                return str(v)
+            return read_uint
+        lo, hi = -(1 << (bits - 1)), 1 << (bits - 1)
+
+        def read_int(w: str) -> str:
+            v = int(w, 16)
+            if v >> 255:
+                v -= 1 << 256
+            if not lo <= v < hi or len(w) != 64:
+                raise ValueError(f"int{bits} out of range")
+            return str(v)
+        return read_int
+    m = re.fullmatch(r"bytes(\d+)", typ)
+    if m and 1 <= int(m.group(1)) <= 32:
+        n = 2 * int(m.group(1))
+
+        def read_bytes(w: str) -> str:
+            if len(w) != 64 or (n < 64 and int(w[n:], 16)):
+                raise ValueError("bytesN word with dirty padding")
+            return "0x" + w[:n].lower()
+        return read_bytes
+    return None
+
+
+def _topic_hash(w: str) -> str:
+    """An indexed dynamic argument (string, bytes, array, tuple): its topic is the hash."""
+    if len(w) != 64:
+        raise ValueError("short topic")
+    int(w, 16)  # hex digits only (raises ValueError)
+    return "0x" + w.lower()
+
 
 @dataclass(frozen=True)
 class EventSpec:
@@ -45,50 +122,33 @@ class EventSpec:
         return 1 + sum(1 for _, _, indexed in self.event.inputs if indexed)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How to decode one event: per argument (name, from a topic?, topic or word index, reader, quoted in JSON)."""
+
+    fields: tuple[tuple[str, bool, int, Callable[[str], str], bool], ...]
+    template: str | None  # the decoded JSON with %s per argument; None: eth_abi fallback for the data part
+    n_topics: int
+
+
 @lru_cache(maxsize=None)
-def event_specs() -> dict[str, tuple[EventSpec, ...]]:
-    """topic0 → the events that carry it (ERC-20 and ERC-721 Transfer share one topic0)."""
-    out: dict[str, list[EventSpec]] = {}
-    for protocol, (contract, names) in PROTOCOL_EVENTS.items():
-        for name in names:
-            ev = abi.event(contract, name)
-            out.setdefault(ev.topic0, []).append(EventSpec(protocol, ev))
-    return {k: tuple(v) for k, v in out.items()}
-
-
-def topic0s(protocol: str) -> list[str]:
-    """The topic0 values of a protocol's indexed events (for an eth_getLogs topics filter)."""
-    contract, names = PROTOCOL_EVENTS[protocol]
-    return [abi.event(contract, n).topic0 for n in names]
-
-
-@lru_cache(maxsize=65536)
-def _checksum(hex40: str) -> str:
-    return to_checksum_address("0x" + hex40)
-
-
-def _word(t: str, word: str) -> Any:
-    """One 32-byte ABI word (64 hex chars) of static type `t` as its JSON value."""
-    if t == "address":
-        return _checksum(word[24:])
-    if t == "bool":
-        return int(word, 16) != 0
-    if t.startswith("uint"):
-        return str(int(word, 16))
-    if t.startswith("int"):
-        v = int(word, 16)
-        return str(v - (1 << 256) if v >> 255 else v)
-    if t.startswith("bytes"):
-        n = int(t[5:])
-        return "0x" + word[: 2 * n]
-    raise ValueError(t)
-
-
-_STATIC = ("address", "bool", "uint", "int", "bytes1", "bytes2", "bytes3", "bytes4", "bytes8", "bytes16", "bytes20", "bytes32")
-
-
-def _is_static(t: str) -> bool:
-    return t != "bytes" and not t.endswith("]") and not t.startswith("(") and t != "string" and t.startswith(_STATIC)
+def _plan(event: abi.AbiEvent) -> _Plan:
+    fields = []
+    ti = di = 0
+    static = True
+    for name, typ, indexed in event.inputs:
+        if indexed:
+            ti += 1
+            fields.append((name, True, ti, _reader(typ) or _topic_hash, typ != "bool"))
+        else:
+            r = _reader(typ)
+            static = static and r is not None
+            fields.append((name, False, di, r or _topic_hash, typ != "bool"))
+            di += 1
+    template = "{" + ",".join(
+        json.dumps(n) + (':"%s"' if quoted else ":%s") for n, _, _, _, quoted in fields
+    ) + "}" if static else None
+    return _Plan(tuple(fields), template, ti + 1)
 
 
 def _jsonable(v: Any) -> Any:
@@ -106,69 +166,147 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def decode_fields(spec: EventSpec, topics: Sequence[str], data: str) -> dict[str, Any]:
-    """The arguments of one log as the decoded-JSON dict (names in ABI order)."""
+def _strip(h: str) -> str:
+    return h[2:] if h[:2] in ("0x", "0X") else h
+
+
+def decoded_json(event: abi.AbiEvent, topics: Sequence[str], data: str) -> str:
+    """The `decoded` JSON text of one log of `event` (arguments in ABI order); ValueError where eth_abi refuses."""
+    p = _plan(event)
+    if len(topics) != p.n_topics:
+        raise ValueError(f"{event.name}: {len(topics)} topics")
+    body = data[2:] if data[:2] in ("0x", "0X") else data
+    if p.template is not None:
+        return p.template % tuple(
+            [read(topics[i][2:]) if from_topic else read(body[64 * i: 64 * i + 64]) for _, from_topic, i, read, _ in p.fields]
+        )
     out: dict[str, Any] = {}
-    indexed = [(n, t) for n, t, i in spec.event.inputs if i]
-    plain = [(n, t) for n, t, i in spec.event.inputs if not i]
-    for (n, t), topic in zip(indexed, topics[1:]):
-        out[n] = _word(t, topic[2:].rjust(64, "0")) if _is_static(t) else "0x" + topic[2:]  # dynamic: the hash
-    body = data[2:] if data.startswith("0x") else data
-    if all(_is_static(t) for _, t in plain):
-        for k, (n, t) in enumerate(plain):
-            out[n] = _word(t, body[64 * k: 64 * k + 64])
-    else:
-        vals = abi_decode([t for _, t in plain], bytes.fromhex(body))
-        out.update({n: _jsonable(v) for (n, _), v in zip(plain, vals)})
-    return {n: out[n] for n, _, _ in spec.event.inputs}
+    plain = [(n, t) for n, t, i in event.inputs if not i]
+    vals_ = abi_decode([t for _, t in plain], bytes.fromhex(body))
+    data_vals = {n: _jsonable(v) for (n, _), v in zip(plain, vals_)}
+    for name, from_topic, i, read, quoted in p.fields:
+        if from_topic:
+            v = read(_strip(topics[i]))
+            out[name] = v if quoted else v == "true"
+        else:
+            out[name] = data_vals[name]
+    return json.dumps(out)
 
 
-def match_spec(topics: Sequence[str], protocol: str | None = None) -> EventSpec | None:
-    """The event a log is, from its topic0 and topic count (and protocol when topic0 is shared), or None."""
-    if not topics:
-        return None
-    cands = [s for s in event_specs().get(topics[0].lower(), ()) if s.n_topics == len(topics)]
-    if protocol is not None:
-        cands = [s for s in cands if s.protocol == protocol] or []
+def decode_fields(spec: EventSpec | abi.AbiEvent, topics: Sequence[str], data: str) -> dict[str, Any]:
+    """The arguments of one log as the decoded-JSON dict (names in ABI order); ValueError where eth_abi refuses."""
+    ev = spec.event if isinstance(spec, EventSpec) else spec
+    return json.loads(decoded_json(ev, topics, data))
+
+
+@lru_cache(maxsize=None)
+def _fields_by_name(event: abi.AbiEvent) -> dict[str, tuple[str, bool, int, Callable[[str], str], bool]]:
+    return {f[0]: f for f in _plan(event).fields}
+
+
+def decode_ints(event: abi.AbiEvent, topics: Sequence[str], data: str, names: Sequence[str]) -> tuple[int, ...]:
+    """The integer arguments `names` of one log of a static `event`, exact (for hot loops over many logs)."""
+    body = _strip(data)
+    by_name = _fields_by_name(event)
+    out = []
+    for n in names:
+        _, from_topic, i, read, _ = by_name[n]
+        out.append(int(read(_strip(topics[i]) if from_topic else body[64 * i: 64 * i + 64])))
+    return tuple(out)
+
+
+# -- which event a log is --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def event_specs() -> dict[str, tuple[EventSpec, ...]]:
+    """topic0 → the events that carry it (ERC-20 and ERC-721 Transfer share one topic0)."""
+    out: dict[str, list[EventSpec]] = {}
+    for protocol, (contract, names) in PROTOCOL_EVENTS.items():
+        for name in names:
+            ev = abi.event(contract, name)
+            out.setdefault(ev.topic0, []).append(EventSpec(protocol, ev))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def topic0s(*protocols: str) -> list[str]:
+    """The topic0 values of the protocols' indexed events (for an eth_getLogs topics filter), sorted."""
+    return sorted({abi.event(PROTOCOL_EVENTS[p][0], n).topic0 for p in protocols for n in PROTOCOL_EVENTS[p][1]})
+
+
+@lru_cache(maxsize=4096)
+def _match(topic0: str, n_topics: int, protocols: tuple[str, ...] | None) -> EventSpec | None:
+    cands = [s for s in event_specs().get(topic0, ()) if s.n_topics == n_topics]
+    if protocols is not None:
+        cands = [s for s in cands if s.protocol in protocols]
     return cands[0] if cands else None
 
 
-def log_to_row(log: Mapping[str, Any], chain_id: int, *, protocol: str | None = None) -> dict[str, Any] | None:
-    """One eth_getLogs entry as an `events` row, or None when it is not an indexed event (or was removed)."""
+def _protocols(p: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if p is None:
+        return None
+    return (p,) if isinstance(p, str) else tuple(p)
+
+
+def match_spec(topics: Sequence[str], protocol: str | Sequence[str] | None = None) -> EventSpec | None:
+    """The event a log is, from its topic0 and topic count (among `protocol`'s events when given), or None."""
+    if not topics:
+        return None
+    return _match(topics[0].lower(), len(topics), _protocols(protocol))
+
+
+def log_to_row(log: Mapping[str, Any], chain_id: int, *, protocol: str | Sequence[str] | None = None) -> dict[str, Any] | None:
+    """One eth_getLogs entry as an `events` row, or None when it is not an indexed event of `protocol` (one or
+    several; any when None), was removed, or does not decode as that event."""
     if log.get("removed"):
         return None
-    topics = [t.lower() for t in log.get("topics") or []]
-    spec = match_spec(topics, protocol)
+    raw_topics = log.get("topics")
+    if not raw_topics:
+        return None
+    topics = [t.lower() for t in raw_topics]
+    spec = _match(topics[0], len(topics), _protocols(protocol))
     if spec is None:
         return None
     data = log.get("data") or "0x"
+    try:
+        decoded = decoded_json(spec.event, topics, data)
+    except Exception:  # noqa: BLE001 - malformed data is not this event; eth_abi raises several types
+        return None
     return {
         "chain_id": int(chain_id),
         "block": int(log["blockNumber"], 16),
         "log_index": int(log["logIndex"], 16),
         "block_hash": log["blockHash"],
-        "tx_hash": log["transactionHash"],
-        "address": _checksum(log["address"][2:].lower()),
+        "tx_hash": log.get("transactionHash"),
+        "address": _checksum(log["address"][2:]),
         "topic0": topics[0],
-        "topics": json.dumps(topics),
+        "topics": '["' + '","'.join(topics) + '"]',  # every topic decoded as a hex word above: no escaping
         "data": data,
         "protocol": spec.protocol,
         "event_name": spec.event.name,
-        "decoded": json.dumps(decode_fields(spec, topics, data)),
+        "decoded": decoded,
     }
 
 
 def logs_to_rows(
-    logs: Iterable[Mapping[str, Any]], chain_id: int, *, protocol_by_address: Mapping[str, str] | None = None,
+    logs: Iterable[Mapping[str, Any]], chain_id: int, *,
+    protocol_by_address: Mapping[str, str | Sequence[str]] | None = None, only_listed: bool = False,
 ) -> list[dict[str, Any]]:
-    """`events` rows of the indexed logs among `logs` (others are skipped); `protocol_by_address` (lower-case
-    address → protocol) settles events whose topic0 several protocols share (ERC-20 Transfer)."""
-    by_addr = {k.lower(): v for k, v in (protocol_by_address or {}).items()}
+    """`events` rows of the indexed logs among `logs`, in (block, log index) order (others are skipped).
+
+    `protocol_by_address` (address → protocol or protocols) settles events whose topic0 several protocols share
+    (ERC-20 Transfer) and keeps each contract to its protocols' events; `only_listed` drops logs of other addresses.
+    """
+    by_addr = {k.lower(): _protocols(v) for k, v in (protocol_by_address or {}).items()}
     out = []
     for lg in logs:
-        row = log_to_row(lg, chain_id, protocol=by_addr.get(str(lg.get("address", "")).lower()))
+        addr = str(lg.get("address", "")).lower()
+        if only_listed and addr not in by_addr:
+            continue
+        row = log_to_row(lg, chain_id, protocol=by_addr.get(addr))
         if row is not None:
             out.append(row)
+    out.sort(key=lambda r: (r["block"], r["log_index"]))
     return out
 
 

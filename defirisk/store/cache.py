@@ -440,15 +440,26 @@ class Cache:
         unknown = sorted({k for r in recs for k in r} - set(cols))
         if unknown:
             raise InputError(f"{table} has no column(s) {', '.join(unknown)} (columns: {', '.join(cols)})")
-        by_key: dict[tuple, list[Any]] = {}
-        for i, r in enumerate(recs):
-            vals = [_coerce(r.get(c), types[c], table, c) for c in cols] if coerce else [r.get(c) for c in cols]
-            key = tuple(vals[cols.index(k)] for k in spec.key)
-            if any(k is None for k in key):
-                missing = [k for k, v in zip(spec.key, key) if v is None]
+        if coerce:
+            by_key: dict[tuple, list[Any]] = {}
+            for i, r in enumerate(recs):
+                vals = [_coerce(r.get(c), types[c], table, c) for c in cols]
+                key = tuple(vals[cols.index(k)] for k in spec.key)
+                if any(k is None for k in key):
+                    missing = [k for k, v in zip(spec.key, key) if v is None]
+                    raise InputError(f"{table} row {i} lacks its key column(s) {', '.join(missing)}")
+                by_key[key] = vals  # the last row of a key wins
+            frame = pd.DataFrame(list(by_key.values()), columns=cols, dtype=object)
+            n_keys = len(by_key)
+        else:  # columnar: no per-row work in Python (the scanner's bulk path)
+            frame = pd.DataFrame({c: pd.Series([r.get(c) for r in recs], dtype=object) for c in cols})
+            bad = frame[list(spec.key)].isna().any(axis=1)
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                missing = [k for k in spec.key if frame[k].iloc[i] is None]
                 raise InputError(f"{table} row {i} lacks its key column(s) {', '.join(missing)}")
-            by_key[key] = vals  # the last row of a key wins
-        frame = pd.DataFrame(list(by_key.values()), columns=cols, dtype=object)
+            frame = frame.drop_duplicates(subset=list(spec.key), keep="last")  # the last row of a key wins
+            n_keys = len(frame)
         for c in cols:
             if types[c] in _PANDAS_DTYPE:
                 frame[c] = frame[c].astype(_PANDAS_DTYPE[types[c]])
@@ -466,7 +477,7 @@ class Cache:
             self.con.execute(sql)
         finally:
             self.con.unregister("__defirisk_rows")
-        return len(by_key)
+        return n_keys
 
     # -- writers -----------------------------------------------------------------------------------------------
     def put_run(

@@ -9,12 +9,11 @@ Uniswap v3 swaps through the SwapRouter (one Swap event each) and real v2 pair s
 the events from v2. Every tool reads the same block range and the same pool/pair addresses.
 
 What is measured (wall time, median of --repeat runs, each into a fresh output):
-  defirisk scan        `defirisk.api.scan` with a dict config (contract of issue #5): eth_getLogs with adaptive
-                       ranges, decoding, DuckDB upserts of events + blocks, cursors. Used when the scan engine
-                       is present in this checkout.
-  defirisk stand-in    when it is not: `ingest_standin` below does the same ingestion with the same building
-                       blocks (chain.logs.fetch_logs + protocols.log_rows decoding + block headers +
-                       Cache.upsert("events") / put_blocks / cursors in one transaction). The table says which.
+  defirisk scan        `defirisk.api.scan` with a dict config (contract of issue #5), one whole pass: reorg check,
+                       eth_getLogs with adaptive ranges, decoding (protocols.log_rows), DuckDB upserts of events +
+                       block headers + cursors in one transaction per chunk, then the pools' snapshots at the head.
+                       A second pass over the same cache (nothing new to ingest) is timed too: the pass minus it
+                       is ingestion alone. `--profile FILE` writes cProfile stats of one more pass.
   cryo                 `cryo.collect("logs", …)` into a pandas DataFrame (raw, undecoded logs, in memory), and
                        the same plus an insert of that frame into a fresh DuckDB file.
   raw eth_getLogs      one HTTP POST with the same filter and JSON parsing: the floor any tool pays.
@@ -22,7 +21,6 @@ What is measured (wall time, median of --repeat runs, each into a fresh output):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import statistics
 import sys
@@ -33,46 +31,21 @@ from typing import Callable, Sequence
 
 import requests
 
-from defirisk.chain.logs import LogFilter, fetch_logs
-from defirisk.chain.rpc import RpcClient
+from defirisk.api import scan
+from defirisk.chain.logs import LogFilter
 from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.swap_history import generate_swaps, swap_addresses
 from defirisk.devnet.tx import Chain
 from defirisk.devnet.world import build_world
-from defirisk.protocols.log_rows import block_rows, logs_to_rows, topic0s
-from defirisk.store.cache import Cache
+from defirisk.protocols.log_rows import topic0s
 
 CONFIRMATIONS = 12
 RPC_ENV = "DEFIRISK_BENCH_RPC_URL"
 RERUN: list[float] = []  # scan: seconds of a second pass with nothing new to ingest
-STAGES: list[tuple[float, float, float]] = []  # stand-in runs: (fetch logs + headers, decode, DuckDB) seconds
 
 
 def _topics() -> list[list[str]]:
-    return [sorted(set(topic0s("uniswap_v3") + topic0s("uniswap_v2")))]
-
-
-def ingest_standin(url: str, cache_path: str | Path, addresses: Sequence[str], from_block: int, to_block: int,
-                   *, chain_id: int, job: str = "bench") -> dict:
-    """Stand-in for the scan engine's ingestion: fetch logs (adaptive ranges), decode, keep block headers, and
-    upsert events + blocks + the cursor into the DuckDB cache in one transaction. Returns a summary."""
-    client = RpcClient(url)
-    t0 = time.perf_counter()
-    logs = fetch_logs(client, LogFilter(from_block, to_block, address=list(addresses), topics=_topics()))
-    numbers = sorted({int(lg["blockNumber"], 16) for lg in logs} | {to_block})
-    headers = client.batch(("eth_getBlockByNumber", [hex(b), False]) for b in numbers)
-    t1 = time.perf_counter()
-    rows = logs_to_rows(logs, chain_id)
-    blocks = block_rows(headers, chain_id)
-    t2 = time.perf_counter()
-    with Cache(cache_path) as c, c.transaction():
-        c.upsert("events", rows)
-        c.put_blocks(blocks)
-        c.upsert("cursors", [dict(chain_id=chain_id, job=job, stream="pools", next_block=to_block + 1,
-                                  updated_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))])
-    t3 = time.perf_counter()
-    STAGES.append((t1 - t0, t2 - t1, t3 - t2))
-    return {"events_ingested": len(rows), "from_block": from_block, "to_block": to_block, "round_trips": client.round_trips}
+    return [topic0s("uniswap_v3", "uniswap_v2")]
 
 
 def scan_config(addresses: Sequence[str], from_block: int, chain_id: int, book: str | Path) -> dict:
@@ -85,37 +58,42 @@ def scan_config(addresses: Sequence[str], from_block: int, chain_id: int, book: 
 
 
 def defirisk_runner(url: str, addresses: Sequence[str], lo: int, hi: int, chain_id: int,
-                    book: str | Path) -> tuple[str, Callable[[str], int], Callable[[str], int] | None]:
-    """(label, run(cache_path) -> events, rerun) for defirisk: the scan engine if present, else the stand-in.
+                    book: str | Path) -> tuple[str, Callable[[str], int], Callable[[str], int]]:
+    """(label, run(cache_path) -> events, rerun) for `defirisk.api.scan`.
 
-    `rerun` (scan only) times a second pass over a cache that is already up to date: no events to ingest, so it
-    costs what a pass costs besides ingestion (head checks, the pools' snapshots at the head)."""
-    try:
-        from defirisk.api import scan  # type: ignore[attr-defined]
-    except ImportError:
-        scan = None
-    if scan is not None:
-        os.environ[RPC_ENV] = url
-        cfg = scan_config(addresses, lo, chain_id, book)
+    `rerun` times a second pass over a cache that is already up to date: no events to ingest, so it costs what a
+    pass costs besides ingestion (head checks, the pools' snapshots at the head)."""
+    os.environ[RPC_ENV] = url
+    cfg = scan_config(addresses, lo, chain_id, book)
 
-        def run_scan(path: str) -> int:
-            s = scan(cfg, cache=path)
-            if (s.get("to_block") or 0) < hi:
-                raise SystemExit(f"the scan stopped at block {s.get('to_block')}, before the history's end {hi}")
-            if s.get("snapshot_errors"):
-                print(f"  note: scan snapshot errors: {s['snapshot_errors']}", file=sys.stderr)
-            return int(s["events_ingested"])
+    def run_scan(path: str) -> int:
+        s = scan(cfg, cache=path)
+        if (s.get("to_block") or 0) < hi:
+            raise SystemExit(f"the scan stopped at block {s.get('to_block')}, before the history's end {hi}")
+        if s.get("snapshot_errors"):
+            print(f"  note: scan snapshot errors: {s['snapshot_errors']}", file=sys.stderr)
+        return int(s["events_ingested"])
 
-        def rerun(path: str) -> int:
-            scan(cfg, cache=path)  # untimed first pass (measure() times the whole call, so subtract it below)
-            t0 = time.perf_counter()
-            n = int(scan(cfg, cache=path)["events_ingested"])
-            RERUN.append(time.perf_counter() - t0)
-            return n
+    def rerun(path: str) -> int:
+        scan(cfg, cache=path)  # untimed first pass
+        t0 = time.perf_counter()
+        n = int(scan(cfg, cache=path)["events_ingested"])
+        RERUN.append(time.perf_counter() - t0)
+        return n
 
-        return "defirisk scan (`api.scan`: getLogs + decode + DuckDB + pool snapshots at the head)", run_scan, rerun
-    return "defirisk stand-in (fetch_logs + decode + DuckDB upsert; scan engine not in this checkout)", (
-        lambda path: ingest_standin(url, path, addresses, lo, hi, chain_id=chain_id)["events_ingested"]), None
+    return "defirisk `api.scan` (one pass: getLogs + decode + DuckDB + pool snapshots at the head)", run_scan, rerun
+
+
+def profile_pass(run: Callable[[str], int], out: str) -> None:
+    """cProfile stats of one scan pass into a fresh cache, written to `out` (read with `python -m pstats`)."""
+    import cProfile
+    import pstats
+
+    with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
+        prof = cProfile.Profile()
+        prof.runcall(run, str(Path(d) / "out.duckdb"))
+    prof.dump_stats(out)
+    pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
 
 
 def cryo_runner(url: str, addresses: Sequence[str], lo: int, hi: int, *, to_duckdb: bool) -> Callable[[str], int] | None:
@@ -166,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=100_000, help="indexable events to create (default 100000)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the median is shown (default 3)")
+    ap.add_argument("--profile", metavar="FILE", help="also write cProfile stats of one more scan pass to FILE")
     args = ap.parse_args(argv)
 
     with Anvil() as node:
@@ -194,10 +173,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             n, sec = measure(run, args.repeat)
             rows.append((name, n, sec))
             print(f"  {name}: {n} events in {sec:.2f} s", file=sys.stderr)
-        if rerun is not None:
-            for _ in range(args.repeat):
-                with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
-                    rerun(str(Path(d) / "out.duckdb"))
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
+                rerun(str(Path(d) / "out.duckdb"))
+        if args.profile:
+            profile_pass(ours, args.profile)
 
     wrong = [(name, n) for name, n, _ in rows if n != hist.events]
     if wrong:
@@ -214,9 +194,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         ing = rows[0][2] - fixed
         print(f"\nscan pass with nothing new (head checks + pool snapshots): {fixed:.2f} s (median); ingestion alone "
               f"≈ {rows[0][2]:.2f} − {fixed:.2f} = {ing:.2f} s → {rows[0][1] / ing:,.0f} events/s" if ing > 0 else "")
-    if STAGES:
-        f, d, s = (statistics.median(x) for x in zip(*STAGES))
-        print(f"\nstand-in stages (median): fetch logs + block headers {f:.2f} s, decode {d:.2f} s, DuckDB upsert {s:.2f} s")
 
 
 if __name__ == "__main__":

@@ -252,6 +252,12 @@ def test_sqrt_price_to_price_is_correctly_rounded():
     assert sqrt_price_x96_to_price(2 * Q96, 0, 0) == 4.0
 
 
+@given(st.integers(1, 2**160 - 1), st.integers(0, 36), st.integers(0, 36))
+@settings(max_examples=500, deadline=None)
+def test_sqrt_price_to_price_equals_the_exact_fraction_rounded(s, d0, d1):
+    assert sqrt_price_x96_to_price(s, d0, d1) == float(Fraction(s * s, 1 << 192) * Fraction(10) ** (d0 - d1))
+
+
 @given(st.integers(-400_000, 400_000), st.integers(0, 18), st.integers(0, 18))
 @settings(max_examples=200, deadline=None)
 def test_tick_to_price_agrees_with_the_exact_sqrt_ratio(t, d0, d1):
