@@ -5,7 +5,8 @@ grow with reserves or borrowers:
   wallet  resolve 2 + reserves 1-3 + positions 2
   market  resolve 2 + borrower logs (from where the cache left off) beside reserves 1-3 + positions 2
 Borrower discovery keeps what it read as rows of the cache's `events` table (protocol "aave_v3", the pool's
-Borrow and Supply logs, decoded) and a cursor (job "market:<pool>", stream "aave_borrowers", next block), so a
+Supply/Withdraw/Borrow/Repay/LiquidationCall logs, decoded) and a cursor (job "market:<pool>", stream
+"aave_events", next block), so a
 later run reads only new blocks (plus a re-read window below the cursor, for reorgs). It shares that index with
 `defirisk scan`: blocks a scan stream of the market holds (all its events, in [first block, cursor)) are not
 read again while the scan's newest reorg checkpoint still matches the node (else all but their last
@@ -22,15 +23,17 @@ from eth_utils import to_checksum_address
 from .. import abi
 from ..addressbook import AddressBook
 from ..chain.batch import Batch
+from ..chain.logs import LogFilter
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages, run_together
 from . import aave_v3 as av
 from .aave_v3_spec import AaveAccount, AaveMarket, AaveReserves
 
 PROTOCOL = "aave_v3"
-STREAM = "aave_borrowers"
+STREAM = "aave_events"  # its rows: every INDEXED_EVENTS log of the pool in [0, cursor) ("aave_borrowers": older, Borrow/Supply only)
 REORG_WINDOW = 64  # blocks below the cursor read again each run (Ponder's mainnet finality window)
 DISCOVERY_EVENTS = ("Borrow", "Supply")
+INDEXED_EVENTS = ("Supply", "Withdraw", "Borrow", "Repay", "LiquidationCall")  # what a scan indexes for a market
 
 
 def cursor_job(pool: str) -> str:
@@ -81,8 +84,8 @@ def _jsonable(v: Any) -> Any:
 
 
 def event_rows(chain_id: int, logs: Sequence[dict]) -> list[dict]:
-    """`events` rows of Borrow/Supply logs: decoded = ABI argument names -> values (ints as decimal text)."""
-    evs = {abi.event(av.POOL, n).topic0: abi.event(av.POOL, n) for n in DISCOVERY_EVENTS}
+    """`events` rows of the pool's INDEXED_EVENTS logs: decoded = ABI argument names -> values (ints as decimal text)."""
+    evs = {abi.event(av.POOL, n).topic0: abi.event(av.POOL, n) for n in INDEXED_EVENTS}
     out = []
     for lg in logs:
         topics = list(lg.get("topics") or [])
@@ -164,9 +167,11 @@ def discovery_range(ctx_block: int, next_block: int | None) -> int:
 
 def _logs_stage(ctx: ChainContext, market: AaveMarket, ranges: Sequence[Range],
                 header: int | None = None) -> Stages[tuple[list[dict], dict | None]]:
-    """One stage: the pool's Borrow and Supply logs of `ranges` (and the header of block `header`, if any)."""
+    """One stage: the pool's INDEXED_EVENTS logs of `ranges` (and the header of block `header`, if any); all five
+    events, not only Borrow/Supply, so that the market view's rows are complete for a scan of the market too."""
     b = Batch(ctx)
-    refs = [b.logs(av.borrower_filter(market.pool, lo, hi, include_suppliers=True)) for lo, hi in ranges]
+    topics = [[abi.event(av.POOL, e).topic0 for e in INDEXED_EVENTS]]
+    refs = [b.logs(LogFilter(lo, hi, address=market.pool, topics=topics)) for lo, hi in ranges]
     href = b.raw("eth_getBlockByNumber", [hex(header), False]) if header is not None else None
     yield b
     hdr = href.value if href is not None else None
@@ -195,7 +200,7 @@ def fetch_market_lending(
         logs += run_stages(ctx, _logs_stage(ctx, market, more))[0]
         reads = sorted(reads + more)
     fresh = event_rows(ctx.chain_id, logs)
-    old = [r for r in c.rows if r["event_name"] in DISCOVERY_EVENTS and int(r["block"]) <= n
+    old = [r for r in c.rows if r["event_name"] in INDEXED_EVENTS and int(r["block"]) <= n
            and not _in_any(int(r["block"]), reads)]
     borrowers = borrowers_of(old + fresh)
     accounts = av.fetch_wallet_positions(ctx, market, borrowers, reserves=reserves) if borrowers else []

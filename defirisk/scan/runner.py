@@ -24,6 +24,7 @@ from ..errors import ConfigError, RangeTooLargeError, RpcError
 from ..store.cache import Cache
 from ..store.scan_state import save_job_runs, save_stream_starts
 from . import reorg
+from .adopt import adopt_market_view
 from .config import Job, ScanConfig
 from .streams import KINDS, Stream, decode_logs
 
@@ -195,6 +196,9 @@ class Scanner:
         fresh = {s.name: start for s in streams if cur.get(s.name, -1) < start}  # new, or moved up to start_block
         if fresh:
             save_stream_starts(self.store, chain_id, job.name, fresh)
+        reused = adopt_market_view(self.store, self.headers, chain_id, job.name, streams, pos, final)  # scan/adopt.py
+        if reused:
+            summary.jobs.setdefault(job.name, {"streams": len(streams), "events": 0})["reused_from_market_view"] = reused
         written = 0
         lowest = min(pos.values(), default=head + 1)
         task = bar.add_task(f"scan {job.name}", total=max(0, head + 1 - lowest)) if bar is not None else None

@@ -9,6 +9,8 @@ from defirisk.api import analyze, scan
 from defirisk.chain.node import connect
 from defirisk.chain.rpc import RpcClient
 from defirisk.protocols.aave_reader import REORG_WINDOW
+from defirisk.scan.config import load_config
+from defirisk.scan.runner import scan_once
 
 from .scan_helpers import ENV, assert_same_tables, scan_tables, world_config
 from .test_aave_analyze import _new_borrowers
@@ -32,7 +34,8 @@ class LogCounter(RpcClient):
         for r in payload if isinstance(payload, list) else [payload]:
             if r.get("method") == "eth_getLogs":
                 p = r["params"][0]
-                if str(p.get("address", "")).lower() == self.address:
+                addr = p.get("address") or []
+                if self.address in [a.lower() for a in ([addr] if isinstance(addr, str) else addr)]:
                     self.ranges.append((int(p["fromBlock"], 16), int(p["toBlock"], 16)))
         return super()._post(payload)
 
@@ -106,14 +109,46 @@ def test_after_a_reorg_since_the_scan_the_market_view_reads_the_window_again(wor
     assert doc["borrowers"] == reference(world, book_file, n)["borrowers"]
 
 
-def test_a_scan_after_a_market_view_ends_with_the_tables_of_a_fresh_scan(world, book_file, env, tmp_path):
+def test_a_scan_after_a_market_view_starts_from_its_rows_and_ends_with_the_tables_of_a_fresh_scan(
+        world, book_file, env, tmp_path):
     after, fresh = tmp_path / "after.duckdb", tmp_path / "fresh.duckdb"
     f = world.facts["aave_v3"]
     mv = analyze(f["pool_addresses_provider"], rpc_url=world.chain.url, addresses=book_file, kind="market", cache=after)
     assert mv.market["discovery"]["new_events"] > 0
+    _new_borrowers(world, 2)
+    world.chain.mine(3)
     cfg = world_config(world, book_file)
-    a = scan(cfg, cache=after)
+    counter = LogCounter(world.chain.url, f["pool"])
+    a = scan_once(load_config(cfg), after, client=counter).to_json()
     b = scan(cfg, cache=fresh)
-    assert a["head"] == b["head"] == mv.block and a["events_ingested"] == b["events_ingested"]
-    assert a["snapshot_errors"] == b["snapshot_errors"] == []
-    assert_same_tables(scan_tables(after, with_snapshots=True), scan_tables(fresh, with_snapshots=True))
+    end = mv.block + 1 - REORG_WINDOW  # below the view's reorg window (the scan's final block is higher)
+    assert a["head"] == b["head"] > mv.block and a["snapshot_errors"] == b["snapshot_errors"] == []
+    reused = a["jobs"]["world"]["reused_from_market_view"]
+    assert reused > 0 and a["events_ingested"] + reused == b["events_ingested"]
+    assert counter.ranges and min(lo for lo, _ in counter.ranges) == end  # the pool's older blocks are not read
+    ta, tb = scan_tables(after, with_snapshots=True), scan_tables(fresh, with_snapshots=True)
+    scan_written = ("events", "event_blocks", "cursors", "blocks", "scan_hashes", "pool_states")
+    assert_same_tables({k: ta[k] for k in scan_written}, {k: tb[k] for k in scan_written})
+    for k in ("runs", "positions", "results"):  # the same, besides the market view's own run at its older block
+        only_after = ta[k].merge(tb[k], how="left", indicator=True).query("_merge == 'left_only'")
+        only_fresh = tb[k].merge(ta[k], how="left", indicator=True).query("_merge == 'left_only'")
+        assert len(only_after) > 0 and len(only_fresh) == 0, k
+        if "block" in only_after.columns:
+            assert (only_after["block"] == str(mv.block)).all(), k
+
+
+def test_a_scan_does_not_take_market_view_rows_from_blocks_the_node_no_longer_has(world, book_file, env, tmp_path):
+    path, fresh = tmp_path / "c.duckdb", tmp_path / "fresh.duckdb"
+    f = world.facts["aave_v3"]
+    fork = world.chain.snapshot()
+    _new_borrowers(world, 2)
+    world.chain.mine(REORG_WINDOW + 5)  # the view's new rows are older than its window
+    mv = analyze(f["pool"], rpc_url=world.chain.url, addresses=book_file, kind="market", cache=path)
+    world.chain.revert(fork)  # a reorg deeper than any window: those borrowers never happened
+    world.chain.mine(REORG_WINDOW + 20)
+    cfg = world_config(world, book_file)
+    a = scan(cfg, cache=path)
+    b = scan(cfg, cache=fresh)
+    assert a["head"] == b["head"] > mv.block
+    assert "reused_from_market_view" not in a["jobs"]["world"] and a["events_ingested"] == b["events_ingested"]
+    assert_same_tables(scan_tables(path), scan_tables(fresh))
