@@ -19,7 +19,9 @@ def _render(summary: dict[str, Any], as_json: bool) -> None:
     r = summary.get("reorg")
     rng = (f"blocks {summary['from_block']}..{summary['to_block']}" if summary.get("from_block") is not None
            else "nothing new")
-    line = (f"scan: chain {summary['chain_id']} head {summary['head']}: {rng}, {summary['events_ingested']} events, "
+    jobs = ", ".join(summary.get("jobs") or {}) or "-"
+    line = (f"scan: chain {summary['chain_id']} head {summary['head']} (jobs {jobs}): {rng}, "
+            f"{summary['events_ingested']} events, "
             f"{summary['snapshots']} snapshots, {len(summary.get('alerts') or [])} alerts, "
             f"{summary['round_trips']} round trips, {summary['seconds']:.1f} s")
     if r:
