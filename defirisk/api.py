@@ -193,18 +193,20 @@ def analyze(
     *,
     rpc_url: str | None = None,
     block: int | None = None,
-    addresses: str | Path | None = None,
+    addresses: str | Path | AddressBook | None = None,
     vol: float | None = None,
     horizon_days: float = DEFAULT_HORIZON_DAYS,
     kind: str | None = None,
-    cache: str | Path | None | bool = None,
+    cache: Any = None,
     ctx: ChainContext | None = None,
     chain_id: int | None = None,
 ) -> Analysis:
     """Analyze a wallet, a pool or an Aave v3 market at one block (default latest). `kind` forces "wallet", "pool"
     or "market" (an Aave v3 Pool or PoolAddressesProvider: every borrower).
 
-    `cache`: a DuckDB path, None for the default file, or False for no cache. `chain_id`: refuse another chain.
+    `cache`: a DuckDB path, None for the default file, False for no cache, or an open writable `Cache` (used and
+    left open: the caller owns it, e.g. the scan's store). `ctx`: an already pinned ChainContext (its block is
+    used). `addresses`: a book file or an AddressBook. `chain_id`: refuse another chain.
     """
     target = parse_address(address)
     if kind not in (None, "wallet", "pool", "market", "vault"):
@@ -214,10 +216,11 @@ def analyze(
     if not (0 < horizon_days <= 3650):
         raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
     ctx = ctx or connect(rpc_url, block=block, expected_chain_id=chain_id)
-    book = load_address_book(ctx.chain_id, addresses)
-    params = {"vol": vol, "horizon_days": horizon_days, "kind": kind, "book": book.to_json()}
+    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    params = analysis_params(book, vol, horizon_days, kind)
 
-    store = _open_cache(cache)
+    owned = not _is_open_cache(cache)
+    store = _open_cache(cache) if owned else cache
     try:
         if store is not None:
             hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
@@ -228,8 +231,13 @@ def analyze(
             _save(store, result, target, kind or "auto", params)
         return result
     finally:
-        if store is not None:
+        if store is not None and owned:
             store.close()
+
+
+def analysis_params(book: AddressBook, vol: float | None, horizon_days: float, kind: str | None) -> dict[str, Any]:
+    """The parameters an analysis records (part of its run id, so equal parameters answer from the cache)."""
+    return {"vol": vol, "horizon_days": horizon_days, "kind": kind, "book": book.to_json()}
 
 
 def _analyze_live(
@@ -327,6 +335,12 @@ def _analyze_market(ctx: ChainContext, book: AddressBook, target: str, vol: floa
         liquidation_curve=lend.liquidation_curve, warnings=lend.warnings, horizon_days=horizon_days,
         lending_snapshot=lend.snapshot,
     )
+
+
+def _is_open_cache(cache: Any) -> bool:
+    from .store.cache import Cache
+
+    return isinstance(cache, Cache)
 
 
 def _open_cache(cache: str | Path | None | bool):

@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--config", required=True, metavar="FILE", help="scan configuration (TOML; format in the README)")
     w = s.add_mutually_exclusive_group()
     w.add_argument("--once", action="store_true", help="one pass, then exit (for cron; the default)")
-    w.add_argument("--every", metavar="DURATION", help="run a pass every DURATION (30s, 5m, 1h) until SIGINT/SIGTERM")
+    w.add_argument("--every", metavar="DURATION", help="loop until SIGINT/SIGTERM; DURATION (30s, 5m, 1h) is the period of jobs without their own "
+                   "`every` (it replaces the file's top-level `every`)")
     s.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     s.add_argument("--json", action="store_true", help="print each pass's summary as one JSON line")
 

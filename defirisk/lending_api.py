@@ -78,11 +78,13 @@ def market_lending(
     """Every borrower of the Aave v3 market at `address`: entries, ranking, liquidation curve and totals."""
     cached = None
     if store is not None:
-        from .store.aave_events import load_discovery
+        from .store.aave_events import load_discovery, load_scan_index
 
-        def _cached(pool: str):
-            """The cache's discovered rows and cursor for this pool."""
-            return load_discovery(store, ctx.chain_id, pool, aave_reader.cursor_job(pool), aave_reader.STREAM)
+        def _cached(pool: str) -> aave_reader.CachedIndex:
+            """The cache's rows of this pool, the market view's cursor and what scans indexed of it."""
+            rows, own = load_discovery(store, ctx.chain_id, pool, aave_reader.cursor_job(pool), aave_reader.STREAM)
+            ranges, checkpoint = load_scan_index(store, ctx.chain_id, pool)
+            return aave_reader.CachedIndex(rows, own, tuple(ranges), checkpoint)
 
         cached = _cached
 

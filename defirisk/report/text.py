@@ -155,7 +155,9 @@ def _market(c: Console, doc: dict) -> None:
             f"liquidatable now: {m.get('liquidatable_borrowers', 0)} (debt ${_f(m.get('liquidatable_debt_usd'))})")
     d = m.get("discovery") or {}
     if d:
-        c.print(f"[dim]Borrowers from Borrow/Supply logs: blocks {d.get('from_block')}..{d.get('to_block')} read "
+        spans = d["ranges_read"] if "ranges_read" in d else [[d.get("from_block"), d.get("to_block")]]  # older runs
+        read = ", ".join(f"blocks {a}..{b}" for a, b in spans) or "no blocks"
+        c.print(f"[dim]Borrowers from the pool's logs: {read} read "
                 f"({d.get('new_events')} logs), {d.get('cached_events')} logs from the cache[/]")
     rows = doc.get("borrowers") or []
     unit = "σ" if m.get("ranking_unit") == "sigma" else "%"

@@ -4,14 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from typing import Any
 
-from ..chain.redact import redact_text
-from ..errors import CacheLockedError, ConfigError, DefiriskError
 from .config import load_config, parse_every
+from .loop import run_scheduled
 from .runner import scan_once
-from .schedule import StopFlag, run_every
+from .schedule import StopFlag, wants_loop
 
 
 def _render(summary: dict[str, Any], as_json: bool) -> None:
@@ -21,7 +19,9 @@ def _render(summary: dict[str, Any], as_json: bool) -> None:
     r = summary.get("reorg")
     rng = (f"blocks {summary['from_block']}..{summary['to_block']}" if summary.get("from_block") is not None
            else "nothing new")
-    line = (f"scan: chain {summary['chain_id']} head {summary['head']}: {rng}, {summary['events_ingested']} events, "
+    jobs = ", ".join(summary.get("jobs") or {}) or "-"
+    line = (f"scan: chain {summary['chain_id']} head {summary['head']} (jobs {jobs}): {rng}, "
+            f"{summary['events_ingested']} events, "
             f"{summary['snapshots']} snapshots, {len(summary.get('alerts') or [])} alerts, "
             f"{summary['round_trips']} round trips, {summary['seconds']:.1f} s")
     if r:
@@ -32,24 +32,20 @@ def _render(summary: dict[str, Any], as_json: bool) -> None:
 
 
 def run_scan_command(args: argparse.Namespace) -> int:
-    """`defirisk scan --config FILE [--once | --every D] [--cache PATH] [--json]`; returns the exit code."""
+    """`defirisk scan --config FILE [--once | --every D] [--cache PATH] [--json]`; returns the exit code.
+
+    `--once` runs one pass of every job. Otherwise, when `--every` is given or the file has an `every` (top-level
+    or in a job), passes run in the foreground, each with the jobs that are due (schedule.py has the precedence).
+    """
     cfg = load_config(args.config)
-    every = parse_every(args.every) if args.every else (None if args.once else cfg.every_seconds)
+    cli_every = parse_every(args.every) if args.every else None
     progress = sys.stderr.isatty()
+    loop = wants_loop(cfg.every_seconds, [j.every_seconds for j in cfg.jobs], cli_every, bool(args.once))
     with StopFlag() as flag:
-        if every is None:
+        if not loop:
             _render(scan_once(cfg, args.cache, progress=progress, stop=flag.event).to_json(), args.json)
             return 0
-
-        def one(stop: threading.Event) -> bool:
-            try:
-                _render(scan_once(cfg, args.cache, progress=progress, stop=stop).to_json(), args.json)
-            except (CacheLockedError, ConfigError):
-                raise  # the next pass would fail the same way
-            except DefiriskError as e:  # a node hiccup: report it and try again at the next period
-                print(f"defirisk: scan pass failed: {redact_text(str(e))}", file=sys.stderr, flush=True)
-            return True
-
-        run_every(every, one, flag.event)
+        run_scheduled(cfg, args.cache, flag.event, cli_every=cli_every, progress=progress,
+                      on_summary=lambda s: _render(s, args.json))
     print("defirisk: scan stopped", file=sys.stderr)
     return 0

@@ -7,8 +7,11 @@
     start_block = 0
     addresses = "book.json"            # optional, relative to the TOML file
 
+    every = "5m"                       # optional: the default period of jobs in a loop
+
     [[jobs]]
     name = "weth-usdc"
+    every = "1m"                       # optional: this job's own period
     pools = ["0x…"]; markets = ["0x…"]; vaults = ["0x…"]; wallets = ["0x…"]; position_managers = true
 
     [[alerts]]
@@ -34,7 +37,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 CHAIN_KEYS = {"rpc_url_env", "chain_id", "confirmations", "start_block", "addresses", "timeout",
               "max_blocks_per_request"}
-JOB_KEYS = {"name", "pools", "markets", "vaults", "wallets", "position_managers"}
+JOB_KEYS = {"name", "pools", "markets", "vaults", "wallets", "position_managers", "every"}
 ALERT_KEYS = {"rule", "output", "webhook"}
 TOP_KEYS = {"chain", "jobs", "alerts", "every"}
 
@@ -70,6 +73,7 @@ class Job:
     vaults: tuple[str, ...] = ()
     wallets: tuple[str, ...] = ()
     position_managers: bool = False
+    every_seconds: float | None = None  # this job's own period in a loop (None: the default)
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,10 @@ def _job(j: Any, i: int, source: str) -> Job:
     pm = j.get("position_managers", False)
     if not isinstance(pm, bool):
         raise ConfigError(_where(source, f"jobs.{name}.position_managers must be true or false"))
+    try:
+        every = parse_every(j["every"]) if j.get("every") is not None else None
+    except InputError as e:
+        raise ConfigError(_where(source, f"jobs.{name}.every: {e}")) from None
     job = Job(
         name=name,
         pools=_addresses(j, "pools", source, name),
@@ -193,6 +201,7 @@ def _job(j: Any, i: int, source: str) -> Job:
         vaults=_addresses(j, "vaults", source, name),
         wallets=_addresses(j, "wallets", source, name),
         position_managers=pm,
+        every_seconds=every,
     )
     if not (job.pools or job.markets or job.vaults or job.wallets or job.position_managers):
         raise ConfigError(_where(source, f"job {name!r} has nothing to do: give pools, markets, vaults, wallets "

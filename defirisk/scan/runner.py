@@ -22,7 +22,9 @@ from ..chain.node import ChainContext, connect
 from ..chain.rpc import RpcClient
 from ..errors import ConfigError, RangeTooLargeError, RpcError
 from ..store.cache import Cache
+from ..store.scan_state import save_job_runs, save_stream_starts
 from . import reorg
+from .adopt import adopt_market_view
 from .config import Job, ScanConfig
 from .streams import KINDS, Stream, decode_logs
 
@@ -76,11 +78,12 @@ def _book(cfg: ScanConfig, chain_id: int, needed: bool) -> AddressBook | None:
     return load_address_book(chain_id, cfg.chain.addresses)
 
 
-def build_streams(cfg: ScanConfig, ctx: ChainContext, book: AddressBook | None) -> dict[str, list[Stream]]:
+def build_streams(cfg: ScanConfig, ctx: ChainContext, book: AddressBook | None,
+                  jobs: Sequence[Job] | None = None) -> dict[str, list[Stream]]:
     """Each job's streams (one per indexed contract); Aave providers resolve to their Pool at the head."""
     out: dict[str, list[Stream]] = {}
     resolved: dict[str, str] = {}
-    for job in cfg.jobs:
+    for job in cfg.jobs if jobs is None else jobs:
         ss = [Stream(job.name, "pools", a) for a in job.pools]
         for m in job.markets:
             if m not in resolved:
@@ -102,8 +105,9 @@ class Scanner:
     """One pass over a config, on an open cache and a node client."""
 
     def __init__(self, cfg: ScanConfig, store: Cache, client: RpcClient, *, progress: bool = False,
-                 stop: threading.Event | None = None, stdout: TextIO | None = None):
+                 stop: threading.Event | None = None, stdout: TextIO | None = None, jobs: Sequence[str] | None = None):
         self.cfg, self.store, self.client = cfg, store, client
+        self.jobs = select_jobs(cfg, jobs)
         self.progress = progress
         self.stop = stop or threading.Event()
         self.stdout = stdout
@@ -189,6 +193,12 @@ class Scanner:
         start = self.cfg.chain.start_block
         cur = self.cursors(chain_id, job.name)
         pos = {s.name: max(cur.get(s.name, start), start) for s in streams}
+        fresh = {s.name: start for s in streams if cur.get(s.name, -1) < start}  # new, or moved up to start_block
+        if fresh:
+            save_stream_starts(self.store, chain_id, job.name, fresh)
+        reused = adopt_market_view(self.store, self.headers, chain_id, job.name, streams, pos, final)  # scan/adopt.py
+        if reused:
+            summary.jobs.setdefault(job.name, {"streams": len(streams), "events": 0})["reused_from_market_view"] = reused
         written = 0
         lowest = min(pos.values(), default=head + 1)
         task = bar.add_task(f"scan {job.name}", total=max(0, head + 1 - lowest)) if bar is not None else None
@@ -283,9 +293,10 @@ class Scanner:
         t0 = time.monotonic()
         cfg = self.cfg
         ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
-        needs_book = any(j.position_managers or j.wallets for j in cfg.jobs)
+        needs_book = any(j.position_managers or j.wallets for j in self.jobs)
         book = _book(cfg, ctx.chain_id, needs_book)
         summary = Summary(chain_id=ctx.chain_id)
+        started = time.time()
         for attempt in range(4):
             try:
                 self._pass(ctx, book, summary)
@@ -295,6 +306,8 @@ class Scanner:
                     raise RpcError(f"the node's chain kept changing during the scan ({e}); try again later") from None
                 log.warning("%s; starting the pass again", e)
                 ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
+        if not (summary.stopped or summary.node_behind):
+            save_job_runs(self.store, ctx.chain_id, [j.name for j in self.jobs], started, summary.head)
         summary.round_trips = self.client.round_trips
         summary.seconds = round(time.monotonic() - t0, 3)
         return summary
@@ -311,7 +324,7 @@ class Scanner:
             return
         if info is not None:
             summary.reorg = info
-        streams = build_streams(cfg, ctx, book)
+        streams = build_streams(cfg, ctx, book, self.jobs)
         bar = None
         if self.progress:
             from rich.console import Console
@@ -320,7 +333,7 @@ class Scanner:
             bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
         with bar if bar is not None else nullcontext():
-            for job in cfg.jobs:
+            for job in self.jobs:
                 n = self.index_job(ctx, job, streams[job.name], summary, bar)
                 summary.jobs.setdefault(job.name, {"streams": len(streams[job.name]), "events": 0})["events"] += n
         if self.stop.is_set():
@@ -328,7 +341,7 @@ class Scanner:
             return
         self.finish_head(ctx)
         if book is None:
-            if any(j.pools or j.markets for j in cfg.jobs):
+            if any(j.pools or j.markets for j in self.jobs):
                 summary.snapshot_errors.append(f"no address book for chain {ctx.chain_id}: head snapshots skipped "
                                                "(events were indexed); set chain.addresses")
             return
@@ -336,7 +349,7 @@ class Scanner:
         from .snapshot import SNAPSHOTS, merge, snapshot_job
 
         obs: dict[str, dict[str, Any]] = {}
-        for job in cfg.jobs:
+        for job in self.jobs:
             if self.stop.is_set():
                 summary.stopped = True
                 return
@@ -348,13 +361,24 @@ class Scanner:
                                              block_hash=ctx.block_hash, base_dir=cfg.base_dir, stdout=self.stdout)
 
 
+def select_jobs(cfg: ScanConfig, names: Sequence[str] | None) -> tuple[Job, ...]:
+    """The config's jobs named in `names` (all when None), in config order."""
+    if names is None:
+        return cfg.jobs
+    known = {j.name for j in cfg.jobs}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ConfigError(f"no job named {', '.join(map(repr, unknown))} in {cfg.source} (jobs: {', '.join(sorted(known))})")
+    return tuple(j for j in cfg.jobs if j.name in set(names))
+
+
 def scan_once(cfg: ScanConfig, cache: str | Path | None = None, *, progress: bool = False,
               stop: threading.Event | None = None, stdout: TextIO | None = None,
-              client: RpcClient | None = None) -> Summary:
-    """One pass of `cfg` into the cache file (the default cache when None)."""
+              client: RpcClient | None = None, jobs: Sequence[str] | None = None) -> Summary:
+    """One pass of `cfg` (of the `jobs` named, default all) into the cache file (the default cache when None)."""
     client = client or RpcClient(cfg.chain.rpc_url(), timeout=cfg.chain.timeout)
     store = Cache(cache)  # one writer at a time: a second scan fails here with CacheLockedError
     try:
-        return Scanner(cfg, store, client, progress=progress, stop=stop, stdout=stdout).run()
+        return Scanner(cfg, store, client, progress=progress, stop=stop, stdout=stdout, jobs=jobs).run()
     finally:
         store.close()

@@ -82,18 +82,12 @@ SNAPSHOTS: dict[str, Snapshot] = {
 }
 
 
-def _analysis_params(book: AddressBook, kind: str) -> dict[str, Any]:
-    """The parameters `api.analyze` records for a default analysis of `kind` (same run id, so a cache hit)."""
-    return {"vol": None, "horizon_days": api.DEFAULT_HORIZON_DAYS, "kind": kind, "book": book.to_json()}
-
-
 def run_analysis(ctx: ChainContext, store: Cache, book: AddressBook, target: str, kind: str,
                  errors: list[str]) -> api.Analysis | None:
-    """An `analyze` run at ctx's block, saved as `analyze` saves it (one transaction); None and a message in
-    `errors` when it fails (the pass goes on)."""
+    """`api.analyze` at ctx's block into the open store (answered from it when that block was analysed already);
+    None and a message in `errors` when it fails (the pass goes on)."""
     try:
-        res = api._analyze_live(ctx, book, target, kind, None, api.DEFAULT_HORIZON_DAYS, store=store)
-        api._save(store, res, target, kind, _analysis_params(book, kind))
+        res = api.analyze(target, ctx=ctx, addresses=book, kind=kind, cache=store)
     except DefiriskError as e:
         errors.append(f"{kind} {target}: {e}")
         log.warning("snapshot of %s %s failed: %s", kind, target, e)

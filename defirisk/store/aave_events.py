@@ -1,4 +1,5 @@
-"""The cache side of Aave borrower discovery: the pool's Borrow/Supply rows in `events` and the job's cursor."""
+"""The cache side of Aave borrower discovery: the pool's rows in `events`, the market view's cursor, and what the
+scan indexed of the pool (its ranges and newest reorg checkpoint)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,6 +17,16 @@ def load_discovery(cache: Cache, chain_id: int, pool: str, job: str, stream: str
     )
     cur = cache.query("SELECT next_block FROM cursors WHERE chain_id = ? AND job = ? AND stream = ?", [chain_id, job, stream])
     return rows.to_dict("records"), (int(cur["next_block"].iloc[0]) if len(cur) else None)
+
+
+def load_scan_index(cache: Cache, chain_id: int, pool: str) -> tuple[list[tuple[int, int]], tuple[int, str] | None]:
+    """([first, next) ranges of the scan streams indexing `pool` as a market, the scan's newest reorg checkpoint
+    (block, hash) or None)."""
+    from .scan_state import load_stream_ranges
+
+    ranges = load_stream_ranges(cache, chain_id, f"markets:{pool}")
+    cp = cache.query("SELECT number, hash FROM scan_hashes WHERE chain_id = ? ORDER BY number DESC LIMIT 1", [chain_id])
+    return ranges, ((int(cp["number"].iloc[0]), str(cp["hash"].iloc[0])) if len(cp) else None)
 
 
 def save_discovery(cache: Cache, event_rows: Sequence[dict[str, Any]], cursor_row: dict[str, Any] | None) -> None:

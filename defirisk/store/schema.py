@@ -232,9 +232,27 @@ ALERT_STATE = _table("alert_state", """
 """, key=("chain_id", "rule", "subject"))
 """The last state of each alert rule for each subject (a position, a borrower), so alerts fire once per change."""
 
+JOB_RUNS = _table("job_runs", """
+    chain_id BIGINT
+    job VARCHAR
+    started_at TIMESTAMP
+    head BIGINT
+""", key=("chain_id", "job"))
+"""The last successful scan pass of each job: when it started (UTC) and the head it reached; `--every` loops
+run a job again once its period has passed since `started_at`."""
+
+STREAM_STARTS = _table("stream_starts", """
+    chain_id BIGINT
+    job VARCHAR
+    stream VARCHAR
+    first_block BIGINT
+""", key=("chain_id", "job", "stream"))
+"""Where each scan stream's indexed range begins: with its cursor, the stream holds every event of blocks
+[first_block, next_block) (the Aave market view reads a market's borrowers from these rows)."""
+
 TABLES: dict[str, Table] = {
     t.name: t for t in (RUNS, RUN_PAYLOADS, TOKENS, POOLS, POOL_STATES, POSITIONS, RESULTS, BLOCKS, EVENTS, CURSORS,
-                        SCAN_HASHES, ALERT_STATE)
+                        SCAN_HASHES, ALERT_STATE, JOB_RUNS, STREAM_STARTS)
 }
 
 # ------------------------------------------------------------------------------------------------------------
@@ -338,10 +356,18 @@ CREATE TABLE alert_state (chain_id BIGINT, rule VARCHAR, subject VARCHAR, firing
     updated_at TIMESTAMP, PRIMARY KEY (chain_id, rule, subject));
 """
 
+# v4: per-job schedules (the last successful pass of each job) and where each scan stream's range begins.
+_V4 = """
+CREATE TABLE job_runs (chain_id BIGINT, job VARCHAR, started_at TIMESTAMP, head BIGINT, PRIMARY KEY (chain_id, job));
+CREATE TABLE stream_starts (chain_id BIGINT, job VARCHAR, stream VARCHAR, first_block BIGINT,
+    PRIMARY KEY (chain_id, job, stream));
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, _V1),
     (2, _V2),
     (3, _V3),
+    (4, _V4),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

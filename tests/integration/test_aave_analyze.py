@@ -218,10 +218,12 @@ def test_market_view_ranks_every_borrower_and_caches_discovery(world: World, boo
     assert disc["from_block"] == 0 and disc["cached_events"] == 0 and disc["new_events"] > 0
     with Cache(cache) as c:
         ev = c.query("SELECT event_name, decoded FROM events WHERE protocol = 'aave_v3'")
-        cur = c.query("SELECT next_block FROM cursors WHERE job = ? AND stream = 'aave_borrowers'", [f"market:{f['pool']}"])
+        cur = c.query("SELECT next_block FROM cursors WHERE job = ? AND stream = 'aave_events'", [f"market:{f['pool']}"])
         res = c.query("SELECT position_id, health_factor FROM results WHERE protocol = 'aave_v3' AND position_id NOT LIKE '%:%'")
         pos = c.query("SELECT contract, position_id, amount0_raw FROM positions WHERE protocol = 'aave_v3'")
-    assert set(ev["event_name"]) == {"Borrow", "Supply"} and len(ev) == disc["new_events"]
+    # every event a scan indexes for a market (so a scan can start from these rows), not only Borrow/Supply
+    assert set(ev["event_name"]) == {"Supply", "Withdraw", "Borrow", "Repay", "LiquidationCall"}
+    assert len(ev) == disc["new_events"]
     one = json.loads(ev["decoded"][0])
     assert isinstance(one["amount"], str) and one["onBehalfOf"].startswith("0x")
     assert int(cur["next_block"][0]) == d1["block"] + 1

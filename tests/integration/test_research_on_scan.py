@@ -75,7 +75,7 @@ def test_loaders_read_what_scan_wrote(world, book_file, tmp_path, monkeypatch):
                         "--top", "2"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     first = next(ln for ln in r.stdout.splitlines() if ln.split()[:1] != [] and ln.split()[0].isdigit() and ln.split()[3] == "1")  # block, date, time, rank
-    assert hf["position_id"].iloc[0] in first
+    assert hf["position_id"].iloc[0].split(":")[0] in first  # the account row or one of its asset rows (same HF: a tie)
     assert a["liquidations"][0]["user"] in r.stdout.split("liquidations seen")[1]
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "research_pool_vol_fee_apr.py"), "--cache", str(path),
                         "--pool", u["pool_info"]["WETH/USDC-3000"]["address"], "--period", "12h"],

@@ -8,7 +8,8 @@ from eth_abi import encode
 
 from defirisk import abi
 from defirisk.analysis.lending import token_vols
-from defirisk.protocols.aave_reader import REORG_WINDOW, borrowers_of, discovery_range, event_rows
+from defirisk.protocols.aave_reader import (REORG_WINDOW, borrowers_of, discovery_range, event_rows, missing_ranges,
+                                           trusted_ranges)
 from defirisk.protocols.lp_spec import PoolRecord
 
 WETH, USDC, DAI, WBTC = ("0x" + c * 40 for c in "abcd")
@@ -69,4 +70,21 @@ def test_discovery_range():
     assert discovery_range(1_000, None) == 0  # no cursor: from genesis
     assert discovery_range(1_000, 901) == 901 - REORG_WINDOW  # from the cursor, with a re-read window
     assert discovery_range(1_000, 10) == 0
-    assert discovery_range(500, 901) == 501 - REORG_WINDOW  # an older pinned block: the window below it
+    assert discovery_range(500, 901) == 501  # an older block below the trusted rows: nothing to read
+    assert discovery_range(850, 901) == 901 - REORG_WINDOW
+
+
+def test_missing_and_trusted_ranges():
+    assert missing_ranges([], 0, 10) == [(0, 10)]
+    assert missing_ranges([(0, 10)], 0, 10) == []
+    assert missing_ranges([(3, 5), (8, 20)], 0, 10) == [(0, 2), (6, 7)]
+    assert missing_ranges([(4, 6), (0, 5), (6, 6)], 0, 10) == [(7, 10)]  # overlapping and unsorted
+    assert missing_ranges([(12, 20)], 0, 10) == [(0, 10)] and missing_ranges([(0, 3)], 5, 10) == [(5, 10)]
+    W = REORG_WINDOW
+    # the market view's own rows: below its cursor less the window; a verified scan's: up to its cursor
+    assert trusted_ranges(1000, [], True) == [(0, 999 - W)]
+    assert trusted_ranges(None, [(50, 1001)], True) == [(50, 1000)]
+    assert trusted_ranges(None, [(50, 1001)], False) == [(50, 1000 - W)]
+    assert trusted_ranges(10, [(50, 60)], False) == []  # nothing old enough
+    # a scan from block 50 to its cursor 1001, market view at 1200: blocks 0-49 and 1001-1200 are read
+    assert missing_ranges(trusted_ranges(None, [(50, 1001)], True), 0, 1200) == [(0, 49), (1001, 1200)]
