@@ -27,6 +27,7 @@ from ..chain.logs import LogFilter
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages, run_together
 from . import aave_v3 as av
+from .log_rows import logs_to_rows
 from .aave_v3_spec import AaveAccount, AaveMarket, AaveReserves
 
 PROTOCOL = "aave_v3"
@@ -69,38 +70,9 @@ def wallet_lending_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> 
 # -- borrower discovery with the cache ------------------------------------------------------------------------
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, bytes):
-        return "0x" + v.hex()
-    if isinstance(v, str) and len(v) == 42 and v.startswith("0x"):
-        return to_checksum_address(v)
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
-
-
 def event_rows(chain_id: int, logs: Sequence[dict]) -> list[dict]:
-    """`events` rows of the pool's INDEXED_EVENTS logs: decoded = ABI argument names -> values (ints as decimal text)."""
-    evs = {abi.event(av.POOL, n).topic0: abi.event(av.POOL, n) for n in INDEXED_EVENTS}
-    out = []
-    for lg in logs:
-        topics = list(lg.get("topics") or [])
-        ev = evs.get(topics[0]) if topics else None
-        if ev is None:
-            continue
-        decoded = {k: _jsonable(v) for k, v in ev.decode(topics, lg["data"]).items()}
-        out.append({
-            "chain_id": chain_id, "block": int(lg["blockNumber"], 16), "log_index": int(lg["logIndex"], 16),
-            "block_hash": lg.get("blockHash"), "tx_hash": lg.get("transactionHash"),
-            "address": to_checksum_address(lg["address"]), "topic0": topics[0], "topics": json.dumps(topics),
-            "data": lg["data"], "protocol": PROTOCOL, "event_name": ev.name,
-            "decoded": json.dumps(decoded, sort_keys=True),
-        })
-    return out
+    """`events` rows of the pool's INDEXED_EVENTS logs, in (block, log index) order (the scan's one decoder)."""
+    return logs_to_rows(logs, chain_id, protocol_by_address={str(lg.get("address", "")): PROTOCOL for lg in logs})
 
 
 def borrowers_of(rows: Sequence[dict]) -> list[str]:

@@ -55,10 +55,10 @@ def test_event_rows_and_borrowers():
             _log("Borrow", 6, 0, USDC, a, c, 2**200), _log("Borrow", 9, 0, USDC, b, b, 1)]
     rows = event_rows(1, logs)
     assert [r["event_name"] for r in rows] == ["Supply", "Borrow", "Borrow", "Borrow"]
-    d = json.loads(rows[2]["decoded"])
+    d = json.loads(rows[1]["decoded"])  # rows come in (block, log index) order
     assert d["amount"] == str(2**200) and d["interestRateMode"] == "2"  # exact, as text
     assert d["onBehalfOf"] == "0x" + "3" * 40 and d["user"].lower() == a  # checksummed addresses
-    assert rows[2]["block"] == 6 and rows[2]["log_index"] == 0 and rows[0]["protocol"] == "aave_v3"
+    assert rows[1]["block"] == 6 and rows[1]["log_index"] == 0 and rows[0]["protocol"] == "aave_v3"
     # onBehalfOf of Borrow logs, in (block, log index) order; suppliers alone are not borrowers
     assert [x.lower() for x in borrowers_of(rows)] == [c, b]
     # rows as the cache gives them back (decoded as JSON text) work the same
