@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from eth_utils import to_checksum_address
 
@@ -305,7 +305,7 @@ def _configure_reserves(k: AaveKit, extra: dict[str, Any]) -> None:
     k.chain.send_many(txs)
 
 
-def _fund_txs(k: AaveKit, holder: str, amounts: dict[str, float]) -> list[Tx]:
+def _fund_txs(k: AaveKit, holder: str, amounts: Mapping[str, float]) -> list[Tx]:
     """Mint `amounts` to `holder` and approve the pool for all of each token."""
     txs = []
     for sym, amt in amounts.items():

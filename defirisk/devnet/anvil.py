@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import requests
 
@@ -72,7 +72,7 @@ class Anvil:
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + self.timeout
-        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 return False

@@ -138,8 +138,8 @@ def generate_swaps(
     left = n_v2
     while left > 0:
         k = min(swaps_per_tx or V2_SWAPS_PER_TX, V2_SWAPS_PER_TX, left)
-        calls = [c for _ in range(k) for c in v2_calls(names_v2[rng.randrange(len(names_v2))])]
-        v2_txs.append(Tx(world.deployer, MULTICALL3, aggregate3.encode(calls), 0, f"Multicall3 of {k} v2 swaps"))
+        v2_batch = [c for _ in range(k) for c in v2_calls(names_v2[rng.randrange(len(names_v2))])]
+        v2_txs.append(Tx(world.deployer, MULTICALL3, aggregate3.encode(v2_batch), 0, f"Multicall3 of {k} v2 swaps"))
         left -= k
     # interleave v2 and v3 transactions evenly so blocks mix both (each sender's order is kept)
     keyed = [((i + 0.5) / len(txs), 0, t) for i, t in enumerate(txs)]

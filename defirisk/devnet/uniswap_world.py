@@ -266,6 +266,16 @@ def _minted_token_ids(receipts: Sequence[dict], npm: str) -> list[int]:
 class _Uni:
     """Build state shared by the steps of `build`."""
 
+    # set by the steps, in order: _deploy (contract addresses), _initial_positions, _trade
+    v2f: str
+    v3f: str
+    dlp: str
+    npm: str
+    router: str
+    start_tick: dict[str, int]
+    start_timestamp: int
+    end_timestamp: int
+
     def __init__(self, chain: Chain, world: World):
         self.chain, self.world, self.a = chain, world, _arts()
         self.tok = world.tokens
@@ -343,7 +353,7 @@ def _setup_markets(u: _Uni) -> None:
         u.token0[name] = u.sorted_syms(base, quote)[0]
         txs.append(u.call("v2f", u.v2f, "createPair", tok.address[base], tok.address[quote], sender=u.deployer))
     send_block(c, txs)
-    reads = [(u.a["v3f"], u.v3f, "getPool", (tok.address[b], tok.address[q], f)) for b, q, f in POOLS.values()]
+    reads: list[tuple[Artifact, str, str, tuple]] = [(u.a["v3f"], u.v3f, "getPool", (tok.address[b], tok.address[q], f)) for b, q, f in POOLS.values()]
     reads += [(u.a["v2f"], u.v2f, "getPair", (tok.address[b], tok.address[q])) for b, q in PAIRS.values()]
     addrs = [to_checksum_address(x) for x in static_many(c, reads)]
     u.pool = dict(zip(POOLS, addrs[: len(POOLS)]))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 from ..protocols.aave_reader import REORG_WINDOW, STREAM, cursor_job
 from ..store.cache import Cache
@@ -68,19 +68,20 @@ def adopt_market_view(store: Cache, headers: Callable[[Sequence[int]], dict[int,
             continue
         rows = store.query("SELECT * FROM events WHERE chain_id = ? AND lower(address) = lower(?) AND protocol = 'aave_v3' "
                            "AND block >= ? AND block < ? ORDER BY block, log_index", [chain_id, s.address, pos[s.name], end])
-        recs = rows.to_dict("records")
+        recs = cast(list[dict[str, Any]], rows.to_dict("records"))  # a query's column names are str
         fresh = decode_logs([s], [_raw_log(r) for r in recs], chain_id)
         if len(fresh) != len(recs):
             log.info("market view rows of %s do not all decode as a scan's; reading its blocks", s.address)
             continue
         hdr = headers(sorted({r["block"] for r in fresh}))
-        stale = sorted({r["block"] for r in fresh if hdr.get(r["block"]) is None
-                        or hdr[r["block"]]["hash"].lower() != r["block_hash"].lower()})
+        got = {n: h for n, h in hdr.items() if h is not None}
+        stale = sorted({r["block"] for r in fresh if r["block"] not in got
+                        or got[r["block"]]["hash"].lower() != r["block_hash"].lower()})
         if stale:
             forget_stale(store, chain_id, s.address, stale[0])
             continue
-        blocks = [{"chain_id": chain_id, "number": n, "hash": hdr[n]["hash"], "parent_hash": hdr[n]["parentHash"],
-                   "timestamp": int(hdr[n]["timestamp"], 16)} for n in sorted({r["block"] for r in fresh})]
+        blocks = [{"chain_id": chain_id, "number": n, "hash": got[n]["hash"], "parent_hash": got[n]["parentHash"],
+                   "timestamp": int(got[n]["timestamp"], 16)} for n in sorted({r["block"] for r in fresh})]
         with store.transaction():
             store.upsert("events", fresh, coerce=False)
             store.put_blocks(blocks)

@@ -256,13 +256,15 @@ class Scanner:
             h = hdr.get(r["block"])
             if h is None or h["hash"].lower() != r["block_hash"].lower():
                 raise ChainMoved(f"block {r['block']} changed while it was read")
-        blocks = [{"chain_id": ctx.chain_id, "number": n, "hash": hdr[n]["hash"], "parent_hash": hdr[n]["parentHash"],
-                   "timestamp": int(hdr[n]["timestamp"], 16)} for n in sorted({r["block"] for r in rows})]
+        got = {n: h for n, h in hdr.items() if h is not None}  # holds every block of `rows` (checked above)
+        blocks = [{"chain_id": ctx.chain_id, "number": n, "hash": got[n]["hash"], "parent_hash": got[n]["parentHash"],
+                   "timestamp": int(got[n]["timestamp"], 16)} for n in sorted({r["block"] for r in rows})]
         hashes = []
         for n in tracked:
-            if hdr.get(n) is None:
+            h = hdr.get(n)
+            if h is None:
                 raise ChainMoved(f"block {n} vanished while it was read")
-            hashes.append({"chain_id": ctx.chain_id, "number": n, "hash": hdr[n]["hash"]})
+            hashes.append({"chain_id": ctx.chain_id, "number": n, "hash": h["hash"]})
         now = _now()
         with self.store.transaction():
             self.store.upsert("events", rows, coerce=False)  # built by decode_logs with the column types

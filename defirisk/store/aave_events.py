@@ -3,7 +3,7 @@ scan indexed of the pool (its ranges and newest reorg checkpoint)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 from .cache import Cache
 
@@ -16,7 +16,8 @@ def load_discovery(cache: Cache, chain_id: int, pool: str, job: str, stream: str
         [chain_id, pool],
     )
     cur = cache.query("SELECT next_block FROM cursors WHERE chain_id = ? AND job = ? AND stream = ?", [chain_id, job, stream])
-    return rows.to_dict("records"), (int(cur["next_block"].iloc[0]) if len(cur) else None)
+    recs = cast(list[dict[str, Any]], rows.to_dict("records"))  # a query's column names are str
+    return recs, (int(cur["next_block"].iloc[0]) if len(cur) else None)
 
 
 def load_scan_index(cache: Cache, chain_id: int, pool: str) -> tuple[list[tuple[int, int]], tuple[int, str] | None]:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import numpy as np
@@ -56,8 +56,8 @@ def default_cache_path() -> Path:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def to_raw(value: int) -> str:
-    """The exact text form of an integer (uint256, int256, ...): plain decimal digits, '-' if negative."""
+def to_raw(value: int | str) -> str:
+    """The exact text form of an integer (uint256, int256, ...; or its decimal text): plain digits, '-' if negative."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             return str(int(value))
@@ -230,7 +230,7 @@ def _records(rows: Any) -> list[dict[str, Any]]:
     if rows is None:
         return []
     if isinstance(rows, pd.DataFrame):
-        return [] if rows.empty else [dict(r) for r in rows.to_dict("records")]
+        return [] if rows.empty else [dict(r) for r in cast(list[dict[str, Any]], rows.to_dict("records"))]
     if isinstance(rows, Mapping) or (dataclasses.is_dataclass(rows) and not isinstance(rows, type)):
         rows = [rows]
     out = []
@@ -462,7 +462,7 @@ class Cache:
             n_keys = len(frame)
         for c in cols:
             if types[c] in _PANDAS_DTYPE:
-                frame[c] = frame[c].astype(_PANDAS_DTYPE[types[c]])
+                frame[c] = frame[c].astype(_PANDAS_DTYPE[types[c]])  # type: ignore[call-overload]  # stubs: literal dtypes only
             elif types[c] == "TIMESTAMP":
                 frame[c] = pd.to_datetime(frame[c])
         updates = update_sql or {}

@@ -158,6 +158,7 @@ def load_swaps(
         args.append(int(chain_id))
     raw = cache.query(_SWAPS_SQL + where + " ORDER BY e.chain_id, e.block, e.log_index", [pool, *args])
     rows = []
+    r: Any  # one attribute per SQL column, of the column's type (pandas-stubs know only "some scalar")
     for r in raw.itertuples(index=False):
         d0 = None if pd.isna(r.d0) else int(r.d0)
         d1 = None if pd.isna(r.d1) else int(r.d1)
@@ -165,11 +166,20 @@ def load_swaps(
         r0, r1 = _int_or_none(r.r0), _int_or_none(r.r1)
         if r.protocol == "uniswap_v3":
             a0, a1 = int(r.a0), int(r.a1)
-            price = sqrt_price_x96_to_price(sqrt_p, d0, d1) if d0 is not None and d1 is not None else float("nan")
+            if d0 is None or d1 is None:
+                price = float("nan")
+            elif sqrt_p is None:
+                raise InputError(f"swap {r.tx_hash} log {r.log_index} of {r.pool}: the cache holds no sqrtPriceX96; "
+                                 "delete its events rows and scan the pool again")
+            else:
+                price = sqrt_price_x96_to_price(sqrt_p, d0, d1)
         else:
             a0 = int(r.a0_in) - int(r.a0_out)
             a1 = int(r.a1_in) - int(r.a1_out)
-            price = v2_price(r0, r1, d0, d1) if None not in (r0, r1, d0, d1) else float("nan")
+            if r0 is not None and r1 is not None and d0 is not None and d1 is not None:
+                price = v2_price(r0, r1, d0, d1)
+            else:
+                price = float("nan")
         rows.append((
             int(r.chain_id), int(r.block), r.ts, r.tx_hash, int(r.log_index), r.pool, r.protocol, r.sender, r.recipient,
             a0, a1, _scale(a0, d0), _scale(a1, d1), sqrt_p, _int_or_none(r.tick), _int_or_none(r.liquidity), r0, r1, price,
@@ -282,7 +292,8 @@ def load_position_snapshots(
 
     `block`: None = every snapshot; an int = snapshots at that block; "latest" = each position's newest snapshot.
     """
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     for col, val in (("p.owner", owner), ("p.pool", pool)):
         if val is not None:
             where.append(f"lower({col}) = lower(?)")
