@@ -18,7 +18,7 @@ from .analysis.vaults import cache_rows as vault_cache_rows
 from .analysis.vaults import vault_positions_json
 from .chain.node import ChainContext, connect
 from .chain.redact import redact_text
-from .errors import InputError
+from .errors import DefiriskError, InputError
 from .models.usd_pricing import usd_prices
 from .protocols import uniswap_reader
 
@@ -258,9 +258,9 @@ def _analyze_live(
     if kind == "pool":
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
     else:  # LP, Aave and vault readers in lockstep: round trips = the longest reader's, not their sum
-        from .chain.stages import run_together
+        from .chain.stages import Stages, run_together
 
-        readers = [uniswap_reader.wallet_lp_stages(ctx, book, target)]
+        readers: list[Stages[Any]] = [uniswap_reader.wallet_lp_stages(ctx, book, target)]
         if book.has("aave_v3"):
             readers.append(lending_api.wallet_lending_stages(ctx, book, target, vol, horizon_days))
         if book.list("options_vaults"):
@@ -325,6 +325,8 @@ def _analyze_market(ctx: ChainContext, book: AddressBook, target: str, vol: floa
     from . import lending_api
 
     lend = lending_api.market_lending(ctx, book, target, vol, horizon_days, store)
+    if lend.snapshot is None:  # never: market_lending returns the snapshot it read
+        raise DefiriskError(f"no Aave v3 market snapshot was read for {target}")
     base = lend.snapshot.reserves.base_currency_unit
     prices = {r.asset: {"symbol": r.symbol, "usd": None if r.price_raw is None else r.price_raw / base, "path": ["aave_oracle"]}
               for r in lend.snapshot.reserves.reserves}
@@ -348,7 +350,7 @@ def _open_cache(cache: str | Path | None | bool):
         return None
     from .store.cache import Cache
 
-    return Cache(None if cache in (None, True) else cache)
+    return Cache(None if cache is None or cache is True else cache)
 
 
 def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:

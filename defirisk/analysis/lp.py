@@ -132,15 +132,15 @@ def position_table(
         pool = pools[r.pool]
         t0, t1 = tokens[pool.token0], tokens[pool.token1]
         ex = exact_position(r, pool)
-        P = pool_price(pool, tokens)
+        px = pool_price(pool, tokens)
         if r.protocol == "uniswap_v2":
             share = r.liquidity / pool.total_supply if pool.total_supply else 0.0
-            L = share * math.sqrt(pool.reserve0 * pool.reserve1) / 10 ** ((t0.decimals + t1.decimals) / 2)
-            pa, pb = 0.0, math.inf
+            liq = share * math.sqrt(pool.reserve0 * pool.reserve1) / 10 ** ((t0.decimals + t1.decimals) / 2)
+            px_lo, px_hi = 0.0, math.inf
         else:
-            L = liquidity_to_human(r.liquidity, t0.decimals, t1.decimals)
-            pa = 0.0 if r.tick_lower <= MIN_TICK else sqrt_price_x96_to_price(sqrt_ratio_at_tick(r.tick_lower), t0.decimals, t1.decimals)
-            pb = math.inf if r.tick_upper >= MAX_TICK else sqrt_price_x96_to_price(sqrt_ratio_at_tick(r.tick_upper), t0.decimals, t1.decimals)
+            liq = liquidity_to_human(r.liquidity, t0.decimals, t1.decimals)
+            px_lo = 0.0 if r.tick_lower <= MIN_TICK else sqrt_price_x96_to_price(sqrt_ratio_at_tick(r.tick_lower), t0.decimals, t1.decimals)
+            px_hi = math.inf if r.tick_upper >= MAX_TICK else sqrt_price_x96_to_price(sqrt_ratio_at_tick(r.tick_upper), t0.decimals, t1.decimals)
         b0, b1 = hodl_basket(r.history)
         op0, op1 = owed_principal(r.history, ex.fees0, ex.fees1) if r.protocol == "uniswap_v3" else (0, 0)
         rows.append(
@@ -156,7 +156,7 @@ def position_table(
                 owed_principal0=op0 / 10**t0.decimals, owed_principal1=op1 / 10**t1.decimals,
                 hodl0=b0 / 10**t0.decimals, hodl1=b1 / 10**t1.decimals, entry_known=r.entry_known and bool(r.history),
                 entry_price=entry_price(r.history, r.tick_lower, r.tick_upper, t0.decimals, t1.decimals) if r.protocol == "uniswap_v3" else (b1 / 10**t1.decimals) / (b0 / 10**t0.decimals) if b0 and b1 else None,
-                price=P, price_lower=pa, price_upper=pb, L=L,
+                price=px, price_lower=px_lo, price_upper=px_hi, L=liq,
                 usd0=usd[pool.token0].price if pool.token0 in usd else np.nan,
                 usd1=usd[pool.token1].price if pool.token1 in usd else np.nan,
                 sigma=sigma.get(r.pool, np.nan),

@@ -221,7 +221,8 @@ def _row(v: VaultRecord, d: DepositorRecord, s: ov.DepositorSlice, pooled: dict[
         round_pnl_marked_usd=None if marked_asset is None or not start_known else (marked_asset - start_asset) * A,
         break_even=be, premium_per_option=_f(premium),
         price=_f(S), asset_usd=_f(A),
-        value_usd=None if not priced else in_round + pending_usd + withdraw_usd,
+        value_usd=(None if in_round is None or pending_usd is None or withdraw_usd is None  # all None unless priced
+                   else in_round + pending_usd + withdraw_usd),
         value_in_round_usd=in_round, pending_deposit_usd=pending_usd, queued_withdrawal_usd=withdraw_usd,
         value_basis=pooled["basis"], collateral=C, n_options=n, t_years=pooled["t_years"],
         sigma=_f(sigma), sigma_source=src, sigma_pool=vol_pool,

@@ -62,7 +62,7 @@ def token_calls(address: str) -> list[Call]:
     ]
 
 
-def decode_token(chain_id: int, address: str, symbol: object, name: object, decimals: object) -> TokenInfo:
+def decode_token(chain_id: int, address: str, symbol: object, name: object, decimals: int | CallFailed) -> TokenInfo:
     """A TokenInfo from the three (possibly failed) replies."""
     short = address[:6] + "…" + address[-4:]
     sym = symbol if isinstance(symbol, str) and symbol else (name if isinstance(name, str) and name else short)
@@ -70,7 +70,7 @@ def decode_token(chain_id: int, address: str, symbol: object, name: object, deci
     if isinstance(decimals, CallFailed):
         log.warning("token %s has no usable decimals() (%s); amounts shown in raw units", address, decimals.reason)
         return TokenInfo(chain_id, address, sym, nm, 0, False)
-    return TokenInfo(chain_id, address, sym, nm, int(decimals))  # type: ignore[arg-type]
+    return TokenInfo(chain_id, address, sym, nm, int(decimals))
 
 
 def fetch_tokens(

@@ -22,6 +22,7 @@ turns, use ``aave_math.liquidation_price_raw``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,7 @@ __all__ = [
 
 
 def _arrays(collateral_usd, debt_usd, liquidation_threshold, *more):
-    arrs = [np.asarray(x, dtype=float) for x in (collateral_usd, debt_usd, liquidation_threshold, *more)]
+    arrs: Sequence[np.ndarray] = [np.asarray(x, dtype=float) for x in (collateral_usd, debt_usd, liquidation_threshold, *more)]
     if any(a.ndim == 0 for a in arrs[:2]):
         raise InputError("collateral_usd and debt_usd need an asset axis (the last one)")
     try:

@@ -36,7 +36,7 @@ class UsdPrice:
 
 def build_graph(edges: list[PriceEdge]) -> nx.MultiGraph:
     """A multigraph of tokens with one edge per pool."""
-    g = nx.MultiGraph()
+    g: nx.MultiGraph[str] = nx.MultiGraph()
     for e in edges:
         if e.price > 0 and e.depth0 > 0 and e.depth1 > 0:
             g.add_edge(e.token0, e.token1, key=e.pool, edge=e)

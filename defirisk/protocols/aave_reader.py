@@ -166,7 +166,8 @@ def fetch_market_lending(
     reads = missing_ranges(trusted_ranges(c.own_next, scan, True), 0, n)
     check = c.checkpoint[0] if scan and c.checkpoint is not None else None
     (logs, hdr), reserves = run_together(ctx, _logs_stage(ctx, market, reads, check), av.reserves_stages(ctx, market))
-    verified = check is None or (hdr is not None and str(hdr.get("hash", "")).lower() == c.checkpoint[1].lower())
+    verified = check is None or (hdr is not None and c.checkpoint is not None
+                                 and str(hdr.get("hash", "")).lower() == c.checkpoint[1].lower())
     if not verified:  # the chain changed since the scan: read the window below its cursors again
         more = missing_ranges(trusted_ranges(c.own_next, scan, False) + reads, 0, n)
         logs += run_stages(ctx, _logs_stage(ctx, market, more))[0]

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 
 from eth_utils import to_checksum_address
 
-from ..addresses import parse_address
+from ..addresses import Address, parse_address
 from ..chain.batch import Batch, Ref
 from ..chain.calls import Call, CallFailed, call
 from ..chain.node import ChainContext
@@ -403,7 +403,7 @@ def vaults_stages(ctx: ChainContext, vaults: Sequence[str]) -> Stages[list[Vault
     # stage 2: option series, asset balances, round-start prices, Gamma vault counters, token metadata
     b = Batch(ctx)
     toks = _tokens(b, [t for h in heads.values() for t in (h.params[2], h.params[3])])
-    s2: dict[str, dict[str, Any]] = {}
+    s2: dict[Address, dict[str, Any]] = {}
     for a, h in heads.items():
         rnd = h.state[0]
         e: dict[str, Any] = {"balance": b.call(call(ERC20, h.params[2], "balanceOf", a, allow_failure=True))}

@@ -174,13 +174,14 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     # stage 2: token ids; probes of candidate direct pools and v2 pairs
     b = Batch(ctx)
     n = int(n_ref.value) if n_ref else 0
-    id_refs = [b.call(call(v3.NPM, npm, "tokenOfOwnerByIndex", wallet, i)) for i in range(n)]
-    direct_hist = v3.decode_direct_history(mint_ref.value, burn_ref.value, collect_ref.value) if has_v3 else {}
+    id_refs = [b.call(call(v3.NPM, npm, "tokenOfOwnerByIndex", wallet, i)) for i in range(n)] if npm else []
+    direct_hist = (v3.decode_direct_history(mint_ref.value, burn_ref.value, collect_ref.value)
+                   if mint_ref and burn_ref and collect_ref else {})  # all three are there when has_v3
     cand_pools = list(dict.fromkeys(p for p, _, _ in direct_hist))
     reads = _PoolReads()
     reads.add_v3(b, cand_pools)
-    transfers = (tin_ref.value + tout_ref.value) if has_v2 else []
-    cand_pairs = v2.candidate_pairs(tin_ref.value) if has_v2 else []
+    transfers = (tin_ref.value + tout_ref.value) if tin_ref and tout_ref else []  # both there when has_v2
+    cand_pairs = v2.candidate_pairs(tin_ref.value) if tin_ref else []
     pair_probe = {p: b.calls(v2.pair_probe_calls(p)) for p in cand_pairs}
     yield b
     token_ids = [int(r.value) for r in id_refs]
@@ -190,8 +191,8 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
 
     # stage 3: NFT positions and their history; direct positions and ticks; v2 pair state, balances, mint receipts
     b = Batch(ctx)
-    pos_refs = [b.call(v3.npm_position_call(npm, t)) for t in token_ids]
-    hist_refs = [b.logs(f) for f in v3.npm_history_filters(npm, token_ids, ctx.block)] if token_ids else []
+    pos_refs = [b.call(v3.npm_position_call(npm, t)) for t in token_ids] if npm else []  # token ids need an npm
+    hist_refs = [b.logs(f) for f in v3.npm_history_filters(npm, token_ids, ctx.block)] if npm and token_ids else []
     direct_refs = {}
     for (pool, tl, tu) in direct_hist:
         if pool in direct_pools:
@@ -224,7 +225,7 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     # stage 4: pool addresses of NFT positions; pricing pools for every token seen
     b = Batch(ctx)
     keys = {t: (to_checksum_address(p[2]), to_checksum_address(p[3]), int(p[4])) for t, p in npm_pos.items()}
-    gp_refs = {k: b.call(v3.get_pool_call(v3_factory, *k)) for k in set(keys.values())}
+    gp_refs = {k: b.call(v3.get_pool_call(v3_factory, *k)) for k in set(keys.values())} if v3_factory else {}
     tokens_seen = {t for k in keys.values() for t in k[:2]} | {t for p in pools_now.values() for t in (p.token0, p.token1)}
     pricing = _Pricing(book)
     pricing.discover(b, sorted(tokens_seen))
@@ -240,7 +241,7 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
         t: (b.call(v3.tick_call(pool_of[keys[t]], int(p[5]))), b.call(v3.tick_call(pool_of[keys[t]], int(p[6]))))
         for t, p in npm_pos.items()
     }
-    pos_pools = {pool_of[keys[t]]: "uniswap_v3" for t in npm_pos}
+    pos_pools: dict[str, str] = {pool_of[keys[t]]: "uniswap_v3" for t in npm_pos}
     pos_pools.update({r.pool: r.protocol for r in snap.positions})
     swap_refs = {p: b.logs(_swap_filter(p, ctx, proto)) for p, proto in pos_pools.items()}
     yield b

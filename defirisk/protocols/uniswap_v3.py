@@ -144,7 +144,7 @@ def decode_direct_history(
     for logs, ev_abi, kind in ((mints, MINT, "increase"), (burns, BURN, "decrease"), (collects, POOL_COLLECT, "collect")):
         for lg in logs:
             ev = ev_abi.decode(lg["topics"], lg["data"])
-            key = (to_checksum_address(lg["address"]), int(ev["tickLower"]), int(ev["tickUpper"]))
+            key: tuple[str, int, int] = (to_checksum_address(lg["address"]), int(ev["tickLower"]), int(ev["tickUpper"]))
             out.setdefault(key, []).append(
                 LiquidityEvent(int(lg["blockNumber"], 16), int(lg["logIndex"], 16), kind, int(ev.get("amount", 0)), int(ev["amount0"]), int(ev["amount1"]))
             )

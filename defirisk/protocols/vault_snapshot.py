@@ -12,7 +12,7 @@ Round trips do not grow with the number of vaults or depositors. No risk math he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from eth_utils import to_checksum_address
 
@@ -144,7 +144,7 @@ def pricing_stages(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) ->
     yield from _read_pools(ctx, snap, pricing, _found(cand))
 
 
-def _holds_something(replies: Sequence[object]) -> bool:
+def _holds_something(replies: Sequence[Any]) -> bool:
     """Whether `depositor_calls` replies show shares, a deposit receipt, unredeemed shares or a queued withdrawal."""
     bal, share_bal, shares, receipt, withdrawal, _ = replies
     vals = [bal, shares, *(share_bal if not isinstance(share_bal, CallFailed) else ()),
