@@ -353,7 +353,8 @@ def _setup_markets(u: _Uni) -> None:
         u.token0[name] = u.sorted_syms(base, quote)[0]
         txs.append(u.call("v2f", u.v2f, "createPair", tok.address[base], tok.address[quote], sender=u.deployer))
     send_block(c, txs)
-    reads: list[tuple[Artifact, str, str, tuple]] = [(u.a["v3f"], u.v3f, "getPool", (tok.address[b], tok.address[q], f)) for b, q, f in POOLS.values()]
+    reads: list[tuple[Artifact, str, str, tuple]] = [
+        (u.a["v3f"], u.v3f, "getPool", (tok.address[b], tok.address[q], f)) for b, q, f in POOLS.values()]
     reads += [(u.a["v2f"], u.v2f, "getPair", (tok.address[b], tok.address[q])) for b, q in PAIRS.values()]
     addrs = [to_checksum_address(x) for x in static_many(c, reads)]
     u.pool = dict(zip(POOLS, addrs[: len(POOLS)]))
