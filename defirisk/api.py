@@ -201,8 +201,8 @@ def analyze(
     ctx: ChainContext | None = None,
     chain_id: int | None = None,
 ) -> Analysis:
-    """Analyze a wallet, a pool or an Aave v3 market at one block (default latest). `kind` forces "wallet", "pool"
-    or "market" (an Aave v3 Pool or PoolAddressesProvider: every borrower).
+    """Analyze a wallet, a pool, an Aave v3 market or an options vault at one block (default latest). `kind` forces
+    "wallet", "pool", "market" (an Aave v3 Pool or PoolAddressesProvider: every borrower) or "vault".
 
     `cache`: a DuckDB path, None for the default file, False for no cache, or an open writable `Cache` (used and
     left open: the caller owns it, e.g. the scan's store). `ctx`: an already pinned ChainContext (its block is
