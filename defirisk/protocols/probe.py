@@ -6,13 +6,13 @@ from ..chain.node import ChainContext
 from ..errors import NotAProtocolError
 from . import aave_v3 as av
 from . import options_vault as ov
-from .uniswap_reader import _PoolReads
+from .uniswap_reader import PoolReads
 
 
 def probe_kind(ctx: ChainContext, address: str) -> str:
     """'pool' (v3 pool or v2 pair), 'market' (Aave v3 Pool or provider), 'vault' (theta vault) or 'wallet'."""
     b = Batch(ctx)
-    reads = _PoolReads()
+    reads = PoolReads()
     reads.add_v3(b, [address])
     reads.add_v2(b, [address])
     code = b.raw("eth_getCode", [address, hex(ctx.block)])

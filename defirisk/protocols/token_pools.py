@@ -12,7 +12,7 @@ from ..addressbook import AddressBook
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages
-from .uniswap_reader import LpSnapshot, _Pricing, _PoolReads, _swap_filter, balances_and_tokens_stages
+from .uniswap_reader import LpSnapshot, PricingDiscovery, PoolReads, swap_filter, balances_and_tokens_stages
 
 
 def fetch_token_pools(ctx: ChainContext, book: AddressBook, tokens: Iterable[str]) -> LpSnapshot:
@@ -27,18 +27,18 @@ def token_pools_stages(ctx: ChainContext, book: AddressBook, tokens: Iterable[st
     if not toks or not (book.has("uniswap_v3") or book.has("uniswap_v2")) or not book.list("stablecoins"):
         return snap
     b = Batch(ctx)
-    pricing = _Pricing(book)
+    pricing = PricingDiscovery(book)
     pricing.discover(b, toks)
     yield b
     pv3, pv2 = pricing.found()
     if not (pv3 or pv2):
         return snap
     b = Batch(ctx)
-    reads = _PoolReads()
+    reads = PoolReads()
     reads.add_v3(b, pv3)
     reads.add_v2(b, pv2)
-    swaps = {p: b.logs(_swap_filter(p, ctx, "uniswap_v3")) for p in pv3}
-    swaps.update({p: b.logs(_swap_filter(p, ctx, "uniswap_v2")) for p in pv2})
+    swaps = {p: b.logs(swap_filter(p, ctx, "uniswap_v3")) for p in pv3}
+    swaps.update({p: b.logs(swap_filter(p, ctx, "uniswap_v2")) for p in pv2})
     yield b
     snap.pools = reads.records()
     snap.swaps = {p: r.value for p, r in swaps.items() if p in snap.pools}

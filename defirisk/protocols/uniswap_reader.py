@@ -44,7 +44,8 @@ SWAP_LOOKBACK_BLOCKS = 7 * 7200  # about a week of mainnet blocks
 MAX_TIMED_BLOCKS = 1000  # header reads for realized volatility are capped at this many blocks
 
 
-def _swap_filter(pool: PoolRecord | str, ctx: ChainContext, protocol: str) -> LogFilter:
+def swap_filter(pool: PoolRecord | str, ctx: ChainContext, protocol: str) -> LogFilter:
+    """The price-moving logs of a pool over the volatility lookback (v3 Swap, v2 Sync) up to the pinned block."""
     addr = pool if isinstance(pool, str) else pool.address
     topic = v3.SWAP.topic0 if protocol == "uniswap_v3" else v2.SYNC.topic0
     return LogFilter(max(0, ctx.block - SWAP_LOOKBACK_BLOCKS), ctx.block, addr, [topic])
@@ -54,7 +55,7 @@ def _hubs(book: AddressBook) -> list[str]:
     return list(dict.fromkeys(book.list("stablecoins") + book.list("pricing_hubs")))
 
 
-class _Pricing:
+class PricingDiscovery:
     """Stage helpers that find and read pools linking every token to the USD anchors."""
 
     def __init__(self, book: AddressBook):
@@ -82,7 +83,7 @@ class _Pricing:
         return list(dict.fromkeys(out["v3"])), list(dict.fromkeys(out["v2"]))
 
 
-class _PoolReads:
+class PoolReads:
     """Stage helpers that read v3 pools and v2 pairs (state, token balances) in one batch."""
 
     def __init__(self) -> None:
@@ -178,7 +179,7 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     direct_hist = (v3.decode_direct_history(mint_ref.value, burn_ref.value, collect_ref.value)
                    if mint_ref and burn_ref and collect_ref else {})  # all three are there when has_v3
     cand_pools = list(dict.fromkeys(p for p, _, _ in direct_hist))
-    reads = _PoolReads()
+    reads = PoolReads()
     reads.add_v3(b, cand_pools)
     transfers = (tin_ref.value + tout_ref.value) if tin_ref and tout_ref else []  # both there when has_v2
     cand_pairs = v2.candidate_pairs(tin_ref.value) if tin_ref else []
@@ -227,7 +228,7 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     keys = {t: (to_checksum_address(p[2]), to_checksum_address(p[3]), int(p[4])) for t, p in npm_pos.items()}
     gp_refs = {k: b.call(v3.get_pool_call(v3_factory, *k)) for k in set(keys.values())} if v3_factory else {}
     tokens_seen = {t for k in keys.values() for t in k[:2]} | {t for p in pools_now.values() for t in (p.token0, p.token1)}
-    pricing = _Pricing(book)
+    pricing = PricingDiscovery(book)
     pricing.discover(b, sorted(tokens_seen))
     yield b
     pool_of = {k: to_checksum_address(r.value) for k, r in gp_refs.items()}
@@ -243,7 +244,7 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     }
     pos_pools: dict[str, str] = {pool_of[keys[t]]: "uniswap_v3" for t in npm_pos}
     pos_pools.update({r.pool: r.protocol for r in snap.positions})
-    swap_refs = {p: b.logs(_swap_filter(p, ctx, proto)) for p, proto in pos_pools.items()}
+    swap_refs = {p: b.logs(swap_filter(p, ctx, proto)) for p, proto in pos_pools.items()}
     yield b
     snap.swaps = {p: r.value for p, r in swap_refs.items()}
     snap.pools = reads.records()
@@ -261,7 +262,7 @@ def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot
     """A v3 pool or v2 pair at the pinned block: state, tick liquidity (v3), tokens and pricing pools."""
     snap = LpSnapshot()
     b = Batch(ctx)
-    reads = _PoolReads()
+    reads = PoolReads()
     reads.add_v3(b, [pool])
     reads.add_v2(b, [pool])
     code = b.raw("eth_getCode", [pool, hex(ctx.block)])
@@ -274,7 +275,7 @@ def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot
     snap.pools[rec.address] = rec
 
     b = Batch(ctx)
-    pricing = _Pricing(book)
+    pricing = PricingDiscovery(book)
     pricing.discover(b, [rec.token0, rec.token1])
     words = list(v3.bitmap_words(rec.tick_spacing)) if rec.protocol == "uniswap_v3" else []
     word_refs = [b.call(v3.bitmap_call(rec.address, w)) for w in words]
@@ -283,11 +284,11 @@ def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot
     ticks = [t for w, r in zip(words, word_refs) if int(r.value) for t in v3.ticks_in_word(w, int(r.value), rec.tick_spacing)]
 
     b = Batch(ctx)
-    reads = _PoolReads()
+    reads = PoolReads()
     reads.add_v3(b, pv3)
     reads.add_v2(b, pv2)
     tick_refs = [b.call(v3.tick_call(rec.address, t)) for t in ticks]
-    swap_ref = b.logs(_swap_filter(rec, ctx, rec.protocol))
+    swap_ref = b.logs(swap_filter(rec, ctx, rec.protocol))
     b.run()
     snap.swaps[rec.address] = swap_ref.value
     snap.pools.update({a: p for a, p in reads.records().items() if a != rec.address})

@@ -27,7 +27,7 @@ from . import options_vault as ov
 from . import uniswap_v2 as v2
 from . import uniswap_v3 as v3
 from .options_vault_spec import DepositorRecord, VaultRecord
-from .uniswap_reader import LpSnapshot, _PoolReads, _Pricing, _swap_filter, balances_and_tokens_stages
+from .uniswap_reader import LpSnapshot, PoolReads, PricingDiscovery, swap_filter, balances_and_tokens_stages
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DEPOSITOR_LOOKBACK_BLOCKS = 2_000_000  # about 9 months of mainnet blocks of Deposit/Transfer history
@@ -101,16 +101,16 @@ def _found(refs: list[tuple[str, str, Ref]]) -> dict[str, list[tuple[str, str]]]
     return out
 
 
-def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: _Pricing, cands: dict[str, list[tuple[str, str]]]) -> Stages[None]:
+def _read_pools(ctx: ChainContext, snap: VaultSnapshot, pricing: PricingDiscovery, cands: dict[str, list[tuple[str, str]]]) -> Stages[None]:
     """Two stages: pool states with the candidates' swap logs; then balances, token metadata, swap block times."""
     pv3, pv2 = pricing.found()
     pv3 += [p for c in cands.values() for k, p in c if k == "v3"]
     pv2 += [p for c in cands.values() for k, p in c if k == "v2"]
     b = Batch(ctx)
-    reads = _PoolReads()
+    reads = PoolReads()
     reads.add_v3(b, dict.fromkeys(pv3))
     reads.add_v2(b, dict.fromkeys(pv2))
-    swaps = {p: b.logs(_swap_filter(p, ctx, "uniswap_v3" if k == "v3" else "uniswap_v2")) for c in cands.values() for k, p in c}
+    swaps = {p: b.logs(swap_filter(p, ctx, "uniswap_v3" if k == "v3" else "uniswap_v2")) for c in cands.values() for k, p in c}
     yield b
     ps = snap.pricing
     ps.pools = reads.records()
@@ -137,7 +137,7 @@ def fetch_pricing(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) -> 
 def pricing_stages(ctx: ChainContext, book: AddressBook, snap: VaultSnapshot) -> Stages[None]:
     """fetch_pricing as stages (chain/stages.py)."""
     b = Batch(ctx)
-    pricing = _Pricing(book)
+    pricing = PricingDiscovery(book)
     pricing.discover(b, _price_tokens(snap.vaults))
     cand = _discover(b, book, [v.underlying for v in snap.vaults])
     yield b
@@ -190,7 +190,7 @@ def fetch_vault_view(ctx: ChainContext, book: AddressBook, vault: str, *, lookba
     snap.vaults = ov.fetch_vaults(ctx, [vault])
     (v,) = snap.vaults
     b = Batch(ctx)
-    pricing = _Pricing(book)
+    pricing = PricingDiscovery(book)
     pricing.discover(b, _price_tokens(snap.vaults))
     cand = _discover(b, book, [v.underlying])
     flt = depositor_filter(v.address, ctx.block, lookback)
