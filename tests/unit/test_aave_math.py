@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from defirisk.errors import InputError
@@ -363,6 +363,7 @@ small = st.integers(min_value=2, max_value=3).flatmap(
 
 @settings(max_examples=40, deadline=None)
 @given(small)
+@example({"coll": [1133, 2], "debt": 733, "price": [1, 1], "unit": [1, 1], "lt": [6466, 1], "j": 1})  # found by hypothesis
 def test_boundary_price_is_the_highest_liquidatable_price_by_brute_force(pf):
     """Tiny integers so every price can be tried: with several collaterals HF is a sawtooth in price."""
     n, j = len(pf["coll"]), pf["j"]
@@ -373,7 +374,12 @@ def test_boundary_price_is_the_highest_liquidatable_price_by_brute_force(pf):
     top = 1_500
     liq = [q for q in range(top) if _hf_at(args, j, q) < WAD]
     assume(not liq or liq[-1] < top - 1)
-    assert liquidation_price_raw(j, *args.values()) == (liq[-1] if liq else None)
+    got = liquidation_price_raw(j, *args.values())
+    if got is not None and got >= top:  # the sawtooth has a liquidatable stretch above the brute-forced prices
+        assert _hf_at(args, j, got) < WAD <= _hf_at(args, j, got + 1)
+        assert all(_hf_at(args, j, q) >= WAD for q in range(got + 1, got + 300))
+    else:
+        assert got == (liq[-1] if liq else None)
 
 
 def test_sawtooth_case_is_found():
