@@ -49,7 +49,7 @@ def _check(
             raise InputError("horizon T must be >= 0 years")
 
 
-def lp_value(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> np.ndarray:
+def lp_value(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> float | np.ndarray:
     """Value in token1 of liquidity L on [pa, pb] at price P (token1 per token0); vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
     _check(P, pa, pb, L)
@@ -59,7 +59,7 @@ def lp_value(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> np.nda
     return a0 * P + a1
 
 
-def lp_delta(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> np.ndarray:
+def lp_delta(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> float | np.ndarray:
     """dV/dP in token0 units (= token0 held); vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
     _check(P, pa, pb, L)
@@ -80,14 +80,14 @@ def _leggauss(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(n)
 
 
-def _norm_pdf(x: np.ndarray) -> np.ndarray:
+def _norm_pdf(x: np.ndarray) -> float | np.ndarray:
     return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
 _ERF = np.vectorize(math.erf, otypes=[float])
 
 
-def _norm_cdf(x: ArrayLike) -> np.ndarray:
+def _norm_cdf(x: ArrayLike) -> float | np.ndarray:
     return 0.5 * (1.0 + _ERF(np.asarray(x) / math.sqrt(2.0)))
 
 
@@ -170,7 +170,7 @@ def _strip_terms(
 
 def lp_expected_value(
     P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike,
-) -> np.ndarray:
+) -> float | np.ndarray:
     """E[V(S_T)] in token1 under driftless GBM, annualized vol sigma, horizon T years (static replication)."""
     price, _, _ = _strip_terms(P, pa, pb, L, sigma, T, with_price=True)
     return lp_value(P, pa, pb, L) - price
@@ -188,19 +188,19 @@ def _strip_greeks(
 
 def lp_vega_theta(
     P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[float | np.ndarray, float | np.ndarray]:
     """(vega per vol point, theta per day), token1, from one pass over the strip."""
     v, t = _strip_greeks(P, pa, pb, L, sigma, T)
     return 0.01 * v, t / 365.0
 
 
-def lp_vega(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike) -> np.ndarray:
+def lp_vega(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike) -> float | np.ndarray:
     """dE[V(S_T)]/dσ per 1 volatility point (0.01), token1; negative: the LP is short options."""
     v, _ = _strip_greeks(P, pa, pb, L, sigma, T)
     return 0.01 * v
 
 
-def lp_theta(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike) -> np.ndarray:
+def lp_theta(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike) -> float | np.ndarray:
     """dE[V(S_T)]/dT per day (= dE/dT / 365), token1: the expected value lost per extra day; → −LVR/day as T → 0."""
     _, t = _strip_greeks(P, pa, pb, L, sigma, T)
     return t / 365.0

@@ -16,7 +16,7 @@ def _arr(*xs: ArrayLike) -> tuple[np.ndarray, ...]:
     return np.broadcast_arrays(*(np.asarray(x, float) for x in xs))
 
 
-def lvr_full_range(sigma: ArrayLike, value: ArrayLike) -> np.ndarray:
+def lvr_full_range(sigma: ArrayLike, value: ArrayLike) -> float | np.ndarray:
     """LVR per year (token1) of a full-range / constant-product LP worth `value` token1: σ²/8 · V; vectorized."""
     s, v = _arr(sigma, value)
     with np.errstate(invalid="ignore"):
@@ -34,11 +34,11 @@ def lvr_rate(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: Ar
     return np.where((P > pa) & (P < pb), s**2 * L * np.sqrt(P) / 4, 0.0)
 
 
-def lvr_per_day(rate_per_year: ArrayLike) -> np.ndarray:
+def lvr_per_day(rate_per_year: ArrayLike) -> float | np.ndarray:
     """A yearly rate (token1 per year) per day (365-day years)."""
     return np.asarray(rate_per_year, float) / 365.0
 
 
-def net_carry(fee_rate_per_year: ArrayLike, lvr_rate_per_year: ArrayLike) -> np.ndarray:
+def net_carry(fee_rate_per_year: ArrayLike, lvr_rate_per_year: ArrayLike) -> float | np.ndarray:
     """Fee income minus LVR (same units and period, e.g. token1 per year); positive means fees pay for LVR."""
     return np.asarray(fee_rate_per_year, float) - np.asarray(lvr_rate_per_year, float)

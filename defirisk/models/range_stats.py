@@ -20,7 +20,7 @@ _IMAGES = np.arange(-8, 9, dtype=float)  # images n = −8..8: enough while σ�
 _MODES = np.arange(1, 25, dtype=float)  # sine modes 1..24: enough while σ√T > width (e^{−(25π)²/2} left out)
 
 
-def _ncdf(x: ArrayLike) -> np.ndarray:
+def _ncdf(x: ArrayLike) -> float | np.ndarray:
     """Standard normal CDF, accurate in the lower tail."""
     return 0.5 * _ERFC(-np.asarray(x, float) / math.sqrt(2.0))
 
@@ -49,7 +49,7 @@ def _check(
             raise InputError("horizon T must be >= 0 years")
 
 
-def distance_to_edges(P: ArrayLike, pa: ArrayLike, pb: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def distance_to_edges(P: ArrayLike, pa: ArrayLike, pb: ArrayLike) -> tuple[float | np.ndarray, float | np.ndarray]:
     """(% move from P to pa, % move from P to pb), signed: (−10, 25) = lower edge 10% below, upper 25% above.
 
     pa = 0 gives −100, pb = inf gives inf. Outside the range both have the same sign (the price has to come
@@ -62,7 +62,7 @@ def distance_to_edges(P: ArrayLike, pa: ArrayLike, pb: ArrayLike) -> tuple[np.nd
 
 def distance_in_vol_units(
     P: ArrayLike, pa: ArrayLike, pb: ArrayLike, sigma: ArrayLike, T: ArrayLike,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[float | np.ndarray, float | np.ndarray]:
     """(|ln(pa/P)|, |ln(pb/P)|) / (σ√T): edge distances in standard deviations of log-price over T years."""
     P, pa, pb, s, T = _arr(P, pa, pb, sigma, T)
     _check(P, pa, pb, s, T)
@@ -73,19 +73,19 @@ def distance_in_vol_units(
     return lo, hi
 
 
-def _exit_lower(a: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> np.ndarray:
+def _exit_lower(a: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> float | np.ndarray:
     """P(min X ≤ a before T), a < 0, X = μt + σW."""
     sd = s * np.sqrt(T)
     return _ncdf((a - mu * T) / sd) + np.exp(np.minimum(2 * mu * a / (s * s), 700.0)) * _ncdf((a + mu * T) / sd)
 
 
-def _exit_upper(b: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> np.ndarray:
+def _exit_upper(b: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> float | np.ndarray:
     """P(max X ≥ b before T), b > 0, X = μt + σW."""
     sd = s * np.sqrt(T)
     return _ncdf((mu * T - b) / sd) + np.exp(2 * mu * b / (s * s)) * _ncdf((-b - mu * T) / sd)
 
 
-def _survive_images(a: ArrayLike, b: ArrayLike, mu: ArrayLike, s: ArrayLike, T: ArrayLike) -> np.ndarray:
+def _survive_images(a: ArrayLike, b: ArrayLike, mu: ArrayLike, s: ArrayLike, T: ArrayLike) -> float | np.ndarray:
     """P(a < X_t < b for all t ≤ T) by images: Σ_n e^{c m}[Φ] − e^{c m'}[Φ], m = 2nw, m' = 2a − 2nw, c = μ/σ²."""
     a, b, mu, s, T = (np.asarray(x, float)[..., None] for x in (a, b, mu, s, T))
     w, c, sd = b - a, mu / (s * s), s * np.sqrt(T)

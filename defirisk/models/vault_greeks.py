@@ -89,7 +89,7 @@ def depositor_slice(vault_greeks: VaultGreeks, shares: ArrayLike, total_shares: 
     return VaultGreeks(**{f.name: getattr(vault_greeks, f.name) * frac for f in fields(vault_greeks)})
 
 
-def _share(shares: ArrayLike, total_shares: ArrayLike) -> np.ndarray:
+def _share(shares: ArrayLike, total_shares: ArrayLike) -> float | np.ndarray:
     s = _nonneg("shares", shares)
     tot = np.asarray(total_shares, float)
     if np.any(~(tot > 0)):
@@ -103,7 +103,7 @@ def payoff_at_expiry(
     price_grid: ArrayLike, *, strike: ArrayLike, collateral: ArrayLike, n_options: ArrayLike,
     is_put: ArrayLike = False, shares: ArrayLike = 1.0, total_shares: ArrayLike = 1.0,
     strike_asset_price: ArrayLike = 1.0,
-) -> np.ndarray:
+) -> float | np.ndarray:
     """USD value at expiry of a depositor's slice for each underlying price in `price_grid` (cash settlement).
 
     Covered call: collateral·S − n·max(S − K, 0);

@@ -35,7 +35,7 @@ def realized_vol(timestamps_s: ArrayLike, prices: ArrayLike) -> float:
     return float(np.sqrt((r * r).sum() / ((t[-1] - t[0]) / SECONDS_PER_YEAR)))
 
 
-def implied_vol_from_fees(fee_rate: ArrayLike, volume_per_day: ArrayLike, tick_tvl: ArrayLike) -> np.ndarray:
+def implied_vol_from_fees(fee_rate: ArrayLike, volume_per_day: ArrayLike, tick_tvl: ArrayLike) -> float | np.ndarray:
     """On-chain implied vol (Lambert 2021), annualized: 2·fee·sqrt(daily volume / active-tick TVL)·sqrt(365); vectorized."""
     f, v, tvl = np.broadcast_arrays(*(np.asarray(x, float) for x in (fee_rate, volume_per_day, tick_tvl)))
     with np.errstate(invalid="ignore"):
