@@ -91,7 +91,8 @@ def _survive_images(a: ArrayLike, b: ArrayLike, mu: ArrayLike, s: ArrayLike, T: 
     w, c, sd = b - a, mu / (s * s), s * np.sqrt(T)
     m, m2 = 2 * _IMAGES * w, 2 * a - 2 * _IMAGES * w
 
-    def band(center: np.ndarray) -> np.ndarray:  # ∫_a^b e^{c(y − center)}·Gaussian(y; center + μT, sd) dy times e^{c·center}
+    # ∫_a^b e^{c(y − center)}·Gaussian(y; center + μT, sd) dy times e^{c·center}
+    def band(center: np.ndarray) -> np.ndarray:
         return np.exp(np.minimum(c * center, 700.0)) * _nmass((a - center - mu * T) / sd, (b - center - mu * T) / sd)
 
     return (band(m) - band(m2)).sum(-1)
