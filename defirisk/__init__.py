@@ -1,17 +1,23 @@
 """defirisk: read DeFi positions from an Ethereum JSON-RPC node and measure their risk."""
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
 from .errors import DefiriskError  # noqa: E402
 
+if TYPE_CHECKING:
+    from .api import Analysis
+    from .store.research import ResearchCache
 
-def analyze(*args, **kwargs):
+
+def analyze(*args: Any, **kwargs: Any) -> "Analysis":
     """See defirisk.api.analyze (imported lazily to keep `import defirisk` light)."""
     from .api import analyze as _analyze
 
     return _analyze(*args, **kwargs)
 
 
-def open_cache(*args, **kwargs):
+def open_cache(*args: Any, **kwargs: Any) -> "ResearchCache":
     """Open the cache read-only with the research loaders (swaps, prices, liquidations, positions, query);
     see defirisk.store.research."""
     from .store.research import open_research_cache as _open

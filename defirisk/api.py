@@ -5,7 +5,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from .chain.redact import redact_text
 from .errors import DefiriskError, InputError
 from .models.usd_pricing import usd_prices
 from .protocols import uniswap_reader
+
+if TYPE_CHECKING:
+    from .store.cache import Cache
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +348,7 @@ def _is_open_cache(cache: Any) -> bool:
     return isinstance(cache, Cache)
 
 
-def _open_cache(cache: str | Path | None | bool):
+def _open_cache(cache: str | Path | None | bool) -> Cache | None:
     if cache is False:
         return None
     from .store.cache import Cache
@@ -353,7 +356,7 @@ def _open_cache(cache: str | Path | None | bool):
     return Cache(None if cache is None or cache is True else cache)
 
 
-def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
+def _save(store: Cache, res: Analysis, target: str, kind: str, params: dict) -> None:
     payload = res.to_json()
     with store.transaction():
         run_id = store.put_run(
@@ -377,7 +380,7 @@ def _save(store, res: Analysis, target: str, kind: str, params: dict) -> None:
         _save_lending(store, run_id, res)
 
 
-def _save_lending(store, run_id: str, res: Analysis) -> None:
+def _save_lending(store: Cache, run_id: str, res: Analysis) -> None:
     """Aave positions and results of the run, and the market's discovered events and cursor (caller's transaction)."""
     from .analysis.lending import position_rows, result_rows
     from .store.aave_events import save_discovery

@@ -187,7 +187,7 @@ def _row(v: VaultRecord, d: DepositorRecord, s: ov.DepositorSlice, pooled: dict[
     payoff = []
     if o is not None and priced and n > 0:
         grid = vault_round.price_grid(S, marks=[K] + ([be] if be else []))
-        val_asset = vault_round.value_at_expiry_asset(grid, strike=K, collateral=C, n_options=n, is_put=is_put, asset_usd=A)
+        val_asset = np.asarray(vault_round.value_at_expiry_asset(grid, strike=K, collateral=C, n_options=n, is_put=is_put, asset_usd=A))
         val_usd = val_asset * (grid if not is_put else A)
         for p, va, vu in zip(grid, val_asset, val_usd):
             payoff.append(dict(price=float(p), value_usd=float(vu), value_asset=float(va),

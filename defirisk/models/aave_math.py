@@ -228,9 +228,11 @@ def _seq(x: Sequence, n: int | None, name: str) -> list:
 
 
 def _reserves(
-    collateral_raw, debt_raw, prices_base, units, liquidation_thresholds_bps, ltvs_bps, usage_as_collateral, *,
-    liquidity_indexes, borrow_indexes, stable_debt_raw, user_emode_category, asset_emode_categories,
-    emode_ltv_bps, emode_liquidation_threshold_bps, emode_price_base,
+    collateral_raw: Sequence[int], debt_raw: Sequence[int], prices_base: Sequence[int], units: Sequence[int],
+    liquidation_thresholds_bps: Sequence[int], ltvs_bps: Sequence[int], usage_as_collateral: Sequence[bool], *,
+    liquidity_indexes: Sequence[int] | None, borrow_indexes: Sequence[int] | None,
+    stable_debt_raw: Sequence[int] | None, user_emode_category: int, asset_emode_categories: Sequence[int] | None,
+    emode_ltv_bps: int, emode_liquidation_threshold_bps: int, emode_price_base: int,
 ) -> _Reserves:
     coll_in = _seq(collateral_raw, None, "collateral_raw")
     n = len(coll_in)
@@ -461,7 +463,7 @@ def liquidation_price_raw(
     liquidation_thresholds_bps: Sequence[int],
     ltvs_bps: Sequence[int],
     usage_as_collateral: Sequence[bool],
-    **account_options,
+    **account_options: Sequence[int] | int | None,
 ) -> int | None:
     """The oracle price (base-currency units) of reserve `asset` at which the integer HF crosses 1e18.
 

@@ -58,7 +58,7 @@ class BSGreeks:
     dollar_delta: np.ndarray
     dollar_gamma: np.ndarray
 
-    def scaled(self, factor) -> "BSGreeks":
+    def scaled(self, factor: ArrayLike) -> "BSGreeks":
         """Every field times `factor` (a position size; negative = short)."""
         f = np.asarray(factor, float)
         return BSGreeks(**{fl.name: getattr(self, fl.name) * f for fl in fields(self)})

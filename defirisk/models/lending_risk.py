@@ -37,7 +37,9 @@ __all__ = [
 ]
 
 
-def _arrays(collateral_usd, debt_usd, liquidation_threshold, *more):
+def _arrays(
+    collateral_usd: ArrayLike, debt_usd: ArrayLike, liquidation_threshold: ArrayLike, *more: ArrayLike,
+) -> Sequence[np.ndarray]:
     arrs: Sequence[np.ndarray] = [np.asarray(x, dtype=float) for x in (collateral_usd, debt_usd, liquidation_threshold, *more)]
     if any(a.ndim == 0 for a in arrs[:2]):
         raise InputError("collateral_usd and debt_usd need an asset axis (the last one)")
@@ -79,7 +81,9 @@ def health_factor(
         return np.where(debt > 0, weighted / np.where(debt > 0, debt, 1.0), np.inf)
 
 
-def _price_solution(c, d, lt, prices):
+def _price_solution(
+    c: np.ndarray, d: np.ndarray, lt: np.ndarray, prices: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per asset j: (x, slope) with x the price of j where HF = 1, others fixed; slope = a − b of HF·debt."""
     w = c * lt
     a = w / prices  # weighted collateral per unit price of j
@@ -150,7 +154,7 @@ def distance_to_liquidation(
     return pct, np.abs(np.log(q / p)) / scale
 
 
-def _group_shock(c, d, lt, moving):
+def _group_shock(c: np.ndarray, d: np.ndarray, lt: np.ndarray, moving: np.ndarray) -> np.ndarray:
     """% fall of the prices of the `moving` assets (others fixed) at which HF = 1; NaN where none does it."""
     w = c * lt
     m = moving.astype(bool)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 
@@ -25,11 +27,14 @@ _NODES = 40  # per side of P; the full-range closed form holds to ~1e-14 for σ�
 _WINDOW = 12.0  # strikes beyond ±12 standard deviations carry no weight worth counting
 
 
-def _arr(*xs):
+def _arr(*xs: ArrayLike) -> tuple[np.ndarray, ...]:
     return np.broadcast_arrays(*(np.asarray(x, float) for x in xs))
 
 
-def _check(P, pa, pb, L, sigma=None, T=None) -> None:
+def _check(
+    P: np.ndarray, pa: np.ndarray, pb: np.ndarray, L: np.ndarray, sigma: np.ndarray | None = None,
+    T: np.ndarray | None = None,
+) -> None:
     """InputError on values no position can have (NaN passes through: callers mask missing data)."""
     with np.errstate(invalid="ignore"):
         if np.any(P <= 0):
@@ -44,7 +49,7 @@ def _check(P, pa, pb, L, sigma=None, T=None) -> None:
             raise InputError("horizon T must be >= 0 years")
 
 
-def lp_value(P, pa, pb, L) -> np.ndarray:
+def lp_value(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> float | np.ndarray:
     """Value in token1 of liquidity L on [pa, pb] at price P (token1 per token0); vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
     _check(P, pa, pb, L)
@@ -54,7 +59,7 @@ def lp_value(P, pa, pb, L) -> np.ndarray:
     return a0 * P + a1
 
 
-def lp_delta(P, pa, pb, L) -> np.ndarray:
+def lp_delta(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> float | np.ndarray:
     """dV/dP in token0 units (= token0 held); vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
     _check(P, pa, pb, L)
@@ -62,7 +67,7 @@ def lp_delta(P, pa, pb, L) -> np.ndarray:
     return L * (1.0 / sp - 1.0 / np.sqrt(pb))
 
 
-def lp_gamma(P, pa, pb, L) -> np.ndarray:
+def lp_gamma(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike) -> np.ndarray:
     """d²V/dP² in token0 per (token1 per token0): −L/(2P^1.5) strictly inside the range, 0 outside; vectorized."""
     P, pa, pb, L = _arr(P, pa, pb, L)
     _check(P, pa, pb, L)
@@ -75,18 +80,20 @@ def _leggauss(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(n)
 
 
-def _norm_pdf(x):
+def _norm_pdf(x: np.ndarray) -> float | np.ndarray:
     return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
 _ERF = np.vectorize(math.erf, otypes=[float])
 
 
-def _norm_cdf(x):
+def _norm_cdf(x: ArrayLike) -> float | np.ndarray:
     return 0.5 * (1.0 + _ERF(np.asarray(x) / math.sqrt(2.0)))
 
 
-def strip_weights(P, pa, pb, L, sigma, T, *, nodes: int = _NODES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def strip_weights(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike, *, nodes: int = _NODES,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(strikes K, weights w = L/(2K^1.5)·dK, is_call), each (positions, 2·nodes): the options the LP is short.
 
     V(S) = V(P) + V'(P)(S − P) − Σ w·payoff(K): puts for K < P, calls for K > P, strikes in (pa, pb) within
@@ -119,7 +126,9 @@ def strip_weights(P, pa, pb, L, sigma, T, *, nodes: int = _NODES) -> tuple[np.nd
     return np.concatenate(ks, 1), np.concatenate(ws, 1), np.concatenate(calls, 1)
 
 
-def _bs(S, K, s, T, is_call, with_price: bool):
+def _bs(
+    S: np.ndarray, K: np.ndarray, s: np.ndarray, T: np.ndarray, is_call: np.ndarray, with_price: bool,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Black-Scholes (r = 0) per option: price (if asked), vega (per unit vol) and dPrice/dT (per year)."""
     sq = s * np.sqrt(T)
     d1 = (np.log(S / K) + 0.5 * sq * sq) / sq
@@ -132,7 +141,18 @@ def _bs(S, K, s, T, is_call, with_price: bool):
     return np.where(is_call, call, call - S + K), vega, dT
 
 
-def _strip_terms(P, pa, pb, L, sigma, T, with_price: bool = False):
+@overload
+def _strip_terms(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike,
+    with_price: Literal[False] = False,
+) -> tuple[None, np.ndarray, np.ndarray]: ...
+@overload
+def _strip_terms(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike, with_price: Literal[True],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+def _strip_terms(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike, with_price: bool = False,
+) -> tuple[np.ndarray | None, ...]:
     """Per-position sums over the strip of w × (BS price, vega, dPrice/dT), in the broadcast shape.
 
     Positions with σ√T = 0 have an empty strip (all weights 0); their sums are 0.
@@ -148,13 +168,17 @@ def _strip_terms(P, pa, pb, L, sigma, T, with_price: bool = False):
                  for x in (price, vega, dT))
 
 
-def lp_expected_value(P, pa, pb, L, sigma, T) -> np.ndarray:
+def lp_expected_value(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike,
+) -> float | np.ndarray:
     """E[V(S_T)] in token1 under driftless GBM, annualized vol sigma, horizon T years (static replication)."""
     price, _, _ = _strip_terms(P, pa, pb, L, sigma, T, with_price=True)
     return lp_value(P, pa, pb, L) - price
 
 
-def _strip_greeks(P, pa, pb, L, sigma, T):
+def _strip_greeks(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
     """(dE/dσ per unit vol, dE/dT per year), token1; the T → 0 limit of dE/dT is σ²P²V''(P)/2 = −LVR."""
     P_, pa_, pb_, L_, s_, T_ = _arr(P, pa, pb, L, sigma, T)
     _, vega, dT = _strip_terms(P_, pa_, pb_, L_, s_, T_)
@@ -162,19 +186,21 @@ def _strip_greeks(P, pa, pb, L, sigma, T):
     return -vega, np.where(s_ * T_ > 0, -dT, np.where(T_ > 0, 0.0, limit)) + 0.0 * dT  # + 0·dT keeps NaN
 
 
-def lp_vega_theta(P, pa, pb, L, sigma, T) -> tuple[np.ndarray, np.ndarray]:
+def lp_vega_theta(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike,
+) -> tuple[float | np.ndarray, float | np.ndarray]:
     """(vega per vol point, theta per day), token1, from one pass over the strip."""
     v, t = _strip_greeks(P, pa, pb, L, sigma, T)
     return 0.01 * v, t / 365.0
 
 
-def lp_vega(P, pa, pb, L, sigma, T) -> np.ndarray:
+def lp_vega(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike) -> float | np.ndarray:
     """dE[V(S_T)]/dσ per 1 volatility point (0.01), token1; negative: the LP is short options."""
     v, _ = _strip_greeks(P, pa, pb, L, sigma, T)
     return 0.01 * v
 
 
-def lp_theta(P, pa, pb, L, sigma, T) -> np.ndarray:
+def lp_theta(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike) -> float | np.ndarray:
     """dE[V(S_T)]/dT per day (= dE/dT / 365), token1: the expected value lost per extra day; → −LVR/day as T → 0."""
     _, t = _strip_greeks(P, pa, pb, L, sigma, T)
     return t / 365.0

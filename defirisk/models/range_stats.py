@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 
@@ -19,22 +20,24 @@ _IMAGES = np.arange(-8, 9, dtype=float)  # images n = −8..8: enough while σ�
 _MODES = np.arange(1, 25, dtype=float)  # sine modes 1..24: enough while σ√T > width (e^{−(25π)²/2} left out)
 
 
-def _ncdf(x):
+def _ncdf(x: ArrayLike) -> float | np.ndarray:
     """Standard normal CDF, accurate in the lower tail."""
     return 0.5 * _ERFC(-np.asarray(x, float) / math.sqrt(2.0))
 
 
-def _nmass(lo, hi):
+def _nmass(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Φ(hi) − Φ(lo) for lo <= hi without cancellation in either tail."""
     upper = lo > 0  # both in the upper half: use survival functions
     return np.where(upper, _ncdf(-lo) - _ncdf(-hi), _ncdf(hi) - _ncdf(lo))
 
 
-def _arr(*xs):
+def _arr(*xs: ArrayLike) -> tuple[np.ndarray, ...]:
     return np.broadcast_arrays(*(np.asarray(x, float) for x in xs))
 
 
-def _check(P, pa, pb, sigma=None, T=None) -> None:
+def _check(
+    P: np.ndarray, pa: np.ndarray, pb: np.ndarray, sigma: np.ndarray | None = None, T: np.ndarray | None = None,
+) -> None:
     with np.errstate(invalid="ignore"):
         if np.any(P <= 0):
             raise InputError("price P must be positive")
@@ -46,7 +49,7 @@ def _check(P, pa, pb, sigma=None, T=None) -> None:
             raise InputError("horizon T must be >= 0 years")
 
 
-def distance_to_edges(P, pa, pb) -> tuple[np.ndarray, np.ndarray]:
+def distance_to_edges(P: ArrayLike, pa: ArrayLike, pb: ArrayLike) -> tuple[float | np.ndarray, float | np.ndarray]:
     """(% move from P to pa, % move from P to pb), signed: (−10, 25) = lower edge 10% below, upper 25% above.
 
     pa = 0 gives −100, pb = inf gives inf. Outside the range both have the same sign (the price has to come
@@ -57,7 +60,9 @@ def distance_to_edges(P, pa, pb) -> tuple[np.ndarray, np.ndarray]:
     return (pa / P - 1) * 100, (pb / P - 1) * 100
 
 
-def distance_in_vol_units(P, pa, pb, sigma, T) -> tuple[np.ndarray, np.ndarray]:
+def distance_in_vol_units(
+    P: ArrayLike, pa: ArrayLike, pb: ArrayLike, sigma: ArrayLike, T: ArrayLike,
+) -> tuple[float | np.ndarray, float | np.ndarray]:
     """(|ln(pa/P)|, |ln(pb/P)|) / (σ√T): edge distances in standard deviations of log-price over T years."""
     P, pa, pb, s, T = _arr(P, pa, pb, sigma, T)
     _check(P, pa, pb, s, T)
@@ -68,31 +73,32 @@ def distance_in_vol_units(P, pa, pb, sigma, T) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def _exit_lower(a, mu, s, T):
+def _exit_lower(a: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> float | np.ndarray:
     """P(min X ≤ a before T), a < 0, X = μt + σW."""
     sd = s * np.sqrt(T)
     return _ncdf((a - mu * T) / sd) + np.exp(np.minimum(2 * mu * a / (s * s), 700.0)) * _ncdf((a + mu * T) / sd)
 
 
-def _exit_upper(b, mu, s, T):
+def _exit_upper(b: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> float | np.ndarray:
     """P(max X ≥ b before T), b > 0, X = μt + σW."""
     sd = s * np.sqrt(T)
     return _ncdf((mu * T - b) / sd) + np.exp(2 * mu * b / (s * s)) * _ncdf((-b - mu * T) / sd)
 
 
-def _survive_images(a, b, mu, s, T):
+def _survive_images(a: ArrayLike, b: ArrayLike, mu: ArrayLike, s: ArrayLike, T: ArrayLike) -> float | np.ndarray:
     """P(a < X_t < b for all t ≤ T) by images: Σ_n e^{c m}[Φ] − e^{c m'}[Φ], m = 2nw, m' = 2a − 2nw, c = μ/σ²."""
     a, b, mu, s, T = (np.asarray(x, float)[..., None] for x in (a, b, mu, s, T))
     w, c, sd = b - a, mu / (s * s), s * np.sqrt(T)
     m, m2 = 2 * _IMAGES * w, 2 * a - 2 * _IMAGES * w
 
-    def band(center):  # ∫_a^b e^{c(y − center)}·Gaussian(y; center + μT, sd) dy times e^{c·center}
+    # ∫_a^b e^{c(y − center)}·Gaussian(y; center + μT, sd) dy times e^{c·center}
+    def band(center: np.ndarray) -> np.ndarray:
         return np.exp(np.minimum(c * center, 700.0)) * _nmass((a - center - mu * T) / sd, (b - center - mu * T) / sd)
 
     return (band(m) - band(m2)).sum(-1)
 
 
-def _survive_eigen(a, b, mu, s, T):
+def _survive_eigen(a: ArrayLike, b: ArrayLike, mu: ArrayLike, s: ArrayLike, T: ArrayLike) -> np.ndarray:
     """P(a < X_t < b for all t ≤ T) by the sine series of the killed process (Girsanov to remove the drift)."""
     a, b, mu, s, T = (np.asarray(x, float)[..., None] for x in (a, b, mu, s, T))
     w, y, c = b - a, -a, mu / (s * s)
@@ -101,7 +107,7 @@ def _survive_eigen(a, b, mu, s, T):
     return (2 / w * np.exp(-c * y - mu * mu * T / (2 * s * s)) * terms.sum(-1, keepdims=True))[..., 0]
 
 
-def prob_exit_range(P, pa, pb, sigma, T) -> np.ndarray:
+def prob_exit_range(P: ArrayLike, pa: ArrayLike, pb: ArrayLike, sigma: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Probability that the price leaves (pa, pb) within T years (GBM, zero drift in price); 1 if not inside."""
     P, pa, pb, s, T = _arr(P, pa, pb, sigma, T)
     _check(P, pa, pb, s, T)

@@ -14,6 +14,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .tick_math import (MAX_SQRT_RATIO, MIN_SQRT_RATIO, MIN_TICK, Q96, check_tick, check_uint, mul_div,
@@ -157,7 +158,9 @@ def _check_range(P: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> None:
             raise InputError("price_upper must be above price_lower (inf means no upper bound)")
 
 
-def position_amounts(price, price_lower, price_upper, liquidity) -> tuple[np.ndarray, np.ndarray]:
+def position_amounts(
+    price: ArrayLike, price_lower: ArrayLike, price_upper: ArrayLike, liquidity: ArrayLike,
+) -> tuple[float | np.ndarray, float | np.ndarray]:
     """Float (amount0, amount1) of liquidity L on [pa, pb] at price P (token1 per token0); vectorized.
 
     Units follow the inputs: human prices with `liquidity_to_human` liquidity give human token amounts.
@@ -185,7 +188,7 @@ def _decimals(d: int) -> int:
     return int(d)
 
 
-def tick_to_price(tick, decimals0: int, decimals1: int) -> np.ndarray:
+def tick_to_price(tick: ArrayLike, decimals0: int, decimals1: int) -> float | np.ndarray:
     """Human price (token1 per token0) at a tick: 1.0001**tick * 10**(d0-d1); vectorized float."""
     return np.power(1.0001, np.asarray(tick, float)) * 10.0 ** (_decimals(decimals0) - _decimals(decimals1))
 

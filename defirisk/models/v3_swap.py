@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .tick_math import check_uint
 
 
-def liquidity_depth(ticks: Sequence, liquidity_net: Sequence, active_liquidity, tick_current) -> list[tuple]:
+def liquidity_depth(
+    ticks: Sequence, liquidity_net: Sequence, active_liquidity: int | float, tick_current: int | float,
+) -> list[tuple]:
     """Active liquidity on each range between consecutive initialized ticks: [(tick_lo, tick_hi, L), ...] ascending.
 
     Anchored on the pool's active liquidity (slot0 range, the one with tick_lo <= tick_current < tick_hi) and
@@ -131,7 +134,7 @@ class LiquidityBook:
         liq = [first[2]] + [Ls[j] for j in rest]
         return np.array(starts, float), np.array(ends, float), np.array(liq, float)
 
-    def _swap(self, amounts, fee: float | None, zero_for_one: bool) -> dict[str, np.ndarray]:
+    def _swap(self, amounts: ArrayLike, fee: float | None, zero_for_one: bool) -> dict[str, np.ndarray]:
         fee = self.fee if fee is None else float(fee)
         if not 0 <= fee < 1:
             raise InputError("fee is a fraction in [0, 1)")
@@ -174,16 +177,16 @@ class LiquidityBook:
         return {"amount_in": used, "amount_out": out, "avg_price": avg, "end_price": s_end**2,
                 "impact_pct": impact, "filled": used_eff >= x}
 
-    def sell_token0(self, amounts, fee: float | None = None) -> dict[str, np.ndarray]:
+    def sell_token0(self, amounts: ArrayLike, fee: float | None = None) -> dict[str, np.ndarray]:
         """Sell token0 sizes (human; price falls): amount_in used, amount_out token1, avg/end price, impact %, filled."""
         return self._swap(amounts, fee, True)
 
-    def sell_token1(self, amounts, fee: float | None = None) -> dict[str, np.ndarray]:
+    def sell_token1(self, amounts: ArrayLike, fee: float | None = None) -> dict[str, np.ndarray]:
         """Sell token1 sizes (human; price rises): amount_in used, amount_out token0, avg/end price, impact %, filled."""
         return self._swap(amounts, fee, False)
 
 
-def v2_sell(amounts_in, reserve_in: float, reserve_out: float, fee: float = 0.003) -> dict[str, np.ndarray]:
+def v2_sell(amounts_in: ArrayLike, reserve_in: float, reserve_out: float, fee: float = 0.003) -> dict[str, np.ndarray]:
     """Constant-product sale of sizes (human): amount_out, avg and end price (out per in), impact % vs mid."""
     a = np.atleast_1d(np.asarray(amounts_in, float))
     if not (reserve_in > 0 and reserve_out > 0 and 0 <= fee < 1 and (a >= 0).all()):

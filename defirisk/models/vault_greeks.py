@@ -44,14 +44,16 @@ class VaultGreeks:
     rho_usd: np.ndarray
 
 
-def _nonneg(name: str, x) -> np.ndarray:
+def _nonneg(name: str, x: ArrayLike) -> np.ndarray:
     a = np.asarray(x, float)
     if np.any(~(a >= 0)):
         raise InputError(f"{name} must be >= 0")
     return a
 
 
-def _collateral_usd(spot, collateral, is_put, strike_asset_price):
+def _collateral_usd(
+    spot: np.ndarray, collateral: np.ndarray, is_put: np.ndarray, strike_asset_price: np.ndarray,
+) -> np.ndarray:
     return np.where(is_put, collateral * strike_asset_price, collateral * spot)
 
 
@@ -87,7 +89,7 @@ def depositor_slice(vault_greeks: VaultGreeks, shares: ArrayLike, total_shares: 
     return VaultGreeks(**{f.name: getattr(vault_greeks, f.name) * frac for f in fields(vault_greeks)})
 
 
-def _share(shares, total_shares) -> np.ndarray:
+def _share(shares: ArrayLike, total_shares: ArrayLike) -> float | np.ndarray:
     s = _nonneg("shares", shares)
     tot = np.asarray(total_shares, float)
     if np.any(~(tot > 0)):
@@ -101,7 +103,7 @@ def payoff_at_expiry(
     price_grid: ArrayLike, *, strike: ArrayLike, collateral: ArrayLike, n_options: ArrayLike,
     is_put: ArrayLike = False, shares: ArrayLike = 1.0, total_shares: ArrayLike = 1.0,
     strike_asset_price: ArrayLike = 1.0,
-) -> np.ndarray:
+) -> float | np.ndarray:
     """USD value at expiry of a depositor's slice for each underlying price in `price_grid` (cash settlement).
 
     Covered call: collateral·S − n·max(S − K, 0);

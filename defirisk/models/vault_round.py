@@ -35,7 +35,7 @@ def premium_per_option(collateral: ArrayLike, start_value: ArrayLike, n_options:
 def value_at_expiry_asset(
     price: ArrayLike, *, strike: ArrayLike, collateral: ArrayLike, n_options: ArrayLike, is_put: ArrayLike = False,
     asset_usd: ArrayLike = 1.0,
-) -> np.ndarray:
+) -> float | np.ndarray:
     """Asset units left after cash settlement at underlying price `price` (USD): collateral − n · payout."""
     S, K = np.asarray(price, float), np.asarray(strike, float)
     if np.any(~(S > 0)) or np.any(~(K > 0)):
@@ -51,7 +51,7 @@ def value_at_expiry_asset(
 def round_pnl_at_expiry_asset(
     price: ArrayLike, *, strike: ArrayLike, collateral: ArrayLike, n_options: ArrayLike, start_value: ArrayLike,
     is_put: ArrayLike = False, asset_usd: ArrayLike = 1.0,
-) -> np.ndarray:
+) -> float | np.ndarray:
     """The round's result in asset units if the option settles at `price`: value at expiry − start_value."""
     v = value_at_expiry_asset(price, strike=strike, collateral=collateral, n_options=n_options, is_put=is_put, asset_usd=asset_usd)
     return v - np.asarray(start_value, float)

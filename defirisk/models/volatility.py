@@ -13,13 +13,14 @@ market's fee level pays for, not of realized movement.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 
 SECONDS_PER_YEAR = 365 * 86400
 
 
-def realized_vol(timestamps_s, prices) -> float:
+def realized_vol(timestamps_s: ArrayLike, prices: ArrayLike) -> float:
     """Annualized realized volatility from (unix seconds, prices): sqrt(Σ ln-return² / elapsed years)."""
     t, p = np.asarray(timestamps_s, float).ravel(), np.asarray(prices, float).ravel()
     if t.shape != p.shape:
@@ -34,7 +35,7 @@ def realized_vol(timestamps_s, prices) -> float:
     return float(np.sqrt((r * r).sum() / ((t[-1] - t[0]) / SECONDS_PER_YEAR)))
 
 
-def implied_vol_from_fees(fee_rate, volume_per_day, tick_tvl) -> np.ndarray:
+def implied_vol_from_fees(fee_rate: ArrayLike, volume_per_day: ArrayLike, tick_tvl: ArrayLike) -> float | np.ndarray:
     """On-chain implied vol (Lambert 2021), annualized: 2·fee·sqrt(daily volume / active-tick TVL)·sqrt(365); vectorized."""
     f, v, tvl = np.broadcast_arrays(*(np.asarray(x, float) for x in (fee_rate, volume_per_day, tick_tvl)))
     with np.errstate(invalid="ignore"):

@@ -90,9 +90,11 @@ class AaveAccountInputs:
         return self.emode_price_base if self.emode_price_base and self.in_emode(j) else self.prices_base[j]
 
     def effective_liquidation_threshold(self, j: int) -> int:
+        """Liquidation threshold of reserve j for this account, bp (the e-mode one for in-category reserves)."""
         return self.emode_liquidation_threshold_bps if self.in_emode(j) else self.liquidation_thresholds_bps[j]
 
     def effective_ltv(self, j: int) -> int:
+        """LTV of reserve j for this account, bp (the e-mode one for in-category reserves whose own LTV is not 0)."""
         return self.emode_ltv_bps if self.in_emode(j) and self.ltvs_bps[j] else self.ltvs_bps[j]
 
     def effective_liquidation_bonus(self, j: int) -> int:

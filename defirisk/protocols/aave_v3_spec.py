@@ -148,6 +148,7 @@ class AaveReserves:
     emode_categories: dict[int, EModeCategory] = field(default_factory=dict)
 
     def by_asset(self) -> dict[str, AaveReserve]:
+        """The reserves keyed by their asset address."""
         return {r.asset: r for r in self.reserves}
 
 
@@ -180,10 +181,12 @@ class AaveUserReserve:
 
     @property
     def asset(self) -> str:
+        """The reserve's underlying asset address."""
         return self.reserve.asset
 
     @property
     def symbol(self) -> str:
+        """The reserve's asset symbol."""
         return self.reserve.symbol
 
     @property
@@ -233,16 +236,20 @@ class AaveAccount:
 
     @property
     def has_position(self) -> bool:
+        """True when the wallet supplies, uses as collateral or borrows any reserve."""
         return bool(self.positions)
 
     @property
     def has_debt(self) -> bool:
+        """True when any reserve has debt (variable + stable, raw units) above 0."""
         return any(p.total_debt > 0 for p in self.positions)
 
     @property
     def collateral(self) -> tuple[AaveUserReserve, ...]:
+        """The positions the protocol counts as collateral (enabled, LT above 0, a balance)."""
         return tuple(p for p in self.positions if p.is_collateral)
 
     @property
     def debts(self) -> tuple[AaveUserReserve, ...]:
+        """The positions with debt (variable + stable, raw units) above 0."""
         return tuple(p for p in self.positions if p.total_debt > 0)

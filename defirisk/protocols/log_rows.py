@@ -119,6 +119,7 @@ class EventSpec:
 
     @property
     def n_topics(self) -> int:
+        """Topics a log of this event carries: topic0 plus one per indexed argument."""
         return 1 + sum(1 for _, _, indexed in self.event.inputs if indexed)
 
 

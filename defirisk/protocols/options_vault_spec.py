@@ -175,6 +175,7 @@ class DepositorRecord:
 
     @property
     def is_empty(self) -> bool:
+        """True when the account has no shares, deposit receipt, unredeemed shares or queued withdrawal."""
         return not (self.shares or self.receipt_amount or self.receipt_unredeemed or self.withdrawal_shares)
 
 

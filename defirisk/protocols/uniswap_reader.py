@@ -63,6 +63,7 @@ class PricingDiscovery:
         self.refs: list[tuple[str, Ref]] = []
 
     def discover(self, b: Batch, tokens: Iterable[str]) -> None:
+        """Queue getPool (each v3 fee tier) and getPair calls pairing each token with each stablecoin and hub."""
         hubs = _hubs(self.book)
         toks = list(dict.fromkeys(list(tokens) + hubs))
         pairs = {tuple(sorted((t, h))) for t in toks for h in hubs if t != h}
@@ -75,6 +76,7 @@ class PricingDiscovery:
                 self.refs.append(("v2", b.call(v2.get_pair_call(self.book.get("uniswap_v2", "factory"), a, c))))
 
     def found(self) -> tuple[list[str], list[str]]:
+        """(v3 pools, v2 pairs) the factories returned (non-zero, checksummed, deduplicated), after the batch."""
         out: dict[str, list[str]] = {"v3": [], "v2": []}
         for kind, r in self.refs:
             v = r.value
@@ -91,16 +93,19 @@ class PoolReads:
         self.v2: dict[str, tuple[list[Ref], list[Ref]]] = {}
 
     def add_v3(self, b: Batch, pools: Iterable[str]) -> None:
+        """Queue the state reads of each v3 pool not queued yet."""
         for p in pools:
             if p not in self.v3:
                 self.v3[p] = b.calls(v3.pool_calls(p))
 
     def add_v2(self, b: Batch, pairs: Iterable[str]) -> None:
+        """Queue the probe (factory, token0, token1) and state (getReserves, totalSupply) reads of new v2 pairs."""
         for p in pairs:
             if p not in self.v2:
                 self.v2[p] = (b.calls(v2.pair_probe_calls(p)), b.calls(v2.pair_state_calls(p)))
 
     def records(self) -> dict[str, PoolRecord]:
+        """The decoded PoolRecord of every queued pool and pair that answered as one, by address."""
         out: dict[str, PoolRecord] = {}
         for p, refs in self.v3.items():
             rec = v3.decode_pool(p, [r.value for r in refs])

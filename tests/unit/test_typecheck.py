@@ -37,9 +37,14 @@ def test_the_check_catches_what_it_should(tmp_path):
         "    return x + 1\n\n"  # None is possible: union-attr / operator error
         "y: int = 'not an int'\n"
         "z = len(5)  # type: ignore\n"  # a blanket ignore is itself an error (ignore-without-code)
+        "def g(x):\n    return x\n"  # no annotation at all (disallow_untyped_defs)
+        "def h(x: int, y) -> int:\n    return x\n"  # one parameter left out (disallow_incomplete_defs)
     )
     code, report = run_mypy(bad)
     assert code == 1, report
     assert re.search(r"typecheck_probe\.py:4: error: .*None", report), report
     assert "typecheck_probe.py:6: error: Incompatible types in assignment" in report, report
     assert "[ignore-without-code]" in report, report
+    assert "typecheck_probe.py:8: error: Function is missing a type annotation  [no-untyped-def]" in report, report
+    assert ("typecheck_probe.py:10: error: Function is missing a type annotation for one or more parameters  "
+            "[no-untyped-def]") in report, report
