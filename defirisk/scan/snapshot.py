@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from .. import api
@@ -18,6 +18,7 @@ from ..chain.node import ChainContext
 from ..errors import DefiriskError
 from ..store.cache import Cache
 from .config import Job
+from .known_logs import CachedSwapLogs
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,17 @@ def run_analysis(ctx: ChainContext, store: Cache, book: AddressBook, target: str
     return res
 
 
+def with_cached_swaps(ctx: ChainContext, store: Cache) -> ChainContext:
+    """ctx whose batches take pools' Swap/Sync logs from the scan's `events` rows where its streams cover them."""
+    if ctx.known_logs is not None:
+        return ctx
+    return replace(ctx, known_logs=CachedSwapLogs(store, ctx.chain_id, ctx.block, ctx.block_hash))
+
+
 def snapshot_job(ctx: ChainContext, store: Cache, book: AddressBook, job: Job, errors: list[str]) -> Observations:
     """Every snapshot of one job at ctx's block; observations of all its subjects (failures go to `errors`)."""
     obs: Observations = {}
+    ctx = with_cached_swaps(ctx, store)
     for key, snap in SNAPSHOTS.items():
         for target in getattr(job, key):
             res = run_analysis(ctx, store, book, target, snap.kind, errors)
