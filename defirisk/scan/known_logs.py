@@ -8,8 +8,9 @@ the rest of the range is still asked of the node. The cache must hold the pinned
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
+
+from eth_utils import to_checksum_address
 
 from ..chain.logs import LogFilter
 from ..protocols import uniswap_v2 as v2
@@ -32,14 +33,19 @@ def _topic0(flt: LogFilter) -> str | None:
     return t.lower() if isinstance(t, str) else None
 
 
+# the eth_getLogs entry fields, built by DuckDB from an `events` row (hex quantities without leading zeros, as
+# nodes send them; lower-case address; topics as a list)
+_ENTRY_SQL = (
+    "SELECT lower(address), topics::VARCHAR[], data, printf('0x%x', block), printf('0x%x', log_index), block_hash, "
+    "tx_hash FROM events"
+)
+_FIELDS = ("address", "topics", "data", "blockNumber", "logIndex", "blockHash", "transactionHash")
+
+
 def rows_to_logs(rows: Sequence[tuple[Any, ...]]) -> list[dict]:
-    """eth_getLogs entries (address, topics, data, blockNumber, logIndex, blockHash, transactionHash) from `events`
-    rows (block, log_index, block_hash, tx_hash, address, topics JSON, data)."""
-    return [
-        {"address": str(addr).lower(), "topics": json.loads(topics), "data": data, "blockNumber": hex(int(block)),
-         "logIndex": hex(int(idx)), "blockHash": bh, "transactionHash": tx, "removed": False}
-        for block, idx, bh, tx, addr, topics, data in rows
-    ]
+    """eth_getLogs entries from `_ENTRY_SQL` rows (address, topics, data, blockNumber, logIndex, blockHash,
+    transactionHash)."""
+    return [{**dict(zip(_FIELDS, r)), "removed": False} for r in rows]
 
 
 class CachedSwapLogs:
@@ -70,9 +76,9 @@ class CachedSwapLogs:
             return None
         a, b = span
         rows = self.cache.con.execute(
-            "SELECT block, log_index, block_hash, tx_hash, address, topics, data FROM events WHERE chain_id = ? "
-            "AND lower(address) = lower(?) AND topic0 = ? AND block BETWEEN ? AND ? ORDER BY block, log_index",
-            [self.chain_id, flt.address, topic0, a, b],
+            _ENTRY_SQL + " WHERE chain_id = ? AND address = ? AND topic0 = ? AND block BETWEEN ? AND ? "
+            "ORDER BY block, log_index",
+            [self.chain_id, to_checksum_address(flt.address), topic0, a, b],
         ).fetchall()
         rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
                 if x <= y]

@@ -4,6 +4,9 @@ observations alert rules read: one entry per job kind in `SNAPSHOTS`.
 Each snapshot is an `analyze` run of the entry's kind per address of the job (saved as `analyze` saves it, so a
 later `analyze --<kind>` of that block is answered from the cache) and returns observations keyed by subject:
 `protocol:position id` for LP positions, `aave_v3:pool:wallet` for Aave accounts with debt.
+
+The snapshots' volatility reads take pools' Swap/Sync logs from the `events` rows the scan just stored where a
+pools stream covers them (known_logs.py); the node is asked only for the rest: same documents, fewer requests.
 """
 from __future__ import annotations
 
