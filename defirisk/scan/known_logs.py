@@ -39,13 +39,13 @@ _ENTRY_SQL = (
     "SELECT lower(address), topics::VARCHAR[], data, printf('0x%x', block), printf('0x%x', log_index), block_hash, "
     "tx_hash FROM events"
 )
-_FIELDS = ("address", "topics", "data", "blockNumber", "logIndex", "blockHash", "transactionHash")
 
 
 def rows_to_logs(rows: Sequence[tuple[Any, ...]]) -> list[dict]:
     """eth_getLogs entries from `_ENTRY_SQL` rows (address, topics, data, blockNumber, logIndex, blockHash,
     transactionHash)."""
-    return [{**dict(zip(_FIELDS, r)), "removed": False} for r in rows]
+    return [{"address": a, "topics": t, "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
+             "transactionHash": x, "removed": False} for a, t, d, b, i, h, x in rows]
 
 
 class CachedSwapLogs:

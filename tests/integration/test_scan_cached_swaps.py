@@ -12,6 +12,7 @@ from defirisk.chain.node import connect
 from defirisk.chain.rpc import RpcClient
 from defirisk.protocols import uniswap_v2 as v2
 from defirisk.protocols import uniswap_v3 as v3
+from defirisk.protocols.uniswap_reader import swap_filter
 from defirisk.scan.config import load_config
 from defirisk.scan.known_logs import CachedSwapLogs
 from defirisk.scan.runner import scan_once
@@ -89,7 +90,15 @@ def test_snapshots_with_the_scans_swap_logs_equal_the_nodes_and_send_no_swap_get
             assert known.answered == len(plain.swap_reads), (target, kind)  # ...each of them the cache answers
             assert cached.swap_reads == [], (target, kind)
             assert got == want, (target, kind)
-        assert any(v["source"].startswith("realized") for v in want["volatility"].values() if v.get("source"))
+            if kind == "pool":  # volatility realized from the swaps, not a fallback
+                assert all(v["source"].startswith("realized from") for v in want["volatility"].values())
+        # the entries themselves: every field the node sends that the cache keeps, exactly as the node sends it
+        pool = sorted(world.facts["uniswap"]["pools"].values())[0]
+        flt = swap_filter(pool, connect(world.chain.url, block=head), "uniswap_v3")
+        node = world.chain.rpc.request("eth_getLogs", [flt.params()])
+        logs, rest = CachedSwapLogs(store, world.chain_id, head, h)(flt)
+        assert rest == [] and len(logs) == len(node) > 10
+        assert logs == [{k: lg[k] for k in logs[0]} for lg in node]
 
 
 def test_the_scans_own_snapshots_read_no_swap_logs_of_its_pools(world, book_file, env, tmp_path):
