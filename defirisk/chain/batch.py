@@ -71,17 +71,27 @@ class Batch:
         calls, logs, raws = self._calls, self._logs, self._raw
         self._calls, self._logs, self._raw = [], [], []
         call_reqs, decode_calls = plan_calls([c for c, _ in calls], hex_block(self.ctx.block), self.ctx.multicall)
-        log_reqs = [("eth_getLogs", [f.params()]) for f, _ in logs]
+        known = self.ctx.known_logs
+        log_parts: list[tuple[Ref, list[dict], list[LogFilter]]] = []  # ref, logs known already, ranges to ask
+        for flt, ref in logs:
+            got = known(flt) if known is not None else None
+            log_parts.append((ref, [], [flt]) if got is None else (ref, list(got[0]), list(got[1])))
+        asked = [f for _, _, fs in log_parts for f in fs]
+        log_reqs = [("eth_getLogs", [f.params()]) for f in asked]
         raw_reqs = [(m, list(p)) for m, p, _, _ in raws]
         n1, n2 = len(call_reqs), len(call_reqs) + len(log_reqs)
 
         def finish(replies: list[Any]) -> None:
             for (_, ref), v in zip(calls, decode_calls(replies[:n1])):
                 ref._value = v
-            for (flt, ref), rep in zip(logs, replies[n1:n2]):
-                if isinstance(rep, RpcReplyError):  # range or size limit: split adaptively
-                    rep = fetch_logs(self.ctx.client, flt, span=max(1, (flt.to_block - flt.from_block + 1) // 2))
-                ref._value = sorted(rep, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
+            at = n1
+            for ref, out, fs in log_parts:  # known logs, then the node's replies for the ranges asked
+                for flt in fs:
+                    rep, at = replies[at], at + 1
+                    if isinstance(rep, RpcReplyError):  # range or size limit: split adaptively
+                        rep = fetch_logs(self.ctx.client, flt, span=max(1, (flt.to_block - flt.from_block + 1) // 2))
+                    out.extend(rep)
+                ref._value = sorted(out, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
             for (_, _, ref, dec), rep in zip(raws, replies[n2:]):
                 ref._value = dec(rep) if dec else rep
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from ..errors import RangeTooLargeError
 from .rpc import RpcClient, RpcReplyError
@@ -29,6 +29,15 @@ class LogFilter:
         if self.topics is not None:
             p["topics"] = list(self.topics)
         return p
+
+
+class KnownLogs(Protocol):
+    """Logs a caller already holds (e.g. a scan's cache), offered to batches before they ask the node."""
+
+    def __call__(self, flt: LogFilter) -> tuple[list[dict], list[LogFilter]] | None:
+        """None when nothing of `flt` is known; else (the known logs, in eth_getLogs entry shape, and the filters
+        of the uncovered block ranges, which are still asked of the node)."""
+        ...
 
 
 def _suspicious(n: int) -> bool:

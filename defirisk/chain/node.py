@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import ConfigError, HistoricalStateError, InputError
 from .calls import MULTICALL3, Call, execute
 from .rpc import RpcClient, RpcReplyError
+
+if TYPE_CHECKING:
+    from .logs import KnownLogs
 
 RPC_ENV_VARS = ("DEFIRISK_RPC_URL", "ETH_RPC_URL")
 
@@ -35,6 +38,7 @@ class ChainContext:
     block_hash: str
     timestamp: int
     multicall: str | None
+    known_logs: KnownLogs | None = None  # logs held elsewhere (a scan's cache): batches take them from it
 
     def call(self, calls: Sequence[Call]) -> list[Any]:
         """Execute contract reads at the pinned block, batched."""

@@ -4,12 +4,15 @@ observations alert rules read: one entry per job kind in `SNAPSHOTS`.
 Each snapshot is an `analyze` run of the entry's kind per address of the job (saved as `analyze` saves it, so a
 later `analyze --<kind>` of that block is answered from the cache) and returns observations keyed by subject:
 `protocol:position id` for LP positions, `aave_v3:pool:wallet` for Aave accounts with debt.
+
+The snapshots' volatility reads take pools' Swap/Sync logs from the `events` rows the scan just stored where a
+pools stream covers them (known_logs.py); the node is asked only for the rest: same documents, fewer requests.
 """
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from .. import api
@@ -18,6 +21,7 @@ from ..chain.node import ChainContext
 from ..errors import DefiriskError
 from ..store.cache import Cache
 from .config import Job
+from .known_logs import CachedSwapLogs
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +99,17 @@ def run_analysis(ctx: ChainContext, store: Cache, book: AddressBook, target: str
     return res
 
 
+def with_cached_swaps(ctx: ChainContext, store: Cache) -> ChainContext:
+    """ctx whose batches take pools' Swap/Sync logs from the scan's `events` rows where its streams cover them."""
+    if ctx.known_logs is not None:
+        return ctx
+    return replace(ctx, known_logs=CachedSwapLogs(store, ctx.chain_id, ctx.block, ctx.block_hash))
+
+
 def snapshot_job(ctx: ChainContext, store: Cache, book: AddressBook, job: Job, errors: list[str]) -> Observations:
     """Every snapshot of one job at ctx's block; observations of all its subjects (failures go to `errors`)."""
     obs: Observations = {}
+    ctx = with_cached_swaps(ctx, store)
     for key, snap in SNAPSHOTS.items():
         for target in getattr(job, key):
             res = run_analysis(ctx, store, book, target, snap.kind, errors)

@@ -1,0 +1,86 @@
+"""The swap logs a scan just stored, offered to its head snapshots (chain.logs.KnownLogs) so their volatility reads
+do not fetch the same Swap (v3) / Sync (v2) logs from the node again.
+
+A filter is answered from the cache only for what a `pools` stream holds: one pool address, the Swap or Sync
+topic alone, and the blocks inside the stream's indexed range [stream_starts.first_block, cursors.next_block);
+the rest of the range is still asked of the node. The cache must hold the pinned block with the context's hash
+(the scan writes it after checking its head), or nothing is answered.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from eth_utils import to_checksum_address
+
+from ..chain.logs import LogFilter
+from ..protocols import uniswap_v2 as v2
+from ..protocols import uniswap_v3 as v3
+from ..store.cache import Cache
+from ..store.scan_state import load_stream_ranges
+
+# topic0 → the stream kind whose rows hold every such log of its contract (Swap/Sync have one topic count each,
+# so the decoder that wrote the rows kept every log the node returns for the topic)
+ANSWERED_TOPICS: dict[str, str] = {v3.SWAP.topic0.lower(): "pools", v2.SYNC.topic0.lower(): "pools"}
+
+
+def _topic0(flt: LogFilter) -> str | None:
+    """The one topic0 of a filter that asks for a single event by topic0 alone, else None."""
+    if flt.topics is None or len(flt.topics) != 1:
+        return None
+    t = flt.topics[0]
+    if isinstance(t, (list, tuple)):
+        t = t[0] if len(t) == 1 else None
+    return t.lower() if isinstance(t, str) else None
+
+
+# the eth_getLogs entry fields, built by DuckDB from an `events` row (hex quantities without leading zeros, as
+# nodes send them; lower-case address; topics as a list)
+_ENTRY_SQL = (
+    "SELECT lower(address), topics::VARCHAR[], data, printf('0x%x', block), printf('0x%x', log_index), block_hash, "
+    "tx_hash FROM events"
+)
+
+
+def rows_to_logs(rows: Sequence[tuple[Any, ...]]) -> list[dict]:
+    """eth_getLogs entries from `_ENTRY_SQL` rows (address, topics, data, blockNumber, logIndex, blockHash,
+    transactionHash)."""
+    return [{"address": a, "topics": t, "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
+             "transactionHash": x, "removed": False} for a, t, d, b, i, h, x in rows]
+
+
+class CachedSwapLogs:
+    """KnownLogs from a scan's `events` rows at one pinned block (chain id, number, hash)."""
+
+    def __init__(self, cache: Cache, chain_id: int, block: int, block_hash: str):
+        self.cache, self.chain_id, self.block = cache, chain_id, block
+        got = cache.query("SELECT hash FROM blocks WHERE chain_id = ? AND number = ?", [chain_id, block])
+        self.head_ok = len(got) == 1 and str(got["hash"].iloc[0]).lower() == block_hash.lower()
+        self.answered = 0  # filters answered (wholly or in part) from the cache
+
+    def covered(self, address: str, kind: str, lo: int, hi: int) -> tuple[int, int] | None:
+        """The widest block range inside [lo, hi] that one scan stream of `kind` holds for `address`, or None."""
+        best: tuple[int, int] | None = None
+        for first, nxt in load_stream_ranges(self.cache, self.chain_id, f"{kind}:{address}"):
+            a, b = max(lo, first), min(hi, nxt - 1, self.block)
+            if a <= b and (best is None or b - a > best[1] - best[0]):
+                best = (a, b)
+        return best
+
+    def __call__(self, flt: LogFilter) -> tuple[list[dict], list[LogFilter]] | None:
+        """The filter's logs the cache holds, and the filters of the block ranges it does not (None: none held)."""
+        topic0 = _topic0(flt)
+        if not self.head_ok or topic0 not in ANSWERED_TOPICS or not isinstance(flt.address, str):
+            return None
+        span = self.covered(flt.address, ANSWERED_TOPICS[topic0], flt.from_block, flt.to_block)
+        if span is None:
+            return None
+        a, b = span
+        rows = self.cache.con.execute(
+            _ENTRY_SQL + " WHERE chain_id = ? AND address = ? AND topic0 = ? AND block BETWEEN ? AND ? "
+            "ORDER BY block, log_index",
+            [self.chain_id, to_checksum_address(flt.address), topic0, a, b],
+        ).fetchall()
+        rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
+                if x <= y]
+        self.answered += 1
+        return rows_to_logs(rows), rest
