@@ -9,18 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..api import Analysis
-
-
-def _f(x: Any, fmt: str = ",.2f", none: str = "—") -> str:
-    if x is None:
-        return none
-    try:
-        xf = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(xf):
-        return none
-    return format(xf, fmt)
+from .fmt import fmt_num as _f
 
 
 def _pct(x: Any) -> str:

@@ -1,21 +1,10 @@
 """Options vaults as readable tables (rich): a depositor's vault positions, and the vault view."""
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
-
-def _f(x: Any, fmt: str = ",.2f", none: str = "—") -> str:
-    if x is None:
-        return none
-    try:
-        xf = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    return format(xf, fmt) if math.isfinite(xf) else none
+from .fmt import fmt_num as _f
 
 
 def _amt(raw: str | None, decimals: int) -> str:
