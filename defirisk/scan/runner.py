@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from ..addressbook import AddressBook, load_address_book
-from ..chain.logs import RangeSizer
+from ..chain.blocks import HEADER_BATCH, fetch_headers
+from ..chain.logs import LogFilter, RangeSizer
 from ..chain.node import ChainContext, connect
 from ..chain.rpc import RpcClient
 from ..errors import ConfigError, RangeTooLargeError, RpcError
@@ -30,7 +31,6 @@ from .streams import KINDS, Stream, decode_logs
 
 log = logging.getLogger(__name__)
 
-HEADER_BATCH = 500
 SINGLE_BLOCK_TRIES = 6  # a one-block range refused this often is a real limit, not a flaky node
 
 
@@ -118,14 +118,7 @@ class Scanner:
     # -- headers ---------------------------------------------------------------------------------------------
     def headers(self, numbers: Sequence[int]) -> dict[int, dict | None]:
         """Block headers (without transactions) of `numbers`, batched; None for blocks the node does not have."""
-        out: dict[int, dict | None] = {}
-        nums = sorted(set(numbers))
-        for i in range(0, len(nums), HEADER_BATCH):
-            part = nums[i : i + HEADER_BATCH]
-            replies = self.client.batch(("eth_getBlockByNumber", [hex(n), False]) for n in part)
-            for n, r in zip(part, replies):
-                out[n] = r if isinstance(r, dict) else None
-        return out
+        return fetch_headers(self.client, numbers)
 
     # -- reorgs ----------------------------------------------------------------------------------------------
     def check_reorg(self, ctx: ChainContext) -> dict[str, Any] | None:
@@ -227,9 +220,9 @@ class Scanner:
                summary: Summary) -> int | None:
         """Read and store [lo, hi] for `active` streams in one transaction; None when the range must shrink."""
         topics = sorted({t for s in active for t in KINDS[s.kind].topic0s})
-        params = {"fromBlock": hex(lo), "toBlock": hex(hi), "address": [s.address for s in active], "topics": [topics]}
+        flt = LogFilter(lo, hi, [s.address for s in active], [topics])
         try:
-            logs = self.client.request("eth_getLogs", [params])
+            logs = self.client.request("eth_getLogs", [flt.params()])
         except RangeTooLargeError as e:
             if hi == lo:
                 self._single_refusals += 1
