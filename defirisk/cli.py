@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="treat the address as an Aave v3 Pool or PoolAddressesProvider: rank every borrower")
     g.add_argument("--vault", action="store_const", const="vault", dest="kind", help="treat the address as an options vault (Ribbon-v2-style theta vault)")
     a.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    a.add_argument("--wide", action="store_true", help="tables with every column (wider than 80 columns) instead of a compact summary per position")
     a.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet, vault), the depth chart (pool) or the liquidation curve (market)")
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="start a local chain, build the demo world and analyze it", description="Start Anvil, deploy real Uniswap (and other) contracts, build positions with trading history, and print the analysis.")
     d.add_argument("--cache", metavar="PATH", default="defirisk-demo.duckdb", help="DuckDB cache file for the demo (default ./defirisk-demo.duckdb)")
     d.add_argument("--json", action="store_true", help="print the analyses as JSON")
+    d.add_argument("--wide", action="store_true", help="tables with every column instead of a compact summary per position")
     d.add_argument("--plots", metavar="DIR", default="defirisk-demo-plots", help="folder for the charts (default ./defirisk-demo-plots)")
     return p
 
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
-            return run_demo(cache=args.cache, as_json=args.json, plots=args.plots)
+            return run_demo(cache=args.cache, as_json=args.json, plots=args.plots, wide=args.wide)
     except DefiriskError as e:
         from .api import safe_message
 
@@ -89,15 +91,16 @@ def _analyze(args: argparse.Namespace) -> int:
         chain_id=args.chain_id,
     )
     if args.plot:
-        from .report.plots import plot_analysis
+        from .report.plots import plot_files
 
-        plot_analysis(res, args.plot)
+        for f in plot_files(res, args.plot):
+            print(f"wrote {f}", file=sys.stderr)
     if args.json:
         print(json.dumps(res.to_json(), indent=1))
     else:
         from .report.text import render
 
-        render(res)
+        render(res, wide=args.wide)
     return 0
 
 

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 
+from rich.text import Text
+
 from .devnet.anvil import Anvil
 from .devnet.tx import Chain
 from .devnet.world import BUILDERS, build_world
@@ -17,7 +19,7 @@ def available_protocols() -> list[str]:
     return [name for name, mod in BUILDERS.items() if importlib.util.find_spec(mod) is not None]
 
 
-def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
+def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wide: bool = False) -> int:
     """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market, and a vault."""
     from .api import analyze
     from .report.text import make_console, render
@@ -25,12 +27,12 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
     con = make_console(stderr=as_json)
     with Anvil() as node:
         t0 = time.monotonic()
-        with con.status("Deploying Uniswap v2/v3 (and more) from npm artifacts, building positions and trading history…"):
+        with con.status("Building the demo world (Uniswap, Aave, vaults)…"):
             world = build_world(Chain(node.url), available_protocols())
         con.print(f"[green]Demo world built[/] in {time.monotonic() - t0:.1f} s at block {world.chain.block_number()} (Anvil at {node.url})")
         book = Path(cache).with_suffix(".addresses.json")
         world.write_address_book(book)
-        con.print(f"Address book: {book}   cache: {cache}")
+        con.print(Text(f"Address book: {book}   cache: {cache}"))
         targets = [("wallet", world.account("lp_alice"), "demo wallet lp_alice")]
         pools = world.facts.get("uniswap", {}).get("pools", {})
         if pools:
@@ -49,16 +51,16 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
             Path(plots).mkdir(parents=True, exist_ok=True)
         for kind, addr, label in targets:
             res = analyze(addr, rpc_url=node.url, addresses=book, kind=kind, cache=cache)
-            if plots and (kind != "wallet" or not res.positions.empty):
-                from .report.plots import plot_analysis
+            if plots:
+                from .report.plots import plot_files
 
-                png = plot_analysis(res, Path(plots) / f"{kind}-{addr[:10]}.png")
-                con.print(f"Chart: {png}")
+                for png in plot_files(res, Path(plots) / f"{kind}-{addr[:10]}.png"):
+                    con.print(Text(f"Chart: {png}"))
             if as_json:
                 docs.append(res.to_json())
             else:
                 con.rule(label)
-                render(res, con)
+                render(res, con, wide=wide)
         if as_json:
             print(json.dumps(docs, indent=1))
     return 0

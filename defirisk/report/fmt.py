@@ -1,16 +1,87 @@
-"""Number formatting shared by the text reports."""
+"""Number formatting shared by the text reports: amounts a person reads, never in scientific notation."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
+
+_NEG_ZERO = re.compile(r"^-(?=[$]?0+(?:\.0*)?(?![\d.,]))")
+
+
+def _finite(x: Any) -> float | None:
+    """`x` as a finite float, else None."""
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return None
+    return xf if math.isfinite(xf) else None
+
+
+def no_neg_zero(s: str) -> str:
+    """`s` without the sign of a negative zero ("-0", "-0.00", "-$0", "-0%" become unsigned)."""
+    return _NEG_ZERO.sub("", s)
 
 
 def fmt_num(x: Any, fmt: str = ",.2f", none: str = "—") -> str:
-    """`x` formatted with `fmt`; `none` for None, NaN or infinity; non-numbers as their text."""
+    """`x` formatted with `fmt`; `none` for None, NaN or infinity; non-numbers as their text; never "-0"."""
     if x is None:
         return none
     try:
         xf = float(x)
     except (TypeError, ValueError):
         return str(x)
-    return format(xf, fmt) if math.isfinite(xf) else none
+    return no_neg_zero(format(xf, fmt)) if math.isfinite(xf) else none
+
+
+def amount(x: Any, sig: int = 4, none: str = "—") -> str:
+    """A token amount or price for a person: thousands separated, `sig` significant digits below 1,000, no exponent.
+
+    123456.7 -> "123,457"; 6.99517881 -> "6.995"; 0.000123456 -> "0.0001235"; 0 -> "0".
+    """
+    xf = _finite(x)
+    if xf is None:
+        return none
+    if xf == 0:
+        return "0"
+    ax = abs(xf)
+    if ax >= 1000:
+        return no_neg_zero(f"{xf:,.0f}")
+    decimals = max(0, sig - 1 - math.floor(math.log10(ax)))
+    s = f"{xf:,.{min(decimals, 30)}f}"
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return no_neg_zero(s)
+
+
+def usd(x: Any, none: str = "—", cents: bool | None = None) -> str:
+    """Dollars: "$1,234" from 1,000 up (cents below, or as `cents` says), the sign before the "$": "-$213"."""
+    xf = _finite(x)
+    if xf is None:
+        return none
+    if cents is None:
+        cents = abs(xf) < 1000
+    body = f"{abs(xf):,.2f}" if cents else f"{abs(xf):,.0f}"
+    zero = float(body.replace(",", "")) == 0
+    return ("-" if xf < 0 and not zero else "") + "$" + body
+
+
+def pct(x: Any, decimals: int = 2, sign: bool = True, none: str = "—") -> str:
+    """A fraction as a percentage: 0.0349 -> "+3.49%"; never "-0.00%"."""
+    xf = _finite(x)
+    if xf is None:
+        return none
+    return no_neg_zero(format(xf * 100, f"{'+' if sign else ''}.{decimals}f")).replace("+0.00", "0.00") + "%"
+
+
+def plural(n: Any, word: str, words: str | None = None) -> str:
+    """ "1 day", "7 days", "1.5 days": the count and the word, singular only for exactly one."""
+    xf = _finite(n)
+    text = fmt_num(n, "g") if xf is not None else str(n)
+    return f"{text} {word if xf == 1 else (words or word + 's')}"
+
+
+def short_addr(a: str) -> str:
+    """0x7f6E56Bc… (the first 10 characters of an address and an ellipsis)."""
+    return f"{a[:10]}…" if isinstance(a, str) and len(a) > 10 else str(a)
