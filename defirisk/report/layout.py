@@ -68,8 +68,16 @@ def print_table(c: Console, t: Table, *, wide: bool = False, key: int | None = 0
     for col in t.columns:
         col.no_wrap = True
     need = table_width(t)
-    if need <= c.width or wide:
-        c.print(t, width=max(c.width, need) if wide else None, crop=not wide)
+    if need <= c.width:
+        c.print(t)
+        return
+    if wide:  # at its natural width, past the terminal's edge
+        width = c.width
+        c.width = need
+        try:
+            c.print(t, crop=False)
+        finally:
+            c.width = width
         return
     if t.title:
         c.print(Text(str(t.title), style="italic"), justify="center")

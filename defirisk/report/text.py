@@ -226,7 +226,7 @@ def _oracle_note(lend: dict, doc: dict) -> str:
         if pool_px is None or a.get("price_usd") is None:
             continue
         if abs(float(pool_px) - float(a["price_usd"])) > 1e-6 * max(abs(float(pool_px)), 1e-12):
-            diffs.append(f"{a['symbol']} oracle {usd(a['price_usd'])} vs pool {usd(pool_px)}")
+            diffs.append(f"{a['symbol']} oracle {usd(a['price_usd'], cents=True)} vs pool {usd(pool_px, cents=True)}")
     if not diffs:
         return ""
     return ("Aave values collateral, debt and the health factor at its oracle's prices; the LP and vault figures "
