@@ -134,7 +134,7 @@ def _positions(c: Console, doc: dict, wide: bool) -> None:
         for p in pos:
             g = p["greeks"]
             s0, s1 = p["symbol0"], p["symbol1"]
-            emit(c, [_label(p), f"value {usd(p['value_usd'])}", f"range {_range(p)}" if _range(p) != "full range" else "full range",
+            emit(c, [_label(p), f"value {usd(p['value_usd'], none='unpriced')}", f"range {_range(p)}" if _range(p) != "full range" else "full range",
                      f"price {amount(p['price'])}", _status(p)], first="• ")
             fees = f"fees {amount(p['fees0'])} {s0} + {amount(p['fees1'])} {s1} ({usd(p['fees_usd'])})"
             emit(c, [f"  holds {amount(p['amount0'])} {s0} + {amount(p['amount1'])} {s1}", fees,
@@ -194,9 +194,10 @@ def _totals(c: Console, doc: dict) -> None:
     print_table(c, tab)
     unpriced = [e.symbol for e in t.exposures if e.usd is None]
     if unpriced or t.unpriced:
-        say(c, "warning: no USD price for " + ", ".join(dict.fromkeys(unpriced + t.unpriced))
-            + " (no route to a stablecoin of the address book); their values are shown as unpriced, not $0",
-            style="yellow")
+        n = len(t.unpriced)
+        say(c, "warning: no USD price for " + ", ".join(unpriced or ["some tokens"])
+            + (f" ({n} position{'s' if n != 1 else ''} unpriced)" if n else "")
+            + ": no route to a stablecoin of the address book; shown as unpriced, not $0", style="yellow")
 
 
 def _pool(c: Console, doc: dict, wide: bool) -> None:

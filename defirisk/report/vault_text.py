@@ -32,7 +32,7 @@ def _slice_segments(p: dict) -> list[list[str]]:
     pnl = p["round_pnl"]
     u = p["underlying_symbol"]
     head = [f"{p['vault_symbol']} {short_addr(p['owner'])}", _series(p["option"]).replace("\n", " expiring "),
-            f"value {usd(p['value_usd'])}", "" if p["status"] == "live" else p["status"]]
+            f"value {usd(p['value_usd'], none='unpriced')}", "" if p["status"] == "live" else p["status"]]
     mid = [f"  round P&L {usd(pnl['marked_usd'])} ({usd(pnl['if_settled_usd'])} if settled now)",
            f"break-even {amount(p['break_even'], 6)}"]
     greeks = [f"  delta {amount(g['delta'])} {u} ({usd(g.get('delta_usd'))})", f"$gamma {usd(g.get('dollar_gamma'))}/1%",
