@@ -1,0 +1,155 @@
+"""The book's read: every position of every wallet at one pinned block, all readers in one lockstep run.
+
+Each wallet gets the same readers as `analyze` (LP, Aave v3 when the book configures it, options vaults when it
+lists them); all of them, for all wallets, run together (chain/stages.run_together), so a 5-wallet book costs the
+round trips of its longest single reader. Wallet spot balances (ERC-20 `balanceOf` of every token the book
+touches, and native ETH) are one more stage that starts as soon as the readers naming those tokens are done: it
+shares a request with a reader still running (the Aave reader's volatility stages), else it is one more round trip.
+The records the readers return are kept (the book's conversion to instruments needs them, analysis/exposures.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from .addressbook import AddressBook
+from .chain.batch import Batch
+from .chain.calls import CallFailed, call
+from .chain.node import ChainContext
+from .chain.stages import Stages, run_together
+from .chain.tokens import TokenInfo, decode_token, token_calls
+from .lending_api import LendingResult
+from .protocols import uniswap_reader
+from .vault_api import VaultParts, wallet_vaults_stages
+
+NATIVE = "0x0000000000000000000000000000000000000000"  # native ETH in the book (priced as WETH)
+
+
+@dataclass
+class WalletRead:
+    """What the readers returned for one wallet (records kept for the conversion to instruments)."""
+
+    wallet: str
+    lp: uniswap_reader.LpSnapshot
+    lending: LendingResult | None = None
+    vaults: VaultParts | None = None
+
+
+@dataclass
+class BookRead:
+    """Every wallet's read at one block, plus spot balances: token -> raw amount per wallet (native ETH at NATIVE)."""
+
+    wallets: list[WalletRead]
+    balances: dict[str, dict[str, int]] = field(default_factory=dict)  # wallet -> token -> raw balance
+    tokens: dict[str, TokenInfo] = field(default_factory=dict)  # metadata of the balance tokens not read elsewhere
+    balances_read: bool = False
+
+
+def touched_tokens(reads: list[WalletRead]) -> list[str]:
+    """Every token the book's positions touch: LP pools' tokens, Aave reserves held, vault assets and underlyings."""
+    out: dict[str, None] = {}
+    for w in reads:
+        pools = w.lp.pools
+        for p in w.lp.positions:
+            rec = pools.get(p.pool)
+            if rec is not None:
+                out.update({rec.token0: None, rec.token1: None})
+        if w.lending is not None and w.lending.snapshot is not None:
+            for a in w.lending.snapshot.accounts:
+                out.update({to_checksum_address(p.reserve.asset): None for p in a.positions})
+        if w.vaults is not None and w.vaults.snapshot is not None and not w.vaults.positions.empty:
+            for v in w.vaults.snapshot.vaults:
+                out.update({to_checksum_address(v.asset): None, to_checksum_address(v.underlying): None})
+    return list(out)
+
+
+def _balances_stages(ctx: ChainContext, wallets: list[str], done: dict[str, Any], n_readers: int,
+                     reads_of: Any) -> Stages[tuple[dict[str, dict[str, int]], dict[str, TokenInfo]]]:
+    """Native balances at once; ERC-20 balances in the first step after every reader returned (tokens known then)."""
+    b = Batch(ctx)
+    native = {w: b.raw("eth_getBalance", [w, hex(ctx.block)]) for w in wallets}
+    yield b
+    out = {w: {NATIVE: int(r.value, 16)} for w, r in native.items()}
+    while len(done) < n_readers:  # park with one cheap call per step while readers still run (no extra round trip)
+        b = Batch(ctx)
+        b.raw("eth_blockNumber", [])
+        yield b
+    tokens = touched_tokens(reads_of())
+    if not tokens:
+        return out, {}
+    b = Batch(ctx)
+    refs = {(w, t): b.call(call("ERC20", t, "balanceOf", w, allow_failure=True)) for w in wallets for t in tokens}
+    known: set[str] = set()
+    for r in reads_of():
+        known |= set(r.lp.tokens)
+    meta = {t: b.calls(token_calls(t)) for t in tokens if t not in known}
+    yield b
+    for (w, t), ref in refs.items():
+        v = ref.value
+        if not isinstance(v, CallFailed):
+            out[w][t] = int(v)
+    return out, {t: decode_token(ctx.chain_id, t, *[x.value for x in rs]) for t, rs in meta.items()}
+
+
+def _mark(done: dict[str, Any], key: str, g: Stages[Any]) -> Stages[Any]:
+    """Run reader `g`, record its result under `key` when it returns (the balance stage waits on these)."""
+    res = yield from g
+    done[key] = res
+    return res
+
+
+def _lending_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float,
+                    done: dict[str, Any], key: str) -> Stages[LendingResult]:
+    """lending_api.wallet_lending_stages, publishing the accounts (tokens known) before its volatility stages."""
+    from .analysis import lending as la
+    from .errors import ConfigError, NotAProtocolError
+    from .lending_api import _vols
+    from .protocols import aave_reader
+
+    out = LendingResult()
+    try:
+        snap = yield from aave_reader.wallet_lending_stages(ctx, book, wallet)
+    except (NotAProtocolError, ConfigError) as e:  # as analyze: a wrong book entry must not hide the other positions
+        out.warnings.append(f"aave_v3: the address book's market could not be read: {e}")
+        done[key] = out
+        return out
+    out.snapshot = snap
+    done[key] = out  # the accounts are known: the balance stage may start while volatility is read
+    vols, out.volatility = yield from _vols(ctx, book, snap, vol)
+    out.entries = [la.account_entry(a, snap.reserves, stables=book.list("stablecoins"), vols=vols,
+                                    horizon_years=horizon_days / 365) for a in snap.accounts]
+    out.warnings += [f"aave_v3 {e['wallet']}: {m}" for e in out.entries for m in e["errors"]]
+    return out
+
+
+def read_book(ctx: ChainContext, book: AddressBook, wallets: list[str], *, vol: float | None, horizon_days: float,
+              balances: bool = True) -> BookRead:
+    """Every wallet's LP, Aave v3 and options-vault records at the context's block, in one lockstep run."""
+    done: dict[str, Any] = {}
+    gens: list[Stages[Any]] = []
+    keys: list[str] = []
+    has_aave, has_vaults = book.has("aave_v3"), bool(book.list("options_vaults"))
+    for w in wallets:
+        gens.append(_mark(done, f"lp:{w}", uniswap_reader.wallet_lp_stages(ctx, book, w)))
+        keys.append(f"lp:{w}")
+        if has_aave:
+            gens.append(_lending_stages(ctx, book, w, vol, horizon_days, done, f"aave:{w}"))
+            keys.append(f"aave:{w}")
+        if has_vaults:
+            gens.append(_mark(done, f"vault:{w}", wallet_vaults_stages(ctx, book, w, vol)))
+            keys.append(f"vault:{w}")
+    n_readers = len(gens)
+
+    def reads_of() -> list[WalletRead]:
+        return [WalletRead(w, done[f"lp:{w}"], done.get(f"aave:{w}"), done.get(f"vault:{w}")) for w in wallets]
+
+    if balances and wallets:
+        gens.append(_balances_stages(ctx, wallets, done, n_readers, reads_of))
+    results = run_together(ctx, *gens)
+    out = BookRead(reads_of())
+    if balances and wallets:
+        out.balances, out.tokens = results[-1]
+        out.balances_read = True
+    return out
