@@ -76,13 +76,37 @@ def revalue_one(x: Instrument, m: MarketState, scenarios: Sequence[Scenario], sh
     return np.array([loan_state(x, s)["value_usd"] for s in scenarios], float)
 
 
+def _options_block(xs: Sequence[OptionSlice], m: MarketState, scenarios: Sequence[Scenario],
+                   shocks: dict[str, np.ndarray]) -> np.ndarray:
+    """[option slice, scenario] values in one Black–Scholes call (collateral plus short options)."""
+    n = len(scenarios)
+    S = np.vstack([_shocked_price(m, shocks, x.underlying, n) for x in xs])
+    A = np.vstack([_shocked_price(m, shocks, x.asset, n) for x in xs])
+    coll = np.array([x.collateral for x in xs])[:, None]
+    nopt = np.array([x.n_options for x in xs])[:, None]
+    K = np.array([x.strike if x.strike > 0 else 1.0 for x in xs])[:, None]
+    t0 = np.array([(x.expiry - m.timestamp) / SECONDS_PER_YEAR for x in xs])[:, None]
+    t = np.maximum(0.0, t0 - _days(scenarios)[None, :] / 365.0)
+    sig = np.array([x.sigma if math.isfinite(x.sigma) else 0.0 for x in xs])[:, None]
+    vol = sig * np.array([float(1 + s.vol) for s in scenarios])[None, :]
+    put = np.array([x.is_put for x in xs])[:, None]
+    ok = np.isfinite(S) & (S > 0)
+    px = bs_price(np.where(ok, S, 1.0), K, t, vol, is_put=put)
+    return np.asarray(coll * A - np.where(nopt > 0, nopt * np.where(ok, px, np.nan), 0.0), float)
+
+
 def revalue(instruments: Sequence[Instrument], m: MarketState, scenarios: Sequence[Scenario]) -> np.ndarray:
-    """[instrument, scenario] USD values by full revaluation."""
+    """[instrument, scenario] USD values by full revaluation (option slices priced together in one call)."""
     tokens = set(m.prices) | {t for s in scenarios for t in s.shocks}
     shocks = shock_matrix(m, sorted(tokens), scenarios)
-    if not instruments:
-        return np.zeros((0, len(scenarios)))
-    return np.vstack([revalue_one(x, m, scenarios, shocks) for x in instruments])
+    out = np.zeros((len(instruments), len(scenarios)))
+    opt = [i for i, x in enumerate(instruments) if isinstance(x, OptionSlice)]
+    if opt:
+        out[opt] = _options_block([instruments[i] for i in opt], m, scenarios, shocks)  # type: ignore[misc]
+    for i, x in enumerate(instruments):
+        if not isinstance(x, OptionSlice):
+            out[i] = revalue_one(x, m, scenarios, shocks)
+    return out
 
 
 # -- exact states ------------------------------------------------------------------------------------------

@@ -132,11 +132,11 @@ def builtin_scenarios(main: str | None, risky: Sequence[str], stables: Sequence[
             for t in risky:
                 if t != main:
                     beta = b.get(t)
-                    s = m if beta is None or not math.isfinite(beta) else m * Fraction(beta).limit_denominator(1000)
-                    shocks[t] = max(s, Fraction(-99, 100))
+                    mv = m if beta is None or not math.isfinite(beta) else m * Fraction(beta).limit_denominator(1000)
+                    shocks[t] = max(mv, Fraction(-99, 100))
             out.append(Scenario(f"{name} {float(m * 100):+g}%", shocks))
-    for s in stables:
-        out.append(Scenario(f"{symbols.get(s, s)} de-peg -5%", {s: DEPEG}))
+    for st in stables:
+        out.append(Scenario(f"{symbols.get(st, st)} de-peg -5%", {st: DEPEG}))
     out.append(Scenario("vol x2", {}, vol=Fraction(1)))
     out.append(Scenario("depth -60%", {}, depth=Fraction(-3, 5)))
     return out
