@@ -165,6 +165,19 @@ def _pick(inputs: Any) -> tuple[int, int] | None:
     return max(coll)[1], max(debt)[1]
 
 
+def after_liquidation(x: Any, c: int, d: int, liq: aave_math.LiquidationAmountsRaw) -> Any:
+    """The account after a liquidation, balances moved in scaled units as the tokens do: the liquidator's and the
+    treasury's aTokens leave apart (rayDiv each), variable debt is burnt before stable debt."""
+    coll, debt = list(x.collateral_raw), list(x.debt_raw)
+    li, bi = x.liquidity_indexes[c], x.borrow_indexes[d]
+    scaled_c = x.scaled_collateral_raw[c] - aave_math.ray_div(liq.collateral_to_liquidator, li) - aave_math.ray_div(liq.protocol_fee, li)
+    coll[c] = aave_math.ray_mul(max(scaled_c, 0), li)
+    var_repaid = min(liq.debt_repaid, x.variable_debt_raw[d])
+    scaled_d = x.scaled_variable_debt_raw[d] - aave_math.ray_div(var_repaid, bi)
+    debt[d] = aave_math.ray_mul(max(scaled_d, 0), bi) + x.stable_debt_raw[d] - (liq.debt_repaid - var_repaid)
+    return replace(x, collateral_raw=tuple(coll), debt_raw=tuple(debt))
+
+
 def loan_state(x: Loan, s: Scenario) -> dict[str, Any]:
     """A loan in a scenario: health factor (wad) before any liquidation, whether liquidationCall passes, one
     maximal liquidation's amounts and the value (USD, oracle prices) and health factor after it."""
@@ -180,11 +193,7 @@ def loan_state(x: Loan, s: Scenario) -> dict[str, Any]:
         return out
     c, d = pick
     liq = aave_math.liquidation_amounts_raw(MAX_UINT, **inputs.liquidation_kwargs(c, d, hf))
-    coll = list(inputs.collateral_raw)
-    debt = list(inputs.debt_raw)
-    coll[c] -= liq.collateral_removed
-    debt[d] -= liq.debt_repaid
-    after = replace(inputs, collateral_raw=tuple(coll), debt_raw=tuple(debt))
+    after = after_liquidation(inputs, c, d, liq)
     out.update(
         liquidated=True, health_factor_after_raw=_account(after).health_factor, value_usd=_value_usd(after),
         liquidation={"collateral_asset": inputs.assets[c], "debt_asset": inputs.assets[d],
@@ -210,8 +219,9 @@ def scenario_detail(x: Instrument, s: Scenario) -> dict[str, Any]:
     if isinstance(x, Loan):
         st = loan_state(x, s)
         liq = st["liquidation"]
-        return {"health_factor": hf_float(st["health_factor_raw"]), "liquidated": st["liquidated"],
-                "health_factor_after": hf_float(st["health_factor_after_raw"]),
+        return {"health_factor": hf_float(st["health_factor_raw"]), "health_factor_raw": str(st["health_factor_raw"]),
+                "liquidated": st["liquidated"], "health_factor_after": hf_float(st["health_factor_after_raw"]),
+                "health_factor_after_raw": str(st["health_factor_after_raw"]),
                 "liquidation": None if liq is None else {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
                                                          for k, v in liq.items()}}
     return {}
