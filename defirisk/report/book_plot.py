@@ -22,7 +22,7 @@ def plot_book(res: Any, path: str | Path) -> Path:
     doc = res.to_json()
     main = doc["book"]["main_factor"]
     out = Path(path)
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     if main is None or res.book is None:
         ax.text(0.5, 0.5, "no risky token in the book" if main is None else "answered from the cache: "
                 "run with --no-cache to draw the curve", ha="center", va="center")
@@ -39,7 +39,12 @@ def plot_book(res: Any, path: str | Path) -> Path:
             if sh is not None and s["liquidated"]:
                 ax.axvline(sh * 100, color="red", alpha=0.3)
                 ax.annotate("liquidation", (sh * 100, s["pnl_full_usd"] or 0), color="red", fontsize=8)
-        ax.set_xlabel(f"{sym} move, % (other risky tokens moved with it)")
+        ax2.plot(moves * 100, d1 - full, "--", label="delta − full")
+        ax2.plot(moves * 100, d2 - full, ":", label="delta-gamma − full")
+        ax2.axhline(0, color="grey", lw=0.5)
+        ax2.set_ylabel("approximation error, USD")
+        ax2.legend(fontsize=8)
+        ax2.set_xlabel(f"{sym} move, % (other risky tokens moved with it)")
         ax.set_ylabel("book P&L, USD")
         ax.set_title(f"Book of {len(doc['wallets'])} wallet(s) at block {doc['block']}")
         ax.axhline(0, color="grey", lw=0.5)

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .fmt import amount, usd
+from .fmt import amount, usd, usd_short
 from .layout import print_table, say
 
 
@@ -18,19 +18,20 @@ def _factor_table(doc: dict[str, Any]) -> Table:
                       ("vega/pt", "right"), ("γ cost/d", "right")):
         t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for tok, g in sorted(b["greeks"].items(), key=lambda kv: -abs(kv[1]["delta_usd"] or 0)):
-        t.add_row(Text(g["symbol"] or tok[:10]), amount(g["delta"]), usd(g["delta_usd"]), usd(g["dollar_gamma"]),
-                  usd(g["vega"]), usd(g["gamma_cost_per_day"]))
+        t.add_row(Text(g["symbol"] or tok[:10]), amount(g["delta"]), usd_short(g["delta_usd"]),
+                  usd_short(g["dollar_gamma"]), usd_short(g["vega"]), usd_short(g["gamma_cost_per_day"]))
     return t
 
 
 def _positions_table(doc: dict[str, Any]) -> Table:
     t = Table(title="Positions", title_justify="left", box=None, pad_edge=False)
-    for col, just in (("protocol", "left"), ("id", "left"), ("value", "right"), ("delta $", "right"),
+    for col, just in (("protocol", "left"), ("id", "left"), ("value", "right"), ("risky Δ $", "right"),
                       ("theta/d", "right")):
         t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    stables = {f["token"] for f in doc["book"]["factors"] if f["stablecoin"]}
     for p in doc["positions"]:
         e = p["exposure"]
-        d = sum((f["delta_usd"] or 0.0) for f in e["factors"].values() if f["symbol"] not in ("USDC", "DAI", "USDT"))
+        d = sum((f["delta_usd"] or 0.0) for t, f in e["factors"].items() if t not in stables)
         ident = p["id"] if len(p["id"]) <= 20 else p["id"][:9] + "…" + p["id"][-9:]
         t.add_row(Text(p["protocol"]), Text(ident), usd(e["value_usd"], none="unpriced"), usd(d),
                   usd(e["theta_usd_per_day"], none="unknown"))
@@ -45,8 +46,9 @@ def _scenario_table(doc: dict[str, Any]) -> Table:
         t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for s in doc["scenarios"]:
         name = s["name"] if len(s["name"]) <= 26 else s["name"][:25] + "…"
-        t.add_row(Text(name), usd(s["pnl_full_usd"]), usd(s["pnl_delta_usd"]), usd(s["pnl_delta_gamma_usd"]),
-                  usd(s["liquidity_cost_usd"], none="unknown"), str(len(s["liquidated"])))
+        t.add_row(Text(name), usd_short(s["pnl_full_usd"]), usd_short(s["pnl_delta_usd"]),
+                  usd_short(s["pnl_delta_gamma_usd"]), usd_short(s["liquidity_cost_usd"], none="unknown"),
+                  str(len(s["liquidated"])))
     return t
 
 

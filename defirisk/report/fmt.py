@@ -67,6 +67,22 @@ def usd(x: Any, none: str = "—", cents: bool | None = None) -> str:
     return ("-" if xf < 0 and not zero else "") + "$" + body
 
 
+def usd_short(x: Any, none: str = "—") -> str:
+    """Dollars in at most ~8 characters: "$950.25", "$12,345", "-$1.24M", "$3.1B" (for tables of many columns)."""
+    xf = _finite(x)
+    if xf is None:
+        return none
+    ax = abs(xf)
+    if ax < 100_000:
+        return usd(xf)
+    sign = "-" if xf < 0 else ""
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if ax >= div:
+            v = ax / div
+            return f"{sign}${v:,.{2 if v < 10 else 1 if v < 100 else 0}f}{suffix}"
+    return usd(xf)  # pragma: no cover
+
+
 def pct(x: Any, decimals: int = 2, sign: bool = True, none: str = "—") -> str:
     """A fraction as a percentage: 0.0349 -> "+3.49%"; never "-0.00%"."""
     xf = _finite(x)
