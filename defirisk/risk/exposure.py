@@ -214,7 +214,10 @@ def option_exposure(x: OptionSlice, m: MarketState) -> Exposure:
 
 def loan_exposure(x: Loan, m: MarketState) -> Exposure:
     """An Aave account: supplied minus borrowed per asset at the protocol's oracle prices (linear until a
-    liquidation, which only full revaluation sees); theta = supply interest minus borrow interest per day."""
+    liquidation, which only full revaluation sees); theta = supply interest minus borrow interest per day.
+
+    The oracle moves by the same relative shock as the market price S of the token, so dV/dS = net·oracle/S: the
+    delta in token units is the net amount scaled by the oracle's premium over the market (1 when they agree)."""
     i = x.inputs
     e = Exposure(x.protocol, x.id, x.owner, "loan", 0.0)
     unpriced = []
@@ -230,7 +233,8 @@ def loan_exposure(x: Loan, m: MarketState) -> Exposure:
         net = (coll - debt) / i.units[j]
         f = m.factor(asset)
         g = e.factor(f, m.symbol(f))
-        g.delta += net
+        S = m.price(asset)
+        g.delta += net * (px / S if math.isfinite(S) and S > 0 else 1.0)
         g.delta_usd += net * px
         e.value_usd += net * px
         if x.rates_ray:
