@@ -5,6 +5,7 @@ import importlib.util
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 
 from rich.text import Text
@@ -61,6 +62,28 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wid
             else:
                 con.rule(label)
                 render(res, con, wide=wide)
+        if "aave_v3" in world.facts and "options_vaults" in world.facts:
+            docs.append(_market_maker_book(world, node.url, book, cache, con, as_json=as_json, plots=plots, wide=wide))
         if as_json:
             print(json.dumps(docs, indent=1))
     return 0
+
+
+def _market_maker_book(world: Any, url: str, book: Path, cache: str, con: Any, *, as_json: bool, plots: str | None,
+                       wide: bool) -> dict:
+    """The demo market maker's book (LP ranges, vault shares, an Aave loan, spot, over two wallets) with scenarios."""
+    from .api import risk
+    from .devnet.book_world import add_market_maker
+    from .report.book_text import render_book
+
+    facts = add_market_maker(world.chain, world)
+    res = risk(facts["wallets"], rpc_url=url, addresses=book, cache=cache,
+               scenarios=["WETH=-30%,WBTC=-35%,vol=+50%,depth=-60%"])
+    if plots:
+        from .report.book_plot import plot_book
+
+        con.print(Text(f"Chart: {plot_book(res, Path(plots) / 'book-market-maker.png')}"))
+    if not as_json:
+        con.rule("demo market maker: one book over lp_alice and mm_hedge")
+        render_book(res.to_json(), con, wide=wide)
+    return res.to_json()
