@@ -104,6 +104,8 @@ def book_greeks(exps: Sequence[Exposure]) -> BookGreeks:
                 g.delta, g.delta_usd, g.gamma, g.dollar_gamma, g.vega, g.gamma_cost_per_day))))
         for pair, c in e.cross_gamma.items():
             cross[pair] = cross.get(pair, 0.0) + c
+    if exps and not any(math.isfinite(e.value_usd) for e in exps):
+        value = math.nan  # nothing could be priced: unknown, not $0
     return BookGreeks(factors, cross, value, theta, cost, tuple(unpriced), tuple(theta_unknown))
 
 
