@@ -91,7 +91,7 @@ def test_an_empty_book_is_valid_and_zero(world, book_file, anvil, capsys):
                         "--json", "--no-balances")
     assert code == 0
     doc = json.loads(out)
-    assert doc["book"]["value_usd"] is None and doc["positions"] == [] and doc["book"]["greeks"] == {}
+    assert doc["book"]["value_usd"] == 0 and doc["positions"] == [] and doc["book"]["greeks"] == {}
     assert all(s["pnl_full_usd"] == 0 for s in doc["scenarios"])
 
 
