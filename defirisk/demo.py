@@ -51,16 +51,16 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wid
             Path(plots).mkdir(parents=True, exist_ok=True)
         for kind, addr, label in targets:
             res = analyze(addr, rpc_url=node.url, addresses=book, kind=kind, cache=cache)
-            if plots:
-                from .report.plots import plot_files
-
-                for png in plot_files(res, Path(plots) / f"{kind}-{addr[:10]}.png"):
-                    con.print(Text(f"Chart: {png}"))
             if as_json:
                 docs.append(res.to_json())
             else:
                 con.rule(label)
                 render(res, con, wide=wide)
+            if plots:  # after the section it draws; every file written is named
+                from .report.plots import plot_files
+
+                for png in plot_files(res, Path(plots) / f"{kind}-{addr[:10]}.png"):
+                    con.print(Text(f"Chart: {png}"))
         if as_json:
             print(json.dumps(docs, indent=1))
     return 0
