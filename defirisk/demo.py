@@ -52,16 +52,16 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wid
             Path(plots).mkdir(parents=True, exist_ok=True)
         for kind, addr, label in targets:
             res = analyze(addr, rpc_url=node.url, addresses=book, kind=kind, cache=cache)
-            if plots:
-                from .report.plots import plot_files
-
-                for png in plot_files(res, Path(plots) / f"{kind}-{addr[:10]}.png"):
-                    con.print(Text(f"Chart: {png}"))
             if as_json:
                 docs.append(res.to_json())
             else:
                 con.rule(label)
                 render(res, con, wide=wide)
+            if plots:  # after the section it draws; every file written is named
+                from .report.plots import plot_files
+
+                for png in plot_files(res, Path(plots) / f"{kind}-{addr[:10]}.png"):
+                    con.print(Text(f"Chart: {png}"))
         if "aave_v3" in world.facts and "options_vaults" in world.facts:
             docs.append(_market_maker_book(world, node.url, book, cache, con, as_json=as_json, plots=plots, wide=wide))
         if as_json:

@@ -85,7 +85,7 @@ def print_table(c: Console, t: Table, *, wide: bool = False, key: int | None = 0
     cells = [[_plain(x) for x in col.cells] for col in t.columns]
     for r in range(t.row_count):
         row = [cells[i][r] for i in range(len(headers))]
-        head = row[key].replace("\n", " ") if key is not None else ""
+        head = f"{headers[key]} {row[key]}".replace("\n", " ").strip() if key is not None else ""
         segs = [f"{h} {v.replace(chr(10), ' ')}" for i, (h, v) in enumerate(zip(headers, row)) if i != key and v.strip()]
         emit(c, [head, *segs] if head else segs, indent=2)
 

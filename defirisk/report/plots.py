@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-_PLAIN = FuncFormatter(lambda x, _pos: f"{x:,.6g}")
+_PLAIN = FuncFormatter(lambda x, _pos: f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.6g}")
 
 from ..api import Analysis  # noqa: E402
 from ..models import lp_value  # noqa: E402
@@ -230,8 +230,34 @@ def plot_health_factor(doc: dict, path: Path) -> Path:
     return _save(fig, path)
 
 
+def depth_in_bands(depth: list[dict], price: float, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(token0, token1) human amounts the pool's liquidity holds between consecutive `edges` (prices, token1 per
+    token0), at the current `price`: L·(1/√a − 1/√b) of token0 above the price, L·(√b − √a) of token1 below it,
+    summed over the depth records (human liquidity L between initialized ticks)."""
+    n = len(edges) - 1
+    t0, t1 = np.zeros(n), np.zeros(n)
+    for r in depth:
+        L = float(r.get("liquidity") or 0.0)
+        if L <= 0:
+            continue
+        lo_r = float(r["price_lower"])
+        hi_r = float(r["price_upper"]) if r["price_upper"] is not None and math.isfinite(r["price_upper"]) else math.inf
+        a = np.maximum(edges[:-1], lo_r)
+        b = np.minimum(edges[1:], hi_r)
+        ok = b > a
+        below_a, below_b = np.minimum(a, price), np.minimum(b, price)  # the part under the price: token1
+        above_a, above_b = np.maximum(a, price), np.maximum(b, price)  # the part over it: token0
+        t1 += np.where(ok, L * (np.sqrt(below_b) - np.sqrt(below_a)), 0.0)
+        t0 += np.where(ok, L * (1 / np.sqrt(above_a) - 1 / np.sqrt(above_b)), 0.0)
+    return t0, t1
+
+
+DEPTH_BINS = 60
+
+
 def plot_depth(doc: dict, path: str | Path) -> Path:
-    """The pool's liquidity by price band in USD (token0 above the price, token1 below), current price marked."""
+    """The pool's tokens in equal-ratio price bands over a third to three times the price, in USD (token0 above
+    the price, token1 below), current price marked."""
     depth = doc["depth"] or []
     pool = doc["pool"]
     s0, s1 = pool["symbol0"], pool["symbol1"]
@@ -240,17 +266,12 @@ def plot_depth(doc: dict, path: str | Path) -> Path:
     fig, ax = plt.subplots(figsize=(9, 4.5))
     P = pool["price"]
     view_lo, view_hi = P / 3, P * 3
-    for r in depth:
-        lo = max(r["price_lower"], view_lo)
-        hi = min(r["price_upper"] if r["price_upper"] is not None and math.isfinite(r["price_upper"]) else view_hi, view_hi)
-        if hi <= lo:
-            continue
-        a0, a1 = float(r.get("amount0") or 0.0), float(r.get("amount1") or 0.0)
-        h0, h1 = (a0 * u0, a1 * u1) if priced else (a0 * P, a1)
-        ax.fill_between([lo, hi], [h1 + h0] * 2, [h1] * 2, color="tab:blue", alpha=0.6, lw=0)
-        ax.fill_between([lo, hi], [h1] * 2, 0, color="tab:green", alpha=0.6, lw=0)
-    ax.fill_between([], [], color="tab:blue", alpha=0.6, label=f"{s0} in the band")
-    ax.fill_between([], [], color="tab:green", alpha=0.6, label=f"{s1} in the band")
+    edges = np.geomspace(view_lo, view_hi, DEPTH_BINS + 1)
+    t0, t1 = depth_in_bands(depth, P, edges)
+    h0, h1 = (t0 * u0, t1 * u1) if priced else (t0 * P, t1)
+    widths = np.diff(edges)
+    ax.bar(edges[:-1], h1, width=widths, align="edge", color="tab:green", alpha=0.7, label=f"{s1} in the band")
+    ax.bar(edges[:-1], h0, width=widths, bottom=h1, align="edge", color="tab:blue", alpha=0.7, label=f"{s0} in the band")
     ax.axvline(P, color="red", ls="--", label=f"price {P:,.6g}")
     ax.set_xscale("log")
     ax.set_xlim(view_lo, view_hi)
@@ -258,7 +279,8 @@ def plot_depth(doc: dict, path: str | Path) -> Path:
     ax.xaxis.set_minor_formatter(_PLAIN)
     ax.yaxis.set_major_formatter(_PLAIN)
     ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel(f"price ({s1} per {s0}); bands between initialized ticks")
+    step = (edges[1] / edges[0] - 1) * 100
+    ax.set_xlabel(f"price ({s1} per {s0}); bands of {step:.1f} % of price")
     ax.set_ylabel("tokens in the band (USD)" if priced else f"tokens in the band (in {s1})")
     kind = _KIND.get(pool["protocol"], pool["protocol"])
     ax.set_title(f"{kind} {s0}/{s1} {pool['fee_pct']:g}%: depth at block {doc['block']}")

@@ -136,7 +136,8 @@ def _positions(c: Console, doc: dict, wide: bool) -> None:
             s0, s1 = p["symbol0"], p["symbol1"]
             emit(c, [_label(p), f"value {usd(p['value_usd'], none='unpriced')}", f"range {_range(p)}" if _range(p) != "full range" else "full range",
                      f"price {amount(p['price'])}", _status(p)], first="• ")
-            fees = f"fees {amount(p['fees0'])} {s0} + {amount(p['fees1'])} {s1} ({usd(p['fees_usd'])})"
+            fees = (f"fees {amount(p['fees0'])} {s0} + {amount(p['fees1'])} {s1} ({usd(p['fees_usd'])})"
+                    if (p["fees0"] or p["fees1"]) else "no uncollected fees")
             emit(c, [f"  holds {amount(p['amount0'])} {s0} + {amount(p['amount1'])} {s1}", fees,
                      f"IL {pct(p['il_vs_hodl'])}", f"net vs HODL {pct(p['net_vs_hodl'])}"], indent=2)
             emit(c, [f"  delta {amount(g['delta'])} {s0} ({usd(g.get('delta_usd'))})",
@@ -204,11 +205,14 @@ def _pool(c: Console, doc: dict, wide: bool) -> None:
     p = doc["pool"]
     s0, s1 = p["symbol0"], p["symbol1"]
     kind = {"uniswap_v2": "Uniswap v2", "uniswap_v3": "Uniswap v3"}.get(p["protocol"], p["protocol"])
+    v2 = p["protocol"] == "uniswap_v2"
     emit(c, [f"{kind} {s0}/{s1} fee {p['fee_pct']:g}%", f"price {amount(p['price'], 6)} {s1} per {s0}",
-             f"tick {p['tick']}" if p.get("tick") is not None else "", f"active liquidity {p['liquidity_raw']}"])
+             f"tick {p['tick']}" if p.get("tick") is not None and not v2 else "",
+             "constant product: one liquidity over every price" if v2 else "",
+             f"{'liquidity' if v2 else 'active liquidity'} {p['liquidity_raw']}"])
     emit(c, [f"TVL {usd(p['tvl_usd'])} ({amount(p['balance0'])} {s0} + {amount(p['balance1'])} {s1})",
              f"LP inventory {amount(p['lp_inventory0'])} {s0} + {amount(p['lp_inventory1'])} {s1}",
-             f"{p['initialized_ticks']} initialized ticks" if p.get("initialized_ticks") is not None else ""])
+             f"{p['initialized_ticks']} initialized ticks" if p.get("initialized_ticks") is not None and not v2 else ""])
     if doc.get("price_impact"):
         t = Table(title="Cost of selling a share of TVL")
         for col in ("side", "% of TVL", "amount in", "avg price", "end price", "impact", "cost $"):
@@ -291,9 +295,9 @@ def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
 def _market(c: Console, doc: dict, wide: bool) -> None:
     """An Aave v3 market: totals, borrowers ranked by distance to liquidation, and the liquidation curve."""
     m = doc.get("market") or {}
-    say(c, f"Aave v3 market {m.get('market_id', '')!r}: pool {m.get('pool')}  provider {m.get('pool_addresses_provider')}")
-    say(c, f"{plural(m.get('borrowers', 0), 'borrower')}, collateral {usd(m.get('collateral_usd'))}, debt {usd(m.get('debt_usd'))}; "
-           f"liquidatable now: {m.get('liquidatable_borrowers', 0)} (debt {usd(m.get('liquidatable_debt_usd'))})")
+    emit(c, [f"Aave v3 market {m.get('market_id', '')!r}", f"pool {m.get('pool')}", f"provider {m.get('pool_addresses_provider')}"])
+    emit(c, [f"{plural(m.get('borrowers', 0), 'borrower')}", f"collateral {usd(m.get('collateral_usd'))}", f"debt {usd(m.get('debt_usd'))}",
+             f"liquidatable now: {m.get('liquidatable_borrowers', 0)} (debt {usd(m.get('liquidatable_debt_usd'))})"])
     d = m.get("discovery") or {}
     if d:
         spans = d["ranges_read"] if "ranges_read" in d else [[d.get("from_block"), d.get("to_block")]]  # older runs

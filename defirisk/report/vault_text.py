@@ -126,6 +126,13 @@ def render_vault_view(c: Console, doc: dict, *, wide: bool = False) -> None:
              f"pending deposits {_amt(v['pending_deposits_raw'], v['asset_decimals'])} {cs};",
              f"queued in past rounds {_amt(v['queued_withdrawal_shares_raw'], v['share_decimals'])} shares",
              f"({_amt(v['queued_withdrawal_amount_raw'], v['asset_decimals'])} {cs} set aside)"])
+    if not wide:
+        say(c, f"Pooled position ({pooled['value_basis']})", style="bold")
+        emit(c, [f"  collateral + premium {amount(pooled['collateral'], 6)} {cs}",
+                 f"short options {amount(pooled['short_options'], 6)}", f"value {usd(pooled['value_usd'], none='unpriced')}"])
+        emit(c, [f"  delta {amount(g.get('delta'))} {v['underlying_symbol']} ({usd(g.get('delta_usd'))})",
+                 f"$gamma {usd(g.get('dollar_gamma'))}/1%", f"vega {usd(g.get('vega'))}/pt",
+                 f"theta {usd(g.get('theta'))}/day", f"rho {usd(g.get('rho'))}/pt"])
     t = Table(title=f"Pooled position ({pooled['value_basis']})")
     for col in ("collateral + premium", "short options", "value $", "delta", "delta $", "gamma", "$gamma/1%", "vega $/pt",
                 "theta $/day", "rho $/pt"):
@@ -134,7 +141,8 @@ def render_vault_view(c: Console, doc: dict, *, wide: bool = False) -> None:
               _f(pooled["value_usd"], ",.0f"), amount(g.get("delta")), _f(g.get("delta_usd"), ",.0f"),
               amount(g.get("gamma"), 3), _f(g.get("dollar_gamma"), ",.0f"), _f(g.get("vega")), _f(g.get("theta")),
               _f(g.get("rho")))
-    print_table(c, t, wide=wide)
+    if wide:
+        print_table(c, t, wide=True)
     d = v.get("depositor_discovery") or {}
     if d:
         say(c, f"Depositors: {d.get('depositors', 0)} found; {d.get('note', '')}")

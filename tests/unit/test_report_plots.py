@@ -37,3 +37,21 @@ def test_health_factor_curve_meets_the_reported_figures():
 def test_other_kinds_draw_one_named_file(doc, tmp_path):
     (f,) = plot_doc_files(doc, tmp_path / "x.png")
     assert f == tmp_path / "x.png" and f.stat().st_size > 20_000
+
+
+def test_depth_bands_hold_the_tokens_the_reader_reports():
+    """Token amounts per price band, recomputed from liquidity, equal the reader's amounts of each tick range."""
+    from defirisk.report.plots import depth_in_bands
+
+    P = POOL["pool"]["price"]
+    inside = [r for r in POOL["depth"] if r["price_upper"] is not None and P / 3 < r["price_lower"] and r["price_upper"] < 3 * P]
+    assert len(inside) >= 3
+    for r in inside:
+        t0, t1 = depth_in_bands(POOL["depth"], P, np.array([r["price_lower"], r["price_upper"]]))
+        assert t0[0] == pytest.approx(r["amount0"], rel=1e-6, abs=1e-9)
+        assert t1[0] == pytest.approx(r["amount1"], rel=1e-6, abs=1e-6)
+    # over every price, the bands hold the pool's LP inventory
+    edges = np.array([min(r["price_lower"] for r in POOL["depth"]) * 0.999, P, P * 1e30])
+    t0, t1 = depth_in_bands(POOL["depth"], P, edges)
+    assert t1[0] == pytest.approx(POOL["pool"]["lp_inventory1"], rel=1e-4)
+    assert t0[1] == pytest.approx(POOL["pool"]["lp_inventory0"], rel=1e-4)

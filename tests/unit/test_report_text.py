@@ -26,6 +26,9 @@ def split_numbers(text: str) -> list[tuple[str, str]]:
     lines = [ln.rstrip() for ln in text.splitlines()]
     bad = [(a, b) for a, b in zip(lines, lines[1:]) if NUMBER_END.search(a) and NUMBER_START.match(b)]
     bad += [(ln, "") for ln in lines if re.search(r"[0-9,.]…", ln) and not re.search(r"0x[0-9a-fA-F]+…", ln)]
+    # inside a table, a cell folded mid-number ends with a short thousands group or a bare separator ("170,96", "3,430.")
+    bad += [(ln, cell) for ln in lines if "│" in ln for cell in ln.split("│")
+            if re.search(r"\d,\d{0,2}$|\d[.,]$", cell.strip())]
     return bad
 
 
