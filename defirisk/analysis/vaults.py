@@ -22,7 +22,6 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..chain.tokens import TokenInfo
 from ..models import vault_greeks as vgm
 from ..models import vault_round
 from ..models.usd_pricing import UsdPrice
@@ -31,6 +30,7 @@ from ..protocols import options_vault as ov
 from ..protocols.lp_spec import PoolRecord
 from ..protocols.options_vault_spec import OTOKEN_UNIT, STATUS_EXPIRED, STATUS_LIVE, DepositorRecord, VaultRecord
 from ..protocols.uniswap_reader import LpSnapshot
+from ..token_info import TokenInfo
 from . import lp as lp_analysis
 
 SECONDS_PER_YEAR = 365 * 86400
