@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Iterable
 
 from .. import abi
+from ..token_info import TokenInfo  # noqa: F401  (re-exported: the record this module reads)
 from .calls import Call, CallFailed, execute
 from .rpc import RpcClient
 
@@ -13,18 +13,6 @@ log = logging.getLogger(__name__)
 
 MAX_DECIMALS = 77  # 10**77 still fits a uint256; larger answers are nonsense
 _MAX_TEXT = 64
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """What the chain says about one token; `decimals_known` is False when decimals() failed."""
-
-    chain_id: int
-    address: str
-    symbol: str
-    name: str
-    decimals: int
-    decimals_known: bool = True
 
 
 def decode_text(raw: bytes) -> str:

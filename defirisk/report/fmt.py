@@ -5,18 +5,9 @@ import math
 import re
 from typing import Any
 
+from ..numbers import finite_or_none as _finite
+
 _NEG_ZERO = re.compile(r"^-(?=[$]?0+(?:\.0*)?(?![\d.,]))")
-
-
-def _finite(x: Any) -> float | None:
-    """`x` as a finite float, else None."""
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        xf = float(x)
-    except (TypeError, ValueError):
-        return None
-    return xf if math.isfinite(xf) else None
 
 
 def no_neg_zero(s: str) -> str:

@@ -1,9 +1,9 @@
 """Wallet totals from an analysis document: value, net exposure per token, fees, LVR (pure; no I/O)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
+
+from ..numbers import finite_or_none as _num
 
 
 @dataclass
@@ -30,16 +30,6 @@ class WalletTotals:
     theta_per_day_usd: float | None
     unpriced: list[str]
     exposures: list[TokenExposure]
-
-
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _sum(xs: list[float | None]) -> float | None:
