@@ -16,7 +16,7 @@ from .chain.node import ChainContext
 from .errors import InputError
 from .risk.book import Book, build_book
 from .risk.exposure import Exposure, FactorGreeks
-from .risk.instruments import NATIVE, MarketState
+from .analysis.instruments import NATIVE, MarketState
 from .risk.scenarios import Scenario, load_scenarios, parse_scenario, shocks_json
 
 

@@ -13,13 +13,13 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 from eth_utils import to_checksum_address
 
-from ..chain.tokens import TokenInfo
+from ..token_info import TokenInfo
 from ..models.v3_swap import liquidity_depth
 from ..models.v3_amounts import liquidity_to_human
 from ..protocols.aave_reader import LendingSnapshot
 from ..protocols.aave_v3_inputs import account_inputs
 from ..protocols.uniswap_reader import LpSnapshot
-from ..risk.instruments import NATIVE, Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
+from .instruments import NATIVE, Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
 from . import lp as lp_analysis
 from .market_data import MarketData, fee_income_per_day, market_data
 

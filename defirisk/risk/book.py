@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .exposure import Exposure, FactorGreeks, exposure
-from .instruments import Instrument, LpRange, Loan, MarketState
+from ..analysis.instruments import Instrument, LpRange, Loan, MarketState
 from .liquidity import Unwind, unwind_costs
 from .revalue import revalue, scenario_detail
 from .scenarios import GRID_MOVES, Scenario, builtin_scenarios
@@ -202,7 +202,7 @@ def build_book(instruments: Sequence[Instrument], m: MarketState, scenarios: Seq
 
 
 def grid(instruments: Sequence[Instrument], m: MarketState, g: BookGreeks, factor: str,
-         moves: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+         moves: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Book P&L (full, delta, delta-gamma) along moves of one factor (others moved together when risky), USD."""
     risky = [f for f in g.factors if f not in m.stables]
     scen = [Scenario(f"{mv:+.3f}", {f: Fraction(mv).limit_denominator(10**6) for f in risky}) for mv in moves]

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..models.black_scholes import bs_greeks
 from ..models.tick_math import sqrt_ratio_at_tick
-from .instruments import Instrument, LpRange, LpV2, Loan, MarketState, OptionSlice, Spot
+from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, OptionSlice, Spot
 
 Q96 = 2**96
 SECONDS_PER_YEAR = 365 * 86400

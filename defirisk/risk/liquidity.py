@@ -12,7 +12,7 @@ import numpy as np
 
 from ..models.v3_swap import LiquidityBook, v2_sell
 from .exposure import range_bounds
-from .instruments import LpRange, MarketState, PoolDepth
+from ..analysis.instruments import LpRange, MarketState, PoolDepth
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ..models.black_scholes import bs_price
 from ..models.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO, tick_at_sqrt_ratio
 from ..models.v3_amounts import position_amounts_raw
 from .exposure import SECONDS_PER_YEAR, lp_amounts, range_bounds
-from .instruments import Instrument, LpRange, LpV2, Loan, MarketState, OptionSlice, Spot
+from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, OptionSlice, Spot
 from .scenarios import Scenario, shocked_oracle_price, shocked_sqrt_price_x96
 
 MAX_UINT = 2**256 - 1

@@ -18,7 +18,7 @@ from defirisk.models.tick_math import sqrt_ratio_at_tick
 from defirisk.protocols.aave_v3_inputs import AaveAccountInputs
 from defirisk.risk.book import approximate_pnl, book_greeks
 from defirisk.risk.exposure import exposure
-from defirisk.risk.instruments import Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, Spot
+from defirisk.analysis.instruments import Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, Spot
 from defirisk.risk.revalue import revalue
 from defirisk.risk.scenarios import Scenario
 

@@ -34,8 +34,6 @@ RULES: dict[str, tuple[set[str], set[str] | None]] = {
 KNOWN: dict[tuple[str, str], str] = {
     # research loaders compute human prices: they belong above store/ (a research module beside analysis/)
     ("store/research.py", "defirisk.models.v3_amounts"): "move store/research.py above store/",
-    # the book's Loan names the Aave adapter's input record (type only); a plain record in risk/ would end it
-    ("risk/instruments.py", "defirisk.protocols"): "Loan.inputs (aave_v3_inputs.AaveAccountInputs) as a risk-side record",
 }
 
 

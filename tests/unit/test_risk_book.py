@@ -17,7 +17,7 @@ from defirisk.models.v3_amounts import position_amounts_raw
 from defirisk.protocols.aave_v3_inputs import AaveAccountInputs
 from defirisk.risk.book import approximate_pnl, book_greeks, build_book, merge_exposures
 from defirisk.risk.exposure import exposure
-from defirisk.risk.instruments import NATIVE, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
+from defirisk.analysis.instruments import NATIVE, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
 from defirisk.risk.liquidity import unwind_costs
 from defirisk.risk.revalue import loan_state, revalue, scenario_detail, shocked_range_amounts, shocked_v2_amounts
 from defirisk.risk.scenarios import (Scenario, load_scenarios, parse_fraction, parse_scenario, shocked_oracle_price,
