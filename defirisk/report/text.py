@@ -73,10 +73,11 @@ def pool_names(doc: dict) -> dict[str, str]:
             names[k] = v["name"]
     if doc.get("pool"):
         p = doc["pool"]
-        names[p["address"]] = f"{p['symbol0']}/{p['symbol1']} {p['fee_pct']:g}%"
+        names[p["address"]] = f"{p['symbol0']}/{p['symbol1']} {p['fee_pct']:g}%" + (" v2" if p["protocol"] == "uniswap_v2" else "")
     for p in doc.get("positions") or []:
         if str(p.get("protocol", "")).startswith("uniswap") and p.get("pool"):
-            names.setdefault(p["pool"], f"{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%")
+            v2 = " v2" if p["protocol"] == "uniswap_v2" else ""
+            names.setdefault(p["pool"], f"{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%{v2}")
     texts = [str(p.get("sigma_source") or "") for p in doc.get("positions") or []]
     texts += [str(a.get("sigma_source") or "") for lend in doc.get("lending") or [] for a in lend.get("assets") or []]
     if doc.get("vault"):
