@@ -80,6 +80,7 @@ def test_volatility_footer_names_pools_by_pair_and_fee():
         foot = render_text(d).split("Volatility:")[-1]
         assert "WETH/USDC 0.05% 73.2%" in foot and "WETH/MKR 1%" in foot
         assert "0x" not in foot
+    assert "WETH/USDC 0.3% v2 72.8%" in render_text(doc).split("Volatility:")[-1].replace("\n", " ")  # v2 apart from v3
 
 
 def test_vault_sections_are_titled_by_the_vault_name():
