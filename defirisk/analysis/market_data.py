@@ -40,7 +40,9 @@ def market_data(stablecoins: Sequence[str], snap: LpSnapshot, flat_vol: float | 
         ts, px, vol = lp_analysis.swap_series(logs, p.protocol, d0, d1, snap.block_times)
         s, src = lp_analysis.choose_volatility(flat_vol, ts, px, vol, p.fee / 1e6, lp_analysis.tick_tvl_token1(p, snap.tokens))
         sigma[pool] = s
-        vol_info[pool] = {"sigma": _num(s), "source": src}
+        vol_info[pool] = {"sigma": _num(s), "source": src,
+                          "name": f"{snap.tokens[p.token0].symbol}/{snap.tokens[p.token1].symbol} {p.fee / 1e4:g}%"
+                                  + (" v2" if p.protocol == "uniswap_v2" else "")}
     prices: dict[str, dict[str, Any]] = {
         t: {"symbol": snap.tokens[t].symbol if t in snap.tokens else None, "usd": _num(u.price), "path": list(u.path)}
         for t, u in usd.items()

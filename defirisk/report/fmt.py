@@ -27,9 +27,10 @@ def fmt_num(x: Any, fmt: str = ",.2f", none: str = "—") -> str:
 
 
 def amount(x: Any, sig: int = 4, none: str = "—") -> str:
-    """A token amount or price for a person: thousands separated, `sig` significant digits below 1,000, no exponent.
+    """A token amount or price for a person: thousands separated, `sig` significant digits (whole units at least),
+    no exponent.
 
-    123456.7 -> "123,457"; 6.99517881 -> "6.995"; 0.000123456 -> "0.0001235"; 0 -> "0".
+    123456.7 -> "123,457"; 6.99517881 -> "6.995"; 0.000123456 -> "0.0001235"; 0 -> "0"; (2848.617, 6) -> "2,848.62".
     """
     xf = _finite(x)
     if xf is None:
@@ -37,9 +38,9 @@ def amount(x: Any, sig: int = 4, none: str = "—") -> str:
     if xf == 0:
         return "0"
     ax = abs(xf)
-    if ax >= 1000:
-        return no_neg_zero(f"{xf:,.0f}")
     decimals = max(0, sig - 1 - math.floor(math.log10(ax)))
+    if ax >= 1000 and decimals == 0:
+        return no_neg_zero(f"{xf:,.0f}")
     s = f"{xf:,.{min(decimals, 30)}f}"
     if "." in s:
         s = s.rstrip("0").rstrip(".")

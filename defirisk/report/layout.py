@@ -34,8 +34,8 @@ def flow(segments: Iterable[str], width: int, *, indent: int = 0, sep: str = "  
 def emit(c: Console, segments: Iterable[str], *, indent: int = 2, style: str = "", first: str = "") -> None:
     """Print `segments` flowed to the console's width; text is printed as it is (never read as markup)."""
     segs = [first + s if i == 0 else s for i, s in enumerate(segments)] if first else list(segments)
-    for line in flow(segs, c.width, indent=indent):
-        c.print(Text(line, style=style), soft_wrap=True)
+    for line in flow(segs, c.width, indent=indent):  # a segment wider than the terminal wraps at its spaces
+        c.print(Text(line, style=style), soft_wrap=len(line) <= c.width)
 
 
 def say(c: Console, text: str, *, style: str = "") -> None:

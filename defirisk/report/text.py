@@ -73,10 +73,11 @@ def pool_names(doc: dict) -> dict[str, str]:
             names[k] = v["name"]
     if doc.get("pool"):
         p = doc["pool"]
-        names[p["address"]] = f"{p['symbol0']}/{p['symbol1']} {p['fee_pct']:g}%"
+        names[p["address"]] = f"{p['symbol0']}/{p['symbol1']} {p['fee_pct']:g}%" + (" v2" if p["protocol"] == "uniswap_v2" else "")
     for p in doc.get("positions") or []:
         if str(p.get("protocol", "")).startswith("uniswap") and p.get("pool"):
-            names.setdefault(p["pool"], f"{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%")
+            v2 = " v2" if p["protocol"] == "uniswap_v2" else ""
+            names.setdefault(p["pool"], f"{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%{v2}")
     texts = [str(p.get("sigma_source") or "") for p in doc.get("positions") or []]
     texts += [str(a.get("sigma_source") or "") for lend in doc.get("lending") or [] for a in lend.get("assets") or []]
     if doc.get("vault"):
@@ -254,9 +255,10 @@ def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
     rows = []
     for a in lend["assets"]:
         liq = a.get("liquidation")
-        there = "" if not liq else (f"a liquidation there repays {amount(liq['debt_repaid_usd'])} {liq['debt_symbol']}"
-                                    f" and seizes {usd(liq['collateral_seized_usd'])} ({liq['close_factor']:.0%} close factor"
-                                    f"{', now' if liq['at'] == 'now' else ''})")
+        there = ["", ""] if not liq else [
+            f"a liquidation there repays {amount(liq['debt_repaid_usd'])} {liq['debt_symbol']}",
+            f"and seizes {usd(liq['collateral_seized_usd'])} ({liq['close_factor']:.0%} close factor"
+            f"{', now' if liq['at'] == 'now' else ''})"]
         sym = a["symbol"] + ("" if a["is_collateral"] or float(a["collateral"] or 0) == 0 else " (not collateral)")
         move = "" if a.get("distance_pct") is None else (
             f"liquidated at {usd(a.get('liquidation_price_usd'), cents=True)} ({_f(a['distance_pct'], '+.2f')}%, "
@@ -277,7 +279,7 @@ def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
     else:
         for sym, a, move, there in rows:
             emit(c, [sym, f"supplied {amount(a['collateral'])}", f"debt {amount(a['debt'])}",
-                     f"oracle {usd(a.get('price_usd'), cents=True)}", move, there], first="• ")
+                     f"oracle {usd(a.get('price_usd'), cents=True)}", move, *there], first="• ")
     head = lend.get("borrow_headroom_usd") or {}
     segs = [f"Borrowing headroom: {usd(head.get('to_ltv_limit'))} to the LTV limit, {usd(head.get('to_health_factor_1'))} to HF 1.",
             f"Uniform fall of non-stable prices that liquidates: {_f(lend.get('uniform_shock_pct'), '.2f')}%"]

@@ -118,9 +118,9 @@ def render_vault_view(c: Console, doc: dict, *, wide: bool = False) -> None:
     say(c, f"{v['name']} ({v['symbol']})", style="bold")
     emit(c, [f"{'put-selling' if v['is_put'] else 'covered-call'} vault on {v['underlying_symbol']}, collateral {cs}",
              f"round {v['round']}", f"status {v['status']}"])
-    emit(c, [f"Option: {(o['symbol'] + ' ' + _series(o).replace(chr(10), ' expiring ')) if o else 'none'}",
-             f"{v['underlying_symbol']} {usd(v['price'], cents=True)}",
-             f"sigma {_f(v['sigma'], '.1%')} ({name_pools(str(v['sigma_source']), names)})"])
+    emit(c, [f"Option: {o['symbol']}" if o else "Option: none", _series(o).replace(chr(10), " expiring ") if o else "",
+             f"{v['underlying_symbol']} {usd(v['price'], cents=True)}", f"sigma {_f(v['sigma'], '.1%')}",
+             f"({name_pools(str(v['sigma_source']), names)})"])
     emit(c, [f"Price per share {_f(v['price_per_share'], ',.6f')} {cs}",
              f"(the round began at {_f(v['round_start_price_per_share'], ',.6f')})",
              f"pending deposits {_amt(v['pending_deposits_raw'], v['asset_decimals'])} {cs};",
