@@ -14,7 +14,6 @@ Full range closed forms: E[V(S_T)] = 2L√P·e^{−σ²T/8}, vega = −E·σT/4�
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import Literal, overload
 

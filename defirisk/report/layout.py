@@ -57,11 +57,6 @@ def table_width(t: Table) -> int:
     return total + edges
 
 
-def table_fits(c: Console, t: Table) -> bool:
-    """Whether `t` prints within the console's width without cutting or folding a cell."""
-    return table_width(t) <= c.width
-
-
 def print_table(c: Console, t: Table, *, wide: bool = False, key: int | None = 0) -> None:
     """Print `t` whole: as a table when it fits (or `wide`: at its natural width, past the terminal's edge), else
     each row as stacked "column value" lines (the column `key` first, as the row's heading)."""

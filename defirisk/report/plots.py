@@ -21,11 +21,6 @@ POOLS_PER_PAGE = 6
 _KIND = {"uniswap_v2": "Uniswap v2 (constant product)", "uniswap_v3": "Uniswap v3 (concentrated)"}
 
 
-def plot_analysis(a: Analysis, path: str | Path) -> Path:
-    """Draw the charts of the analysis (see `plot_files`); returns the first file."""
-    return plot_files(a, path)[0]
-
-
 def plot_files(a: Analysis, path: str | Path) -> list[Path]:
     """Draw every chart the analysis has and return the files written, `path` first.
 

@@ -9,15 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..api import Analysis  # noqa: E402
 from ..models import vault_greeks, vault_round  # noqa: E402
 
 MAX_PANELS = 6
-
-
-def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
-    """The first page of `plot_vault_pages` (kept for callers that want one file)."""
-    return plot_vault_pages(a.to_json(), path)[0]
 
 
 def plot_vault_pages(doc: dict, path: str | Path) -> list[Path]:
