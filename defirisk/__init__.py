@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 from .errors import DefiriskError  # noqa: E402
 
 if TYPE_CHECKING:
-    from .api import Analysis
-    from .book_engine import BookAnalysis
+    from .results import Analysis
+    from .engine.book_run import BookAnalysis
     from .store.research import ResearchCache
 
 

@@ -14,7 +14,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 _PLAIN = FuncFormatter(lambda x, _pos: f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.6g}")
 
-from ..api import Analysis  # noqa: E402
+from ..results import Analysis  # noqa: E402
 from ..models import lp_value  # noqa: E402
 
 POOLS_PER_PAGE = 6

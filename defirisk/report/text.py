@@ -3,12 +3,12 @@ column with `wide=True`. Nothing taken from the chain is read as markup, and no 
 from __future__ import annotations
 
 import os
-import re
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..api import Analysis
+from ..results import Analysis
+from .pool_names import name_pools, pool_names
 from .fmt import amount, fmt_num as _f, pct, plural, short_addr, usd
 from .layout import emit, print_table, say
 from .totals import wallet_totals
@@ -61,40 +61,6 @@ def render_doc(doc: dict, c: Console, *, wide: bool = False) -> None:
         say(c, f"Not configured for this chain (skipped): {', '.join(doc['skipped'])}", style="dim")
 
 
-_NAMED = re.compile(r"(?:of \S+ |in pool )?(0x[0-9a-fA-F]{40})\s*\(([^()]+)\)")
-_NAMED_AFTER = re.compile(r"of \S+ (\S+/\S+ [0-9.]+%) (0x[0-9a-fA-F]{40})")
-
-
-def pool_names(doc: dict) -> dict[str, str]:
-    """Pool address -> "WETH/USDC 0.05%" from everything the document says about its pools."""
-    names: dict[str, str] = {}
-    for k, v in (doc.get("volatility") or {}).items():
-        if v.get("name"):
-            names[k] = v["name"]
-    if doc.get("pool"):
-        p = doc["pool"]
-        names[p["address"]] = f"{p['symbol0']}/{p['symbol1']} {p['fee_pct']:g}%" + (" v2" if p["protocol"] == "uniswap_v2" else "")
-    for p in doc.get("positions") or []:
-        if str(p.get("protocol", "")).startswith("uniswap") and p.get("pool"):
-            v2 = " v2" if p["protocol"] == "uniswap_v2" else ""
-            names.setdefault(p["pool"], f"{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%{v2}")
-    texts = [str(p.get("sigma_source") or "") for p in doc.get("positions") or []]
-    texts += [str(a.get("sigma_source") or "") for lend in doc.get("lending") or [] for a in lend.get("assets") or []]
-    if doc.get("vault"):
-        texts.append(str(doc["vault"].get("sigma_source") or ""))
-    for t in texts:
-        for addr, name in _NAMED.findall(t):
-            names.setdefault(addr, name)
-        for name, addr in _NAMED_AFTER.findall(t):
-            names.setdefault(addr, name)
-    return names
-
-
-def name_pools(text: str, names: dict[str, str]) -> str:
-    """`text` with each known pool address replaced by its pair and fee."""
-    for addr, name in names.items():
-        text = text.replace(f"{addr} ({name})", name).replace(f"{name} {addr}", name).replace(addr, name)
-    return text
 
 
 def _range(p: dict) -> str:

@@ -6,7 +6,7 @@ from rich.table import Table
 
 from .fmt import amount, fmt_num as _f, short_addr, usd
 from .layout import emit, print_table, say
-from .text import name_pools, pool_names
+from .pool_names import name_pools, pool_names
 
 
 def _amt(raw: str | None, decimals: int) -> str:

@@ -15,7 +15,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
-from .. import api
+from ..engine.analyze import analyze_at
+from ..results import DEFAULT_HORIZON_DAYS, Analysis
 from ..addressbook import AddressBook
 from ..chain.node import ChainContext
 from ..errors import DefiriskError
@@ -36,7 +37,7 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def lp_observations(res: api.Analysis) -> Observations:
+def lp_observations(res: Analysis) -> Observations:
     """LP positions: in range or not, value, IL and LVR."""
     obs: Observations = {}
     for r in res.positions.to_dict("records") if not res.positions.empty else []:
@@ -48,7 +49,7 @@ def lp_observations(res: api.Analysis) -> Observations:
     return obs
 
 
-def lending_observations(res: api.Analysis) -> Observations:
+def lending_observations(res: Analysis) -> Observations:
     """Aave accounts with debt: health factor and the smallest single-asset price move (%) that liquidates them
     (0 when already liquidatable)."""
     obs: Observations = {}
@@ -65,7 +66,7 @@ def lending_observations(res: api.Analysis) -> Observations:
     return obs
 
 
-def _wallet_observations(res: api.Analysis) -> Observations:
+def _wallet_observations(res: Analysis) -> Observations:
     return {**lp_observations(res), **lending_observations(res)}
 
 
@@ -74,7 +75,7 @@ class Snapshot:
     """A job key's head snapshot: the `analyze` kind run per address, and what alert rules can read of it."""
 
     kind: str
-    observe: Callable[[api.Analysis], Observations] | None = None
+    observe: Callable[[Analysis], Observations] | None = None
 
 
 # job key → head snapshot. Adding a protocol's snapshot is one entry here (and one Kind in streams.py).
@@ -87,11 +88,11 @@ SNAPSHOTS: dict[str, Snapshot] = {
 
 
 def run_analysis(ctx: ChainContext, store: Cache, book: AddressBook, target: str, kind: str,
-                 errors: list[str]) -> api.Analysis | None:
-    """`api.analyze` at ctx's block into the open store (answered from it when that block was analysed already);
+                 errors: list[str]) -> Analysis | None:
+    """`engine.analyze_at` at ctx's block into the open store (answered from it when that block was analysed already);
     None and a message in `errors` when it fails (the pass goes on)."""
     try:
-        res = api.analyze(target, ctx=ctx, addresses=book, kind=kind, cache=store)
+        res = analyze_at(ctx, book, target, kind, None, DEFAULT_HORIZON_DAYS, store)
     except DefiriskError as e:
         errors.append(f"{kind} {target}: {e}")
         log.warning("snapshot of %s %s failed: %s", kind, target, e)

@@ -1,4 +1,4 @@
-"""The book's read (defirisk/book_read.py): every wallet's readers in one lockstep run, spot balances as one more
+"""The book's read (defirisk/engine/book_read.py): every wallet's readers in one lockstep run, spot balances as one more
 stage; a 5-wallet book costs the round trips of its longest single-wallet read, and what it reads is the chain's."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from defirisk.addressbook import load_address_book
 from defirisk.api import analyze
-from defirisk.book_read import NATIVE, read_book, touched_tokens
+from defirisk.engine.book_read import NATIVE, read_book, touched_tokens
 from defirisk.chain.node import connect
 from defirisk.devnet.book_world import NATIVE_WEI, add_market_maker
 

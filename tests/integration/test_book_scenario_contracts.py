@@ -11,7 +11,7 @@ from eth_utils import to_checksum_address
 from defirisk import abi
 from defirisk.addressbook import load_address_book
 from defirisk.api import risk
-from defirisk.book_read import read_book
+from defirisk.engine.book_read import read_book
 from defirisk.chain.node import connect
 from defirisk.devnet.aave_world import kit_from_world, set_price
 from defirisk.devnet.book_world import add_market_maker

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from defirisk import lending_api, vault_api
+from defirisk.engine import lending_parts, vault_parts
 from defirisk.addressbook import load_address_book
 from defirisk.api import analyze
 from defirisk.chain import stages
@@ -24,8 +24,8 @@ def _stage_counts(url: str, book_file, wallet: str) -> dict[str, int]:
     out = {}
     for name, read in (
         ("lp", lambda: uniswap_reader.fetch_wallet_lp(ctx, book, wallet)),
-        ("aave", lambda: lending_api.wallet_lending(ctx, book, wallet, None, 7.0)),
-        ("vault", lambda: vault_api.wallet_vaults(ctx, book, wallet, None)),
+        ("aave", lambda: lending_parts.wallet_lending(ctx, book, wallet, None, 7.0)),
+        ("vault", lambda: vault_parts.wallet_vaults(ctx, book, wallet, None)),
     ):
         start = ctx.round_trips
         read()

@@ -14,15 +14,15 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from .addressbook import AddressBook
-from .chain.batch import Batch
-from .chain.calls import CallFailed, call
-from .chain.node import ChainContext
-from .chain.stages import Stages, run_together
-from .chain.tokens import TokenInfo, decode_token, token_calls
-from .lending_api import LendingResult
-from .protocols import uniswap_reader
-from .vault_api import VaultParts, wallet_vaults_stages
+from ..addressbook import AddressBook
+from ..chain.batch import Batch
+from ..chain.calls import CallFailed, call
+from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_together
+from ..chain.tokens import TokenInfo, decode_token, token_calls
+from .lending_parts import LendingResult
+from ..protocols import uniswap_reader
+from .vault_parts import VaultParts, wallet_vaults_stages
 
 NATIVE = "0x0000000000000000000000000000000000000000"  # native ETH in the book (priced as WETH)
 
@@ -103,10 +103,10 @@ def _mark(done: dict[str, Any], key: str, g: Stages[Any]) -> Stages[Any]:
 def _lending_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float,
                     done: dict[str, Any], key: str) -> Stages[LendingResult]:
     """lending_api.wallet_lending_stages, publishing the accounts (tokens known) before its volatility stages."""
-    from .analysis import lending as la
-    from .errors import ConfigError, NotAProtocolError
-    from .lending_api import _vols
-    from .protocols import aave_reader
+    from ..analysis import lending as la
+    from ..errors import ConfigError, NotAProtocolError
+    from .lending_parts import _vols
+    from ..protocols import aave_reader
 
     out = LendingResult()
     try:

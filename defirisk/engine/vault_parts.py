@@ -11,13 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from .addressbook import AddressBook
-from .analysis import lp as lp_analysis
-from .analysis import vaults as va
-from .chain.node import ChainContext
-from .chain.stages import Stages, run_stages
-from .models.usd_pricing import UsdPrice, usd_prices
-from .protocols import vault_snapshot as vs
+from ..addressbook import AddressBook
+from ..analysis import lp as lp_analysis
+from ..analysis import vaults as va
+from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages
+from ..models.usd_pricing import UsdPrice, usd_prices
+from ..protocols import vault_snapshot as vs
 
 
 @dataclass

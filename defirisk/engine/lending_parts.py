@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .addressbook import AddressBook
-from .analysis import lending as la
-from .analysis import lp as lp_analysis
-from .chain.node import ChainContext
-from .chain.stages import Stages, run_stages
-from .errors import ConfigError, NotAProtocolError
-from .protocols import aave_reader
-from .protocols.token_pools import token_pools_stages
+from ..addressbook import AddressBook
+from ..analysis import lending as la
+from ..analysis import lp as lp_analysis
+from ..chain.node import ChainContext
+from ..chain.stages import Stages, run_stages
+from ..errors import ConfigError, NotAProtocolError
+from ..protocols import aave_reader
+from ..protocols.token_pools import token_pools_stages
 
 
 @dataclass
@@ -80,7 +80,7 @@ def market_lending(
     """Every borrower of the Aave v3 market at `address`: entries, ranking, liquidation curve and totals."""
     cached = None
     if store is not None:
-        from .store.aave_events import load_discovery, load_scan_index
+        from ..store.aave_events import load_discovery, load_scan_index
 
         def _cached(pool: str) -> aave_reader.CachedIndex:
             """The cache's rows of this pool, the market view's cursor and what scans indexed of it."""

@@ -8,16 +8,16 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ._version import __version__
-from .addressbook import AddressBook
-from .analysis.exposures import BookInputs, build_market
+from .._version import __version__
+from ..addressbook import AddressBook
+from ..analysis.exposures import BookInputs, build_market
 from .book_read import read_book
-from .chain.node import ChainContext
-from .errors import InputError
-from .risk.book import Book, build_book
-from .risk.exposure import Exposure, FactorGreeks
-from .analysis.instruments import NATIVE, MarketState
-from .risk.scenarios import Scenario, load_scenarios, parse_scenario, shocks_json
+from ..chain.node import ChainContext
+from ..errors import InputError
+from ..risk.book import Book, build_book
+from ..risk.exposure import Exposure, FactorGreeks
+from ..analysis.instruments import NATIVE, MarketState
+from ..risk.scenarios import Scenario, load_scenarios, parse_scenario, shocks_json
 
 
 @dataclass
