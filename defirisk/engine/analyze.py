@@ -14,7 +14,8 @@ from ..analysis.market_data import market_data
 from ..analysis.vaults import cache_rows as vault_cache_rows
 from ..analysis.vaults import vault_positions_json
 from ..chain.node import ChainContext
-from ..chain.stages import Stages, run_together
+from ..chain import stages
+from ..chain.stages import Stages
 from ..errors import DefiriskError
 from ..protocols import uniswap_reader
 from ..protocols.probe import probe_kind
@@ -76,7 +77,7 @@ def _analyze_live(
             readers.append(lending_parts.wallet_lending_stages(ctx, book, target, vol, horizon_days))
         if book.list("options_vaults"):
             readers.append(vault_parts.wallet_vaults_stages(ctx, book, target, vol))
-        snap, *more = run_together(ctx, *readers)
+        snap, *more = stages.run_together(ctx, *readers)
         lend = more.pop(0) if book.has("aave_v3") else None
         parts = more.pop(0) if book.list("options_vaults") else None
     usd, sigma, vol_info, prices = _vol_and_prices(book, snap, vol)

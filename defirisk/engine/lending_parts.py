@@ -7,11 +7,12 @@ from typing import Any
 
 from ..addressbook import AddressBook
 from ..analysis import lending as la
-from ..analysis import lp as lp_analysis
+from ..analysis.market_data import market_data
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages
 from ..errors import ConfigError, NotAProtocolError
 from ..protocols import aave_reader
+from ..protocols.uniswap_reader import LpSnapshot
 from ..protocols.token_pools import token_pools_stages
 
 
@@ -36,16 +37,10 @@ def _vols(ctx: ChainContext, book: AddressBook, snap: aave_reader.LendingSnapsho
     if flat is not None:
         return la.token_vols(assets, {}, {}, {}, (), {}, flat=flat), {}
     pools = yield from token_pools_stages(ctx, book, assets)
-    sigma, source, report = {}, {}, {}
-    for addr, logs in pools.swaps.items():
-        p = pools.pools[addr]
-        d0, d1 = pools.tokens[p.token0].decimals, pools.tokens[p.token1].decimals
-        ts, px, vol = lp_analysis.swap_series(logs, p.protocol, d0, d1, pools.block_times)
-        s, src = lp_analysis.choose_volatility(None, ts, px, vol, p.fee / 1e6, lp_analysis.tick_tvl_token1(p, pools.tokens))
-        sigma[addr], source[addr] = s, src
-        report[addr] = {"sigma": s if s == s else None, "source": src,
-                        "name": f"{pools.tokens[p.token0].symbol}/{pools.tokens[p.token1].symbol} {p.fee / 1e4:g}%"
-                                + (" v2" if p.protocol == "uniswap_v2" else "")}
+    md = market_data(book.list("stablecoins"), LpSnapshot(pools=pools.pools, tokens=pools.tokens, swaps=pools.swaps,
+                                                          block_times=pools.block_times), None)
+    sigma, report = md.sigma, md.volatility
+    source = {addr: v["source"] for addr, v in report.items()}
     symbols = {t: i.symbol for t, i in pools.tokens.items()}
     symbols.update({r.asset: r.symbol for r in snap.reserves.reserves})
     return la.token_vols(assets, pools.pools, sigma, source, book.list("stablecoins"), symbols), report

@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 
 from ..addressbook import AddressBook
-from ..analysis import lp as lp_analysis
 from ..analysis import vaults as va
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages
-from ..models.usd_pricing import UsdPrice, usd_prices
+from ..analysis.market_data import market_data
+from ..models.usd_pricing import UsdPrice
 from ..protocols import vault_snapshot as vs
 
 
@@ -32,15 +32,9 @@ class VaultParts:
 
 
 def _prices(book: AddressBook, snap: vs.VaultSnapshot) -> tuple[dict[str, UsdPrice], dict[str, dict]]:
-    ps = snap.pricing
-    edges = lp_analysis.price_edges(ps.pools, ps.tokens)
-    usd = usd_prices(edges, [a for a in book.list("stablecoins") if a in ps.tokens] or book.list("stablecoins"))
-    report = {
-        t: {"symbol": ps.tokens[t].symbol if t in ps.tokens else None, "usd": u.price if math.isfinite(u.price) else None,
-            "path": list(u.path)}
-        for t, u in usd.items()
-    }
-    return usd, report
+    """USD prices of the vaults' tokens (the one market-data step over the pools that price them) and their report."""
+    md = market_data(book.list("stablecoins"), snap.pricing, None)
+    return md.usd, md.prices
 
 
 def _vols(snap: vs.VaultSnapshot, usd: dict[str, UsdPrice], flat: float | None) -> tuple[dict, dict[str, dict]]:

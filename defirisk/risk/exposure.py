@@ -8,7 +8,7 @@ Conventions (the same for LP, vault, lending and wallet items, so they add up ac
   cross    d²V/dS_f dS_g (an LP whose two tokens are both risky)
   vega     dV/dσ_f per volatility point (0.01); an LP's mark does not depend on implied volatility: 0
   theta    carry per day at constant prices: LP fees accruing at the pool's recent fee rate (0 out of range),
-           an option's time decay, a loan's interest earned minus paid
+           an option's decay over the next day (repriced a day later), a loan's interest earned minus paid
   gamma cost per day  ½σ²S²·gamma/365 (for an LP, with the pool's own volatility: −LVR per day)
 A small move is explained by Σ delta·dS + ½ Σ gamma·dS² + Σ cross·dS_f·dS_g + vega·dσ + theta·dt.
 """
@@ -205,7 +205,10 @@ def option_exposure(x: OptionSlice, m: MarketState) -> Exposure:
         gu.gamma = n * float(g.gamma)
         gu.dollar_gamma = _dollar(gu.gamma, S)
         gu.vega = n * float(g.vega) if math.isfinite(x.sigma) else 0.0
-        e.theta_usd_per_day = n * float(g.theta) if math.isfinite(x.sigma) else math.nan
+        # carry over one day at constant prices (the option repriced a day later), not the instantaneous BS theta:
+        # a day is a large step for an option days from expiry, and the book's P&L explain uses theta·dt in days
+        later = bs_greeks(S, x.strike, max(0.0, t - 1 / 365), sigma, is_put=x.is_put)
+        e.theta_usd_per_day = n * (float(later.price) - float(g.price)) if math.isfinite(x.sigma) else math.nan
         gu.gamma_cost_per_day = _cost(x.sigma, S, gu.gamma)
         e.gamma_cost_usd_per_day = gu.gamma_cost_per_day
     e.value_usd = value
