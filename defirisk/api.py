@@ -413,6 +413,59 @@ def _from_payload(payload: dict, round_trips: int) -> Analysis:
     return a
 
 
+def risk(
+    wallets: str | list[str],
+    *,
+    rpc_url: str | None = None,
+    block: int | None = None,
+    addresses: str | Path | AddressBook | None = None,
+    vol: float | None = None,
+    horizon_days: float = DEFAULT_HORIZON_DAYS,
+    scenarios: list[str] | tuple[str, ...] = (),
+    scenarios_file: str | Path | None = None,
+    balances: bool = True,
+    cache: Any = None,
+    ctx: ChainContext | None = None,
+) -> Any:
+    """The book of one or more wallets at one block: Greeks per token (USD mark-to-market), scenarios by full
+    revaluation beside delta / delta-gamma (book_run.py). Returns a BookResult (.greeks, .positions, .scenarios
+    DataFrames; .to_json()). Options as `analyze`; `scenarios` are specs such as "WETH=-30%,vol=+50%"."""
+    from .book_read import read_book
+    from .book_run import BookResult, assemble, risk_params
+
+    targets: list[str] = [parse_address(w) for w in ([wallets] if isinstance(wallets, str) else wallets)]
+    if vol is not None and not (0 < vol < 20):
+        raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
+    if not (0 < horizon_days <= 3650):
+        raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
+    if scenarios_file is not None and not Path(scenarios_file).is_file():
+        raise InputError(f"--scenarios {scenarios_file}: no such file")
+    ctx = ctx or connect(rpc_url, block=block)
+    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    params = risk_params(book, vol, horizon_days, list(scenarios), scenarios_file, balances)
+    target = ",".join(targets)
+    owned = not _is_open_cache(cache)
+    store = _open_cache(cache) if owned else cache
+    try:
+        if store is not None:
+            hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, "book", params)
+            if hit is not None:
+                return BookResult(hit, ctx.round_trips, from_cache=True)
+        read = read_book(ctx, book, targets, vol=vol, horizon_days=horizon_days, balances=balances)
+        doc = assemble(ctx, book, read, vol=vol, user=list(scenarios), scenarios_file=scenarios_file)
+        res = BookResult(doc, ctx.round_trips)
+        if store is not None:
+            with store.transaction():
+                run_id = store.put_run(chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash,
+                                       timestamp=ctx.timestamp, target=target, kind="book", params=params,
+                                       rpc_round_trips=ctx.round_trips)
+                store.put_payload(run_id, res.to_json())
+        return res
+    finally:
+        if store is not None and owned:
+            store.close()
+
+
 def safe_message(err: BaseException, rpc_url: str | None = None) -> str:
     """An error message with any URL redacted (for the CLI's one error handler)."""
     return redact_text(str(err), *(u for u in [rpc_url] if u))

@@ -77,6 +77,13 @@ class LoanAt:
     protocol_fee: int = 0
     collateral_removed: int = 0
     health_factor_after: int | None = None  # after one maximal liquidation; None when none happens
+    value_base: float = 0.0  # collateral minus debt at the shocked prices (base currency, float)
+    value_after_base: float = 0.0  # the same after the liquidation (bonus and protocol fee lost)
+
+
+def _value(x: AaveAccountInputs) -> float:
+    """Supplied minus borrowed at the inputs' prices, in base-currency units (float)."""
+    return sum((c - d) * p / u for c, d, p, u in zip(x.collateral_raw, x.debt_raw, x.prices_base, x.units)) / x.base_unit
 
 
 def loan_inputs_at(account: AaveAccount, reserves: AaveReserves, shocks: Shocks) -> AaveAccountInputs:
@@ -92,14 +99,15 @@ def loan_at(account: AaveAccount, reserves: AaveReserves, shocks: Shocks) -> Loa
     hf = am.account_data_raw(*x.account_data_args(), **x.account_data_kwargs()).health_factor
     prices = tuple(x.prices_base)
     if hf >= WAD or not x.debt_columns or not x.collateral_columns:
-        return LoanAt(prices, hf, False)
+        v = _value(x)
+        return LoanAt(prices, hf, False, value_base=v, value_after_base=v)
     jd = max(x.debt_columns, key=lambda k: x.debt_raw[k] * x.effective_price(k) // x.units[k])
     jc = max(x.collateral_columns, key=lambda k: x.collateral_raw[k] * x.effective_price(k) // x.units[k])
     out = am.liquidation_amounts_raw(MAX_UINT256, **x.liquidation_kwargs(jc, jd, hf))
     after = _after_liquidation(x, jc, jd, out)
     hf_after = am.account_data_raw(*after.account_data_args(), **after.account_data_kwargs()).health_factor
     return LoanAt(prices, hf, True, x.assets[jc], x.assets[jd], out.debt_repaid, out.collateral_to_liquidator,
-                  out.protocol_fee, out.collateral_removed, hf_after)
+                  out.protocol_fee, out.collateral_removed, hf_after, _value(x), _value(after))
 
 
 def _after_liquidation(x: AaveAccountInputs, jc: int, jd: int, out: am.LiquidationAmountsRaw) -> AaveAccountInputs:

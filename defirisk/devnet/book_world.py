@@ -22,6 +22,7 @@ from .uniswap_world import _arts, _minted_token_ids, human_price, send_block
 from .world import World
 
 NATIVE_WEI = 5 * 10**18
+ALICE_SPOT = {"WETH": 12.0, "USDC": 30_000.0, "WBTC": 0.3, "DAI": 5_000.0, "MKR": 10.0}  # what lp_alice keeps
 SPOT = {"WETH": 8.0, "USDC": 25_000.0, "WBTC": 0.1}
 LOAN_SUPPLY = {"WETH": 20.0, "WBTC": 0.5}
 LOAN_BORROW = {"USDC": 48_000.0}
@@ -65,6 +66,15 @@ def add_market_maker(chain: Chain, world: World) -> dict[str, Any]:
     # spot: what is left of the range's funding plus SPOT (the borrowed USDC is spent: sent back to the deployer)
     txs = [k.token_tx("USDC", "transfer", world.deployer, k.raw("USDC", LOAN_BORROW["USDC"]), sender=hedge)]
     txs += [k.token_tx(sym, "mint", hedge, k.raw(sym, amt), sender=world.deployer) for sym, amt in SPOT.items()]
+    chain.send_many(txs)
+    # lp_alice's leftovers from the world's funding (tens of millions) would swamp the book: keep ALICE_SPOT
+    bal_abi = [{"name": "balanceOf", "type": "function", "stateMutability": "view", "inputs": [{"name": "a", "type": "address"}],
+                "outputs": [{"name": "", "type": "uint256"}]}]
+    txs = []
+    for sym, keep in ALICE_SPOT.items():
+        extra = int(chain.static(bal_abi, k.world.tokens.address[sym], "balanceOf", alice)) - k.raw(sym, keep)
+        if extra > 0:
+            txs.append(k.token_tx(sym, "transfer", world.deployer, extra, sender=alice))
     chain.send_many(txs)
     for w in (alice, hedge):
         chain.rpc.request("anvil_setBalance", [w, hex(NATIVE_WEI)])
