@@ -402,6 +402,16 @@ def assemble(ctx: ChainContext, book: AddressBook, read: BookRead, *, vol: float
     if scenarios_file:
         scen += load_scenarios(scenarios_file, resolve)
     results = run_scenarios(items, exps, m, scen)
+    main = main_factor(greeks, m)
+    curve = None
+    if main is not None:  # the book's P&L against the main factor's move (risky tokens together), for --plot
+        risky = [t for t in greeks if t not in m.stables and math.isfinite(m.usd.get(t, math.nan))]
+        moves = [Fraction(k, 40) for k in range(-20, 21)]
+        pts = run_scenarios(items, exps, m, [Scenario(f"{float(x):+.3f}", {t: x for t in risky}) for x in moves])
+        curve = {"factor": main, "symbol": m.symbols.get(main), "move": [float(x) for x in moves],
+                 "pnl_full_usd": [r["pnl_full_usd"] for r in pts], "pnl_delta_usd": [r["pnl_delta_usd"] for r in pts],
+                 "pnl_delta_gamma_usd": [r["pnl_delta_gamma_usd"] for r in pts],
+                 "liquidations": [sum(1 for x in r["positions"] if x.get("liquidated")) for r in pts]}
     grid = [r for r in results if "(risky together)" in r["name"]]
     if grid:
         worst = min(grid, key=lambda r: r["pnl_full_usd"])
@@ -417,7 +427,7 @@ def assemble(ctx: ChainContext, book: AddressBook, read: BookRead, *, vol: float
         "book": {"value_usd": value, "theta_usd_per_day": theta, "main_factor": main_factor(greeks, m),
                  "factors": {t: {"symbol": m.symbols.get(t), "usd": _f(m.usd.get(t, math.nan)),
                                  "sigma": _f(m.sigma.get(t, math.nan))} for t in greeks},
-                 "greeks": greeks, "unpriced": unpriced},
+                 "greeks": greeks, "unpriced": unpriced, "pnl_curve": curve},
         "positions": positions, "scenarios": results,
         "notes": ["LP theta (fee carry) is not estimated yet: null; liquidity_cost_usd (unwind) is not computed yet"],
     }

@@ -35,6 +35,24 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet, vault), the depth chart (pool) or the liquidation curve (market)")
 
+    r = sub.add_parser("risk", help="the book of one or more wallets: Greeks per token, scenarios by full revaluation",
+                       description="Every position of every wallet at one pinned block in one book: net exposure and Greeks "
+                                   "per token, scenarios and stress tests by full revaluation beside delta / delta-gamma.")
+    r.add_argument("wallets", nargs="+", metavar="WALLET", help="wallet addresses (0x…, EIP-55 checksum checked)")
+    r.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    r.add_argument("--block", type=int, help="block number to read at (default: latest)")
+    r.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    r.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
+    r.add_argument("--horizon", type=float, default=7.0, metavar="DAYS", help="horizon of the LP horizon figures (days, default 7)")
+    r.add_argument("--scenario", action="append", default=[], metavar="SPEC",
+                   help='a scenario, e.g. "WETH=-30%%,WBTC=-35%%,vol=+50%%,depth=-60%%,days=1" (repeatable)')
+    r.add_argument("--scenarios", metavar="FILE", help="TOML file of named scenarios")
+    r.add_argument("--no-balances", action="store_true", help="leave the wallets' own token and ETH balances out of the book")
+    r.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    r.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    r.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    r.add_argument("--plot", metavar="PNG", help="also draw the book's P&L against the main factor's move")
+
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
                                    "config into the DuckDB cache; alerts as JSON lines.")
@@ -61,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "risk":
+            return _risk(args)
         if args.command == "scan":
             from .scan.cli_scan import run_scan_command
 
@@ -98,6 +118,27 @@ def _analyze(args: argparse.Namespace) -> int:
         from .report.text import render
 
         render(res)
+    return 0
+
+
+def _risk(args: argparse.Namespace) -> int:
+    from .api import risk
+
+    res = risk(
+        args.wallets, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
+        horizon_days=args.horizon, scenarios=args.scenario, scenarios_file=args.scenarios,
+        balances=not args.no_balances, cache=False if args.no_cache else args.cache,
+    )
+    if args.plot:
+        from .report.book_plot import plot_book
+
+        plot_book(res, args.plot)
+    if args.json:
+        print(json.dumps(res.to_json(), indent=1))
+    else:
+        from .report.book_text import render_book
+
+        render_book(res)
     return 0
 
 
