@@ -59,6 +59,23 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
             else:
                 con.rule(label)
                 render(res, con)
+        if "aave_v3" in world.facts and "options_vaults" in world.facts:  # the demo market maker's book (two wallets)
+            from .api import risk
+            from .devnet.book_world import add_market_maker
+
+            mm = add_market_maker(world.chain, world)
+            res = risk(mm["wallets"], rpc_url=node.url, addresses=book, cache=cache, scenarios=["WETH=-30%,WBTC=-35%"])
+            if plots:
+                from .report.book_plot import plot_book
+
+                con.print(f"Chart: {plot_book(res, Path(plots) / 'book.png')}")
+            if as_json:
+                docs.append(res.to_json())
+            else:
+                from .report.book_text import render_book
+
+                con.rule("demo market maker: the book of lp_alice + mm_hedge (LP, vaults, Aave loan, spot)")
+                render_book(res, con)
         if as_json:
             print(json.dumps(docs, indent=1))
     return 0
