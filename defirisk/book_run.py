@@ -5,8 +5,8 @@ analysis/exposures.py (v3 ranges at the shocked sqrtPriceX96, v2 pairs along x*y
 oracle with one maximal liquidation, vault slices repriced by Black-Scholes with analysis/vaults, spot balances
 linear). Greeks are finite differences of that full revaluation (central, 0.1 % of each token's USD price), so they
 are sensitivities of USD mark-to-market and add across positions. Theta = carry per day at constant prices: vault
-slices' time decay (one day of repricing), loans' interest earned minus paid; LP fee carry is not estimated yet
-(null). gamma cost per day = 1/2 sigma^2 S^2 gamma / 365.
+slices' time decay (one day of repricing), loans' interest earned minus paid, LP ranges and pairs the fees of the
+pool's recent volume (swap lookback) times their share of the active liquidity (0 out of range). gamma cost per day = 1/2 sigma^2 S^2 gamma / 365.
 """
 from __future__ import annotations
 
@@ -179,7 +179,9 @@ def build_items(read: BookRead, m: Market, timestamp: int) -> list[Item]:
                        d0: int = d0, d1: int = d1) -> tuple[float, dict[str, Any]]:
                     a0, a1 = ex.lp_amounts_at(rec, pool, s)
                     return a0 / 10**d0 * m.px(t0, s) + a1 / 10**d1 * m.px(t1, s), {"amount0_raw": str(a0), "amount1_raw": str(a1)}
-                items.append(Item(rec.protocol, rec.id, rec.owner, "lp_range", (t0, t1), v3, None))
+                share = rec.liquidity / pool.liquidity if pool.liquidity and rec.tick_lower <= pool.tick < rec.tick_upper else 0.0
+                items.append(Item(rec.protocol, rec.id, rec.owner, "lp_range", (t0, t1), v3,
+                                  _fee_carry(w.lp, pool, d0, d1, share, m.usd.get(t1, math.nan), timestamp)))
             else:
                 def v2(s: Shock, vm: float, days: float, rec: Any = rec, pool: Any = pool, t0: str = t0, t1: str = t1,
                        d0: int = d0, d1: int = d1) -> tuple[float, dict[str, Any]]:
@@ -189,7 +191,9 @@ def build_items(read: BookRead, m: Market, timestamp: int) -> list[Item]:
                     b1 = math.isqrt(pool.balance1 * pool.balance1 * r.numerator // r.denominator)
                     a0, a1 = rec.liquidity * b0 // pool.total_supply, rec.liquidity * b1 // pool.total_supply
                     return a0 / 10**d0 * m.px(t0, s) + a1 / 10**d1 * m.px(t1, s), {"amount0_raw": str(a0), "amount1_raw": str(a1)}
-                items.append(Item(rec.protocol, rec.id, rec.owner, "lp_v2", (t0, t1), v2, None))
+                share = rec.liquidity / pool.total_supply if pool.total_supply else 0.0
+                items.append(Item(rec.protocol, rec.id, rec.owner, "lp_v2", (t0, t1), v2,
+                                  _fee_carry(w.lp, pool, d0, d1, share, m.usd.get(t1, math.nan), timestamp)))
             if exact.fees0 or exact.fees1:  # uncollected fees and owed principal: plain balances of the position
                 for t, raw in ((t0, exact.fees0), (t1, exact.fees1)):
                     if raw:
@@ -207,6 +211,19 @@ def build_items(read: BookRead, m: Market, timestamp: int) -> list[Item]:
             if raw:
                 items.append(_spot(m, "wallet", f"{wallet}:{t}", wallet, t, raw))
     return items
+
+
+def _fee_carry(snap: Any, pool: Any, d0: int, d1: int, share: float, usd1: float, timestamp: int) -> float | None:
+    """LP fees per day (USD) at the pool's recent fee rate: fee x token1 volume per day over the swap lookback x the
+    position's share of the active liquidity (0 out of range); None without swap history or a token1 price."""
+    logs = snap.swaps.get(pool.address)
+    if not logs or not math.isfinite(usd1):
+        return None
+    ts, _, vol = lp_analysis.swap_series(logs, pool.protocol, d0, d1, snap.block_times)
+    if len(ts) < 2 or timestamp <= ts[0]:
+        return None
+    per_day = float(vol.sum()) / ((timestamp - ts[0]) / 86_400)
+    return pool.fee / 1e6 * per_day * share * usd1
 
 
 def _loan_item(acct: Any, reserves: Any, m: Market) -> Item:
@@ -429,7 +446,7 @@ def assemble(ctx: ChainContext, book: AddressBook, read: BookRead, *, vol: float
                                  "sigma": _f(m.sigma.get(t, math.nan))} for t in greeks},
                  "greeks": greeks, "unpriced": unpriced, "pnl_curve": curve},
         "positions": positions, "scenarios": results,
-        "notes": ["LP theta (fee carry) is not estimated yet: null; liquidity_cost_usd (unwind) is not computed yet"],
+        "notes": ["liquidity_cost_usd (unwinding the net inventory through the pools) is not computed yet: null"],
     }
 
 

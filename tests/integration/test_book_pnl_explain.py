@@ -84,7 +84,8 @@ def _explain(world, anvil, book_file, wallets, move):
         if p["kind"] == "uncollected" or key not in later:
             continue
         e = p["exposure"]
-        pred = (e["theta_usd_per_day"] or 0.0) * days
+        # an LP's carry (fees) lands in its uncollected balances, which are set aside as the swaps' fee income
+        pred = 0.0 if p["kind"] in ("lp_range", "lp_v2") else (e["theta_usd_per_day"] or 0.0) * days
         gross = abs(pred)
         for t, f in e["factors"].items():
             dS = px1[t] - px0[t]
