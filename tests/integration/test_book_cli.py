@@ -5,6 +5,7 @@ import json
 import math
 
 import pytest
+from eth_utils import to_checksum_address
 
 from defirisk import abi
 from defirisk.api import risk
@@ -68,7 +69,7 @@ def test_bad_scenarios_exit_2(capsys, world, book_file, anvil, spec, msg):
 
 
 def test_empty_book_is_valid_and_zero(capsys, world, book_file, anvil):
-    code, out, err = run(capsys, "risk", world.account("nobody_at_all"), "--rpc-url", anvil.url, "--addresses",
+    code, out, err = run(capsys, "risk", "0x" + "ab" * 20, "--rpc-url", anvil.url, "--addresses",
                          str(book_file), "--no-cache", "--json", "--no-balances")
     assert code == 0, err
     doc = json.loads(out)
@@ -78,7 +79,8 @@ def test_empty_book_is_valid_and_zero(capsys, world, book_file, anvil):
 
 def test_unpriced_token_is_reported_unpriced_never_zero(capsys, world, book_file, anvil):
     c, u = world.chain, world.facts["uniswap"]
-    arts, dep, lp = compile_fixtures(), world.deployer, world.account("book_odd")
+    arts, dep, lp = compile_fixtures(), world.deployer, to_checksum_address("0x" + "0b" * 20)
+    c.impersonate(lp)  # an address outside the session's accounts (they are shared by every test)
     a, b = c.deploy_many([c.deploy_tx(arts["DemoToken"], "Nowhere A", "NWA", 18, sender=dep),
                           c.deploy_tx(arts["DemoToken"], "Nowhere B", "NWB", 18, sender=dep)])
     npm = u["position_manager"]

@@ -31,7 +31,7 @@ def _move_day(world, move: Fraction, t0: int) -> None:
     """STEPS rounds of swaps, 6 h apart, each moving every WETH pool and pair a STEPS-th of `move` (WETH in USD)."""
     c, a, f = world.chain, _arts(), world.facts["uniswap"]
     weth = world.tokens.address["WETH"]
-    trader = world.account("book_explainer")
+    trader = world.deployer  # no new role: the session's accounts are shared by every test
     sym = {v: k for k, v in world.tokens.address.items()}
     fund(c, world.tokens, [trader], {s: 10**7 for s in ("WETH", "USDC", "WBTC", "DAI", "MKR")}, [f["swap_router"]])
     v3, v2 = _weth_pools(world)

@@ -40,7 +40,7 @@ def _swap_to(world, pool: str, target: int) -> None:
     if cur == target:
         return
     tin, tout = (t0, t1) if target < cur else (t1, t0)  # price down: token0 in
-    trader = world.account("book_shocker")
+    trader = world.deployer  # no new role: the session's accounts are shared by every test
     sym = {v: k for k, v in world.tokens.address.items()}
     fund(c, world.tokens, [trader], {sym[tin]: 10**9 if sym[tin] in ("USDC", "DAI") else 10**5}, [f["swap_router"]])
     params = (tin, tout, int(fee), trader, 2**40, world.tokens.raw(sym[tin], 10**5), 0, target)
