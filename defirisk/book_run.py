@@ -418,6 +418,10 @@ def assemble(ctx: ChainContext, book: AddressBook, read: BookRead, *, vol: float
     scen += [parse_scenario(s, resolve) for s in user]
     if scenarios_file:
         scen += load_scenarios(scenarios_file, resolve)
+    weth = next((t for t, s in m.symbols.items() if s == "WETH" and t != NATIVE), None)
+    for sc in scen:  # native ETH is priced as WETH, so it moves with it unless the scenario moves ETH itself
+        if weth in sc.shocks and NATIVE not in sc.shocks:
+            sc.shocks[NATIVE] = sc.shocks[weth]
     results = run_scenarios(items, exps, m, scen)
     main = main_factor(greeks, m)
     curve = None

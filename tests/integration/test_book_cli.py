@@ -43,6 +43,9 @@ def test_risk_json_text_plot_and_cache(capsys, world, book_file, anvil, tmp_path
     sc = {s["name"]: s for s in doc["scenarios"]}
     mine = sc["WETH=-30%,WBTC=-35%"]
     assert mine["shocks"]["WETH"] == -0.3 and mine["shocks"][weth] == -0.3
+    assert mine["shocks"]["ETH"] == -0.3  # native ETH is priced as WETH and moves with it
+    eth = [p for p in mine["positions"] if p["protocol"] == "wallet" and p["id"].endswith(":0x" + "0" * 40)]
+    assert len(eth) == 2 and all(p["value_usd"] == pytest.approx(5 * b["factors"][weth]["usd"] * 0.7) for p in eth)
     # the book's delta is the finite difference of its full revaluation: small moves agree with delta
     for k in ("pnl_full_usd", "pnl_delta_usd", "pnl_delta_gamma_usd", "liquidity_cost_usd", "value_usd"):
         assert k in mine
