@@ -1,5 +1,5 @@
 """defirisk: read DeFi positions from an Ethereum JSON-RPC node and measure their risk."""
-__version__ = "0.1.0"
+from ._version import __version__
 
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
@@ -7,6 +7,7 @@ from .errors import DefiriskError  # noqa: E402
 
 if TYPE_CHECKING:
     from .api import Analysis
+    from .book_engine import BookAnalysis
     from .store.research import ResearchCache
 
 
@@ -17,6 +18,13 @@ def analyze(*args: Any, **kwargs: Any) -> "Analysis":
     return _analyze(*args, **kwargs)
 
 
+def risk(*args: Any, **kwargs: Any) -> "BookAnalysis":
+    """See defirisk.api.risk (imported lazily)."""
+    from .api import risk as _risk
+
+    return _risk(*args, **kwargs)
+
+
 def open_cache(*args: Any, **kwargs: Any) -> "ResearchCache":
     """Open the cache read-only with the research loaders (swaps, prices, liquidations, positions, query);
     see defirisk.store.research."""
@@ -25,4 +33,4 @@ def open_cache(*args: Any, **kwargs: Any) -> "ResearchCache":
     return _open(*args, **kwargs)
 
 
-__all__ = ["DefiriskError", "analyze", "open_cache", "__version__"]
+__all__ = ["DefiriskError", "analyze", "risk", "open_cache", "__version__"]

@@ -107,11 +107,6 @@ class AbiFunction:
                 pass
         return tuple(abi_decode(list(self.output_types), data))
 
-    def decode_one(self, data: bytes) -> Any:
-        """Decode return data of a single-output function."""
-        return self.decode(data)[0]
-
-
 @dataclass(frozen=True)
 class AbiEvent:
     """One event: topic0 and how to split indexed and data fields."""

@@ -5,24 +5,25 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .addressbook import AddressBook, load_address_book
 from .addresses import parse_address
 from .analysis import lp as lp_analysis
+from .analysis.market_data import market_data
 from .analysis.vaults import cache_rows as vault_cache_rows
 from .analysis.vaults import vault_positions_json
 from .chain.node import ChainContext, connect
 from .chain.redact import redact_text
 from .errors import DefiriskError, InputError
-from .models.usd_pricing import usd_prices
 from .protocols import uniswap_reader
 
 if TYPE_CHECKING:
+    from .book_engine import BookAnalysis
     from .store.cache import Cache
 
 log = logging.getLogger(__name__)
@@ -172,23 +173,8 @@ def _vol_and_prices(
     book: AddressBook, snap: uniswap_reader.LpSnapshot, flat_vol: float | None
 ) -> tuple[dict, dict[str, float], dict[str, dict], dict[str, dict]]:
     """(USD prices, sigma per pool, volatility report per pool, price report per token) — no I/O."""
-    edges = lp_analysis.price_edges(snap.pools, snap.tokens)
-    usd = usd_prices(edges, [a for a in book.list("stablecoins") if a in snap.tokens] or book.list("stablecoins"))
-    sigma, vol_info = {}, {}
-    for pool, logs in snap.swaps.items():
-        p = snap.pools.get(pool)
-        if p is None:
-            continue
-        d0, d1 = snap.tokens[p.token0].decimals, snap.tokens[p.token1].decimals
-        ts, px, vol = lp_analysis.swap_series(logs, p.protocol, d0, d1, snap.block_times)
-        s, src = lp_analysis.choose_volatility(flat_vol, ts, px, vol, p.fee / 1e6, lp_analysis.tick_tvl_token1(p, snap.tokens))
-        sigma[pool] = s
-        vol_info[pool] = {"sigma": _num(s), "source": src}
-    prices = {
-        t: {"symbol": snap.tokens[t].symbol if t in snap.tokens else None, "usd": _num(u.price), "path": list(u.path)}
-        for t, u in usd.items()
-    }
-    return usd, sigma, vol_info, prices
+    md = market_data(book.list("stablecoins"), snap, flat_vol)
+    return md.usd, md.sigma, md.volatility, md.prices
 
 
 def analyze(
@@ -413,59 +399,6 @@ def _from_payload(payload: dict, round_trips: int) -> Analysis:
     return a
 
 
-def risk(
-    wallets: str | list[str],
-    *,
-    rpc_url: str | None = None,
-    block: int | None = None,
-    addresses: str | Path | AddressBook | None = None,
-    vol: float | None = None,
-    horizon_days: float = DEFAULT_HORIZON_DAYS,
-    scenarios: list[str] | tuple[str, ...] = (),
-    scenarios_file: str | Path | None = None,
-    balances: bool = True,
-    cache: Any = None,
-    ctx: ChainContext | None = None,
-) -> Any:
-    """The book of one or more wallets at one block: Greeks per token (USD mark-to-market), scenarios by full
-    revaluation beside delta / delta-gamma (book_run.py). Returns a BookResult (.greeks, .positions, .scenarios
-    DataFrames; .to_json()). Options as `analyze`; `scenarios` are specs such as "WETH=-30%,vol=+50%"."""
-    from .book_read import read_book
-    from .book_run import BookResult, assemble, risk_params
-
-    targets: list[str] = [parse_address(w) for w in ([wallets] if isinstance(wallets, str) else wallets)]
-    if vol is not None and not (0 < vol < 20):
-        raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
-    if not (0 < horizon_days <= 3650):
-        raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
-    if scenarios_file is not None and not Path(scenarios_file).is_file():
-        raise InputError(f"--scenarios {scenarios_file}: no such file")
-    ctx = ctx or connect(rpc_url, block=block)
-    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
-    params = risk_params(book, vol, horizon_days, list(scenarios), scenarios_file, balances)
-    target = ",".join(targets)
-    owned = not _is_open_cache(cache)
-    store = _open_cache(cache) if owned else cache
-    try:
-        if store is not None:
-            hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, "book", params)
-            if hit is not None:
-                return BookResult(hit, ctx.round_trips, from_cache=True)
-        read = read_book(ctx, book, targets, vol=vol, horizon_days=horizon_days, balances=balances)
-        doc = assemble(ctx, book, read, vol=vol, user=list(scenarios), scenarios_file=scenarios_file)
-        res = BookResult(doc, ctx.round_trips)
-        if store is not None:
-            with store.transaction():
-                run_id = store.put_run(chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash,
-                                       timestamp=ctx.timestamp, target=target, kind="book", params=params,
-                                       rpc_round_trips=ctx.round_trips)
-                store.put_payload(run_id, res.to_json())
-        return res
-    finally:
-        if store is not None and owned:
-            store.close()
-
-
 def safe_message(err: BaseException, rpc_url: str | None = None) -> str:
     """An error message with any URL redacted (for the CLI's one error handler)."""
     return redact_text(str(err), *(u for u in [rpc_url] if u))
@@ -485,3 +418,60 @@ def scan(
     from .scan.runner import scan_once
 
     return scan_once(load_config(config), cache, progress=progress, stop=stop, stdout=stdout).to_json()
+
+
+def risk(
+    wallets: str | Sequence[str],
+    *,
+    rpc_url: str | None = None,
+    block: int | None = None,
+    addresses: str | Path | AddressBook | None = None,
+    vol: float | None = None,
+    horizon_days: float = DEFAULT_HORIZON_DAYS,
+    scenarios: Sequence[str] = (),
+    scenarios_file: str | None = None,
+    balances: bool = True,
+    cache: Any = None,
+    ctx: ChainContext | None = None,
+    chain_id: int | None = None,
+) -> BookAnalysis:
+    """The book of one or more wallets at one block: Greeks per token, positions' exposures, scenarios by full
+    revaluation beside the delta and delta-gamma approximations. `scenarios`: strings such as
+    "WETH=-30%,vol=+50%,depth=-60%,days=1"; `scenarios_file`: a TOML file of named ones; `balances`: include the
+    wallets' own token and ETH balances. `cache` as in `analyze` (the run is kept with kind "book")."""
+    from .book_engine import BookAnalysis, run_book
+
+    targets = [parse_address(w) for w in ([wallets] if isinstance(wallets, str) else wallets)]
+    if not targets:
+        raise InputError("give at least one wallet")
+    if vol is not None and not (0 < vol < 20):
+        raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
+    if not (0 < horizon_days <= 3650):
+        raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
+    ctx = ctx or connect(rpc_url, block=block, expected_chain_id=chain_id)
+    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    params = {**analysis_params(book, vol, horizon_days, "book"), "scenarios": list(scenarios),
+              "scenarios_file": Path(scenarios_file).read_text() if scenarios_file and Path(scenarios_file).is_file() else scenarios_file,
+              "balances": balances}
+    target = ",".join(targets)
+    owned = not _is_open_cache(cache)
+    store = _open_cache(cache) if owned else cache
+    try:
+        if store is not None:
+            hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, "book", params)
+            if hit is not None:
+                return BookAnalysis(hit["chain_id"], hit["block"], hit["block_hash"], hit["timestamp"], hit["wallets"],
+                                    ctx.round_trips, hit, from_cache=True)
+        res = run_book(ctx, book, targets, vol=vol, horizon_days=horizon_days, scenarios=scenarios,
+                       scenarios_file=scenarios_file, balances=balances)
+        res.rpc_round_trips = ctx.round_trips
+        if store is not None:
+            with store.transaction():
+                run_id = store.put_run(chain_id=res.chain_id, block=res.block, block_hash=res.block_hash,
+                                       timestamp=res.timestamp, target=target, kind="book", params=params,
+                                       rpc_round_trips=res.rpc_round_trips)
+                store.put_payload(run_id, res.to_json())
+        return res
+    finally:
+        if store is not None and owned:
+            store.close()

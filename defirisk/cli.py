@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import Sequence
 
-from . import __version__
+from ._version import __version__
 from .errors import DefiriskError
 
 
@@ -31,27 +31,31 @@ def _parser() -> argparse.ArgumentParser:
                    help="treat the address as an Aave v3 Pool or PoolAddressesProvider: rank every borrower")
     g.add_argument("--vault", action="store_const", const="vault", dest="kind", help="treat the address as an options vault (Ribbon-v2-style theta vault)")
     a.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    a.add_argument("--wide", action="store_true", help="tables with every column (wider than 80 columns) instead of a compact summary per position")
     a.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet, vault), the depth chart (pool) or the liquidation curve (market)")
 
     r = sub.add_parser("risk", help="the book of one or more wallets: Greeks per token, scenarios by full revaluation",
-                       description="Every position of every wallet at one pinned block in one book: net exposure and Greeks "
-                                   "per token, scenarios and stress tests by full revaluation beside delta / delta-gamma.")
+                       description="Every position of the given wallets (LP, lending, vaults, spot balances) in one book at "
+                                   "one pinned block: net exposure and Greeks per token, and scenarios by full revaluation "
+                                   "beside the delta and delta-gamma approximations.")
     r.add_argument("wallets", nargs="+", metavar="WALLET", help="wallet addresses (0x…, EIP-55 checksum checked)")
     r.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
     r.add_argument("--block", type=int, help="block number to read at (default: latest)")
+    r.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
     r.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
     r.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
-    r.add_argument("--horizon", type=float, default=7.0, metavar="DAYS", help="horizon of the LP horizon figures (days, default 7)")
-    r.add_argument("--scenario", action="append", default=[], metavar="SPEC",
-                   help='a scenario, e.g. "WETH=-30%%,WBTC=-35%%,vol=+50%%,depth=-60%%,days=1" (repeatable)')
-    r.add_argument("--scenarios", metavar="FILE", help="TOML file of named scenarios")
+    r.add_argument("--horizon", type=float, default=7.0, metavar="DAYS", help="horizon of the positions' horizon figures (days, default 7)")
+    r.add_argument("--scenario", action="append", default=[], metavar="SHOCKS",
+                   help='a scenario, e.g. "WETH=-30%%,WBTC=-35%%,vol=+50%%,depth=-60%%,days=1" (repeatable; tokens by symbol or address)')
+    r.add_argument("--scenarios", metavar="FILE", help="TOML file of named scenarios ([scenarios] crash = \"WETH=-30%%\")")
     r.add_argument("--no-balances", action="store_true", help="leave the wallets' own token and ETH balances out of the book")
     r.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    r.add_argument("--wide", action="store_true", help="tables at their natural width")
     r.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     r.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    r.add_argument("--plot", metavar="PNG", help="also draw the book's P&L against the main factor's move")
+    r.add_argument("--plot", metavar="PNG", help="also draw the book's P&L against the main factor's move (full, delta, delta-gamma)")
 
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
@@ -67,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="start a local chain, build the demo world and analyze it", description="Start Anvil, deploy real Uniswap (and other) contracts, build positions with trading history, and print the analysis.")
     d.add_argument("--cache", metavar="PATH", default="defirisk-demo.duckdb", help="DuckDB cache file for the demo (default ./defirisk-demo.duckdb)")
     d.add_argument("--json", action="store_true", help="print the analyses as JSON")
+    d.add_argument("--wide", action="store_true", help="tables with every column instead of a compact summary per position")
     d.add_argument("--plots", metavar="DIR", default="defirisk-demo-plots", help="folder for the charts (default ./defirisk-demo-plots)")
     return p
 
@@ -88,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
-            return run_demo(cache=args.cache, as_json=args.json, plots=args.plots)
+            return run_demo(cache=args.cache, as_json=args.json, plots=args.plots, wide=args.wide)
     except DefiriskError as e:
         from .api import safe_message
 
@@ -109,15 +114,16 @@ def _analyze(args: argparse.Namespace) -> int:
         chain_id=args.chain_id,
     )
     if args.plot:
-        from .report.plots import plot_analysis
+        from .report.plots import plot_files
 
-        plot_analysis(res, args.plot)
+        for f in plot_files(res, args.plot):
+            print(f"wrote {f}", file=sys.stderr)
     if args.json:
         print(json.dumps(res.to_json(), indent=1))
     else:
         from .report.text import render
 
-        render(res)
+        render(res, wide=args.wide)
     return 0
 
 
@@ -127,18 +133,19 @@ def _risk(args: argparse.Namespace) -> int:
     res = risk(
         args.wallets, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
         horizon_days=args.horizon, scenarios=args.scenario, scenarios_file=args.scenarios,
-        balances=not args.no_balances, cache=False if args.no_cache else args.cache,
+        balances=not args.no_balances, cache=False if args.no_cache else args.cache, chain_id=args.chain_id,
     )
-    if args.plot:
-        from .report.book_plot import plot_book
-
-        plot_book(res, args.plot)
     if args.json:
         print(json.dumps(res.to_json(), indent=1))
     else:
         from .report.book_text import render_book
+        from .report.text import make_console
 
-        render_book(res)
+        render_book(res.to_json(), make_console(), wide=args.wide)
+    if args.plot:
+        from .report.book_plot import plot_book
+
+        print(f"wrote {plot_book(res, args.plot)}", file=sys.stderr)
     return 0
 
 

@@ -5,7 +5,10 @@ import importlib.util
 import json
 import time
 from pathlib import Path
+from typing import Any
 
+
+from rich.text import Text
 
 from .devnet.anvil import Anvil
 from .devnet.tx import Chain
@@ -17,7 +20,7 @@ def available_protocols() -> list[str]:
     return [name for name, mod in BUILDERS.items() if importlib.util.find_spec(mod) is not None]
 
 
-def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> int:
+def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wide: bool = False) -> int:
     """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market, and a vault."""
     from .api import analyze
     from .report.text import make_console, render
@@ -25,12 +28,12 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
     con = make_console(stderr=as_json)
     with Anvil() as node:
         t0 = time.monotonic()
-        with con.status("Deploying Uniswap v2/v3 (and more) from npm artifacts, building positions and trading history…"):
+        with con.status("Building the demo world (Uniswap, Aave, vaults)…"):
             world = build_world(Chain(node.url), available_protocols())
         con.print(f"[green]Demo world built[/] in {time.monotonic() - t0:.1f} s at block {world.chain.block_number()} (Anvil at {node.url})")
         book = Path(cache).with_suffix(".addresses.json")
         world.write_address_book(book)
-        con.print(f"Address book: {book}   cache: {cache}")
+        con.print(Text(f"Address book: {book}   cache: {cache}"))
         targets = [("wallet", world.account("lp_alice"), "demo wallet lp_alice")]
         pools = world.facts.get("uniswap", {}).get("pools", {})
         if pools:
@@ -49,33 +52,38 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None) -> 
             Path(plots).mkdir(parents=True, exist_ok=True)
         for kind, addr, label in targets:
             res = analyze(addr, rpc_url=node.url, addresses=book, kind=kind, cache=cache)
-            if plots and (kind != "wallet" or not res.positions.empty):
-                from .report.plots import plot_analysis
-
-                png = plot_analysis(res, Path(plots) / f"{kind}-{addr[:10]}.png")
-                con.print(f"Chart: {png}")
             if as_json:
                 docs.append(res.to_json())
             else:
                 con.rule(label)
-                render(res, con)
-        if "aave_v3" in world.facts and "options_vaults" in world.facts:  # the demo market maker's book (two wallets)
-            from .api import risk
-            from .devnet.book_world import add_market_maker
+                render(res, con, wide=wide)
+            if plots:  # after the section it draws; every file written is named
+                from .report.plots import plot_files
 
-            mm = add_market_maker(world.chain, world)
-            res = risk(mm["wallets"], rpc_url=node.url, addresses=book, cache=cache, scenarios=["WETH=-30%,WBTC=-35%"])
-            if plots:
-                from .report.book_plot import plot_book
-
-                con.print(f"Chart: {plot_book(res, Path(plots) / 'book.png')}")
-            if as_json:
-                docs.append(res.to_json())
-            else:
-                from .report.book_text import render_book
-
-                con.rule("demo market maker: the book of lp_alice + mm_hedge (LP, vaults, Aave loan, spot)")
-                render_book(res, con)
+                for png in plot_files(res, Path(plots) / f"{kind}-{addr[:10]}.png"):
+                    con.print(Text(f"Chart: {png}"))
+        if "aave_v3" in world.facts and "options_vaults" in world.facts:
+            docs.append(_market_maker_book(world, node.url, book, cache, con, as_json=as_json, plots=plots, wide=wide))
         if as_json:
             print(json.dumps(docs, indent=1))
     return 0
+
+
+def _market_maker_book(world: Any, url: str, book: Path, cache: str, con: Any, *, as_json: bool, plots: str | None,
+                       wide: bool) -> dict:
+    """The demo market maker's book (LP ranges, vault shares, an Aave loan, spot, over two wallets) with scenarios."""
+    from .api import risk
+    from .devnet.book_world import add_market_maker
+    from .report.book_text import render_book
+
+    facts = add_market_maker(world.chain, world)
+    res = risk(facts["wallets"], rpc_url=url, addresses=book, cache=cache,
+               scenarios=["WETH=-30%,WBTC=-35%,vol=+50%,depth=-60%"])
+    if plots:
+        from .report.book_plot import plot_book
+
+        con.print(Text(f"Chart: {plot_book(res, Path(plots) / 'book-market-maker.png')}"))
+    if not as_json:
+        con.rule("demo market maker: one book over lp_alice and mm_hedge")
+        render_book(res.to_json(), con, wide=wide)
+    return res.to_json()

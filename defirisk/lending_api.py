@@ -43,7 +43,9 @@ def _vols(ctx: ChainContext, book: AddressBook, snap: aave_reader.LendingSnapsho
         ts, px, vol = lp_analysis.swap_series(logs, p.protocol, d0, d1, pools.block_times)
         s, src = lp_analysis.choose_volatility(None, ts, px, vol, p.fee / 1e6, lp_analysis.tick_tvl_token1(p, pools.tokens))
         sigma[addr], source[addr] = s, src
-        report[addr] = {"sigma": s if s == s else None, "source": src}
+        report[addr] = {"sigma": s if s == s else None, "source": src,
+                        "name": f"{pools.tokens[p.token0].symbol}/{pools.tokens[p.token1].symbol} {p.fee / 1e4:g}%"
+                                + (" v2" if p.protocol == "uniswap_v2" else "")}
     symbols = {t: i.symbol for t, i in pools.tokens.items()}
     symbols.update({r.asset: r.symbol for r in snap.reserves.reserves})
     return la.token_vols(assets, pools.pools, sigma, source, book.list("stablecoins"), symbols), report

@@ -1,126 +1,203 @@
-"""The book's positions at a shocked market, exactly as the contracts would pay (pure: records in, integers out).
+"""Records -> the book's instruments and market state (no I/O).
 
-The scenario rules of issue #10, applied to the records the book's read keeps (book_read.py):
-  * a pool of tokens i and j moves to `sqrtPriceX96' = isqrt(sqrtPriceX96**2 * (1+s_i) / (1+s_j))` (exact rationals);
-  * an oracle answer moves to `floor(answer * (1+s))`;
-  * an LP range pays the contracts' integer amounts for its liquidity at the shocked price;
-  * an Aave v3 account's health factor is recomputed with the protocol's integer rules at the shocked oracle
-    prices; where it is below 1, one maximal liquidation (the largest debt against the largest collateral, close
-    factor as the protocol applies it) is applied and the health factor after it recomputed.
-Shocks are keyed by token address; a token without a shock does not move (s = 0).
+Every wallet's LP records (v3 ranges with their uncollected fees and owed principal as plain balances, v2 LP
+tokens), Aave v3 accounts (exact per-reserve inputs), options-vault slices and spot balances become instruments of
+`risk/instruments.py`; prices and volatilities come from one market-data step over every pool the readers read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from fractions import Fraction
-from math import isqrt
-from typing import Mapping
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping, Sequence
 
-from ..errors import InputError
-from ..models import aave_math as am
-from ..models.tick_math import tick_at_sqrt_ratio
-from ..models.v3_amounts import position_amounts_raw
-from ..protocols.aave_v3_inputs import AaveAccountInputs, account_inputs
-from ..protocols.aave_v3_spec import AaveAccount, AaveReserves
-from ..protocols.lp_spec import LpRecord, PoolRecord
+import pandas as pd
+from eth_utils import to_checksum_address
 
-WAD = 10**18
-MAX_UINT256 = 2**256 - 1
-Shocks = Mapping[str, Fraction]  # token address -> relative USD price move (-1/5 = -20 %)
-
-
-def _s(shocks: Shocks, token: str) -> Fraction:
-    s = Fraction(shocks.get(token, 0))
-    if s <= -1:
-        raise InputError(f"a price shock must be above -100 %, not {float(s) * 100:g} % for {token}")
-    return s
+from ..token_info import TokenInfo
+from ..models.v3_swap import liquidity_depth
+from ..models.v3_amounts import liquidity_to_human
+from ..protocols.aave_reader import LendingSnapshot
+from ..protocols.aave_v3_inputs import account_inputs
+from ..protocols.uniswap_reader import LpSnapshot
+from .instruments import NATIVE, Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
+from . import lp as lp_analysis
+from .market_data import MarketData, fee_income_per_day, market_data
 
 
-def shocked_sqrt_price_x96(sqrt_price_x96: int, shock0: Fraction, shock1: Fraction) -> int:
-    """The pool's sqrtPriceX96 after token0 moves by shock0 and token1 by shock1 (USD), floored as an isqrt."""
-    ratio = (1 + Fraction(shock0)) / (1 + Fraction(shock1))
-    return isqrt(sqrt_price_x96 * sqrt_price_x96 * ratio.numerator // ratio.denominator)
+@dataclass
+class BookInputs:
+    """What the readers returned for a book: LP snapshots, Aave snapshots, vault position rows, balances."""
+
+    lp: list[LpSnapshot] = field(default_factory=list)
+    lending: list[LendingSnapshot] = field(default_factory=list)
+    vault_rows: list[pd.DataFrame] = field(default_factory=list)
+    balances: dict[str, dict[str, int]] = field(default_factory=dict)  # wallet -> token (NATIVE for ETH) -> raw
+    tokens: dict[str, TokenInfo] = field(default_factory=dict)  # metadata read for balance tokens
 
 
-def shocked_answer(answer: int, shock: Fraction) -> int:
-    """An oracle answer after a relative move: floor(answer * (1 + shock)) (base-currency units)."""
-    x = answer * (1 + Fraction(shock))
-    return x.numerator // x.denominator
+def merge_snapshots(snaps: Iterable[LpSnapshot]) -> LpSnapshot:
+    """One snapshot holding every pool, token, swap log and block time of several (same block)."""
+    out = LpSnapshot()
+    for s in snaps:
+        out.pools.update(s.pools)
+        out.positions.extend(s.positions)
+        out.tokens.update(s.tokens)
+        out.swaps.update({k: v for k, v in s.swaps.items() if k not in out.swaps or len(v) > len(out.swaps[k])})
+        out.block_times.update(s.block_times)
+        out.tick_liquidity.update(s.tick_liquidity)
+    return out
 
 
-def pool_at(pool: PoolRecord, shocks: Shocks) -> tuple[int, int]:
-    """(sqrtPriceX96, tick) of a v3 pool after the shocks."""
-    sq = shocked_sqrt_price_x96(pool.sqrt_price_x96, _s(shocks, pool.token0), _s(shocks, pool.token1))
-    return sq, tick_at_sqrt_ratio(sq)
+def native_wrapped(tokens: Mapping[str, TokenInfo], hubs: Sequence[str]) -> str | None:
+    """The token native ETH is priced as: the configured pricing hub named WETH, else any token named WETH."""
+    for t in list(hubs) + list(tokens):
+        info = tokens.get(t)
+        if info is not None and info.symbol.upper() == "WETH":
+            return t
+    return hubs[0] if hubs else None
 
 
-def lp_amounts_at(rec: LpRecord, pool: PoolRecord, shocks: Shocks) -> tuple[int, int]:
-    """Raw token amounts a v3 range's liquidity pays at the shocked price (decreaseLiquidity's answer, to the wei)."""
-    if rec.protocol != "uniswap_v3":
-        raise InputError(f"lp_amounts_at takes a v3 range, not a {rec.protocol} position")
-    sq, tick = pool_at(pool, shocks)
-    a0, a1 = position_amounts_raw(sq, tick, rec.tick_lower, rec.tick_upper, rec.liquidity)
-    return int(a0), int(a1)
+def _token_sigmas(snap: LpSnapshot, md: MarketData, stables: set[str], flat: float | None) -> dict[str, float]:
+    """Each risky token's USD volatility: --vol, else the deepest pool pairing it with a stablecoin."""
+    out: dict[str, float] = {}
+    depth: dict[str, float] = {}
+    for addr, p in snap.pools.items():
+        s = md.sigma.get(addr, math.nan)
+        for risky, other in ((p.token0, p.token1), (p.token1, p.token0)):
+            if other in stables and risky not in stables and math.isfinite(s):
+                dv = float(p.liquidity) if p.protocol == "uniswap_v3" else float(math.isqrt(p.reserve0 * p.reserve1))
+                if risky not in depth or dv > depth[risky]:  # the deepest pool of the pair decides
+                    depth[risky], out[risky] = dv, s
+    if flat is not None:
+        out = {t: flat for t in set(out) | {t for t in snap.tokens if t not in stables}}
+    return out
 
 
-@dataclass(frozen=True)
-class LoanAt:
-    """An Aave v3 account at shocked oracle prices (raw units; health factors in wad, MAX_UINT256 = no debt)."""
-
-    prices_base: tuple[int, ...]
-    health_factor: int
-    liquidated: bool
-    collateral_asset: str | None = None
-    debt_asset: str | None = None
-    debt_repaid: int = 0
-    collateral_to_liquidator: int = 0
-    protocol_fee: int = 0
-    collateral_removed: int = 0
-    health_factor_after: int | None = None  # after one maximal liquidation; None when none happens
-    value_base: float = 0.0  # collateral minus debt at the shocked prices (base currency, float)
-    value_after_base: float = 0.0  # the same after the liquidation (bonus and protocol fee lost)
-
-
-def _value(x: AaveAccountInputs) -> float:
-    """Supplied minus borrowed at the inputs' prices, in base-currency units (float)."""
-    return sum((c - d) * p / u for c, d, p, u in zip(x.collateral_raw, x.debt_raw, x.prices_base, x.units)) / x.base_unit
-
-
-def loan_inputs_at(account: AaveAccount, reserves: AaveReserves, shocks: Shocks) -> AaveAccountInputs:
-    """The account's exact inputs with each reserve's oracle price moved by its token's shock."""
-    inp = account_inputs(account, reserves)
-    prices = [shocked_answer(p, _s(shocks, a)) for a, p in zip(inp.assets, inp.prices_base)]
-    return inp.with_prices(prices)
-
-
-def loan_at(account: AaveAccount, reserves: AaveReserves, shocks: Shocks) -> LoanAt:
-    """Health factor at the shocked prices and, below 1, one maximal liquidation (largest debt, largest collateral)."""
-    x = loan_inputs_at(account, reserves, shocks)
-    hf = am.account_data_raw(*x.account_data_args(), **x.account_data_kwargs()).health_factor
-    prices = tuple(x.prices_base)
-    if hf >= WAD or not x.debt_columns or not x.collateral_columns:
-        v = _value(x)
-        return LoanAt(prices, hf, False, value_base=v, value_after_base=v)
-    jd = max(x.debt_columns, key=lambda k: x.debt_raw[k] * x.effective_price(k) // x.units[k])
-    jc = max(x.collateral_columns, key=lambda k: x.collateral_raw[k] * x.effective_price(k) // x.units[k])
-    out = am.liquidation_amounts_raw(MAX_UINT256, **x.liquidation_kwargs(jc, jd, hf))
-    after = _after_liquidation(x, jc, jd, out)
-    hf_after = am.account_data_raw(*after.account_data_args(), **after.account_data_kwargs()).health_factor
-    return LoanAt(prices, hf, True, x.assets[jc], x.assets[jd], out.debt_repaid, out.collateral_to_liquidator,
-                  out.protocol_fee, out.collateral_removed, hf_after, _value(x), _value(after))
+def lp_instruments(snap: LpSnapshot, md: MarketData) -> list[Instrument]:
+    """v3 ranges (+ fees and owed principal as Spot) and v2 LP balances of the snapshot's positions."""
+    out: list[Instrument] = []
+    for r in snap.positions:
+        p = snap.pools[r.pool]
+        t0, t1 = snap.tokens[p.token0], snap.tokens[p.token1]
+        income = fee_income_per_day(snap, r.pool)
+        u1 = md.usd[p.token1].price if p.token1 in md.usd else math.nan
+        sigma = md.sigma.get(r.pool, math.nan)
+        ex = lp_analysis.exact_position(r, p)
+        if r.protocol == "uniswap_v2":
+            share = r.liquidity / p.total_supply if p.total_supply else 0.0
+            carry = None if income is None or not math.isfinite(u1) else income * share * u1
+            out.append(LpV2(r.protocol, r.id, r.owner, r.pool, p.token0, p.token1, t0.decimals, t1.decimals, p.reserve0,
+                            p.reserve1, r.liquidity, p.total_supply, p.fee, carry, sigma))
+            continue
+        share = r.liquidity / p.liquidity if p.liquidity else 0.0
+        carry = None if income is None or not math.isfinite(u1) else income * share * u1
+        out.append(LpRange(r.protocol, r.id, r.owner, r.pool, p.token0, p.token1, t0.decimals, t1.decimals,
+                           p.sqrt_price_x96, p.tick, r.tick_lower, r.tick_upper, r.liquidity, p.fee, carry, sigma))
+        op0, op1 = lp_analysis.owed_principal(r.history, ex.fees0, ex.fees1)
+        for tok, info, fees, owed in ((p.token0, t0, ex.fees0 - op0, op0), (p.token1, t1, ex.fees1 - op1, op1)):
+            if fees:
+                out.append(Spot(r.protocol, r.id, r.owner, tok, info.decimals, fees, kind="fees"))
+            if owed:
+                out.append(Spot(r.protocol, r.id, r.owner, tok, info.decimals, owed, kind="owed_principal"))
+    return out
 
 
-def _after_liquidation(x: AaveAccountInputs, jc: int, jd: int, out: am.LiquidationAmountsRaw) -> AaveAccountInputs:
-    """The account after the liquidation, balances moved in scaled units as the tokens do (variable debt burnt
-    first, then stable; the liquidator's and the treasury's aTokens transferred apart)."""
-    from dataclasses import replace
+def loan_instruments(snap: LendingSnapshot) -> list[Loan]:
+    """One Loan per Aave account with a position (assets checksummed so they meet the other protocols' tokens)."""
+    out = []
+    rates = tuple((r.liquidity_rate, r.variable_borrow_rate) for r in snap.reserves.reserves)
+    pool = snap.market.pool
+    for a in snap.accounts:
+        if not a.positions:
+            continue
+        inputs = account_inputs(a, snap.reserves)
+        inputs = replace(inputs, assets=tuple(to_checksum_address(x) for x in inputs.assets))
+        out.append(Loan("aave_v3", f"{pool}:{a.wallet}", a.wallet, pool, inputs, rates))
+    return out
 
-    coll, debt = list(x.collateral_raw), list(x.debt_raw)
-    li, bi = x.liquidity_indexes[jc], x.borrow_indexes[jd]
-    scaled_c = x.scaled_collateral_raw[jc] - am.ray_div(out.collateral_to_liquidator, li) - am.ray_div(out.protocol_fee, li)
-    coll[jc] = am.ray_mul(max(scaled_c, 0), li)
-    var_repaid = min(out.debt_repaid, x.variable_debt_raw[jd])
-    scaled_d = x.scaled_variable_debt_raw[jd] - am.ray_div(var_repaid, bi)
-    stable = x.stable_debt_raw[jd] - (out.debt_repaid - var_repaid)
-    debt[jd] = am.ray_mul(max(scaled_d, 0), bi) + stable
-    return replace(x, collateral_raw=tuple(coll), debt_raw=tuple(debt))
+
+def _f(x: Any, default: float = 0.0) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return default
+    return v if math.isfinite(v) else default
+
+
+def vault_instruments(rows: pd.DataFrame) -> list[OptionSlice]:
+    """A slice per vault position row (analysis/vaults.position_rows): collateral + plain asset owed, short options."""
+    out = []
+    for r in rows.to_dict("records") if not rows.empty else []:
+        n = _f(r.get("n_options")) if r.get("otoken") else 0.0
+        out.append(OptionSlice(
+            "options_vault", r["id"], r["owner"], to_checksum_address(r["underlying"]),
+            to_checksum_address(r["collateral_asset"]),
+            _f(r.get("collateral")) + _f(r.get("pending_deposit")) + _f(r.get("queued_withdrawal")), n,
+            _f(r.get("strike"), 1.0), int(r.get("expiry") or 0), bool(r.get("is_put")),
+            _f(r.get("sigma"), math.nan)))
+    return out
+
+
+def spot_instruments(balances: Mapping[str, Mapping[str, int]], decimals: Mapping[str, int]) -> list[Spot]:
+    """Wallet balances (protocol "wallet", id "wallet:token"); zero balances left out."""
+    out = []
+    for w, held in balances.items():
+        for t, amt in held.items():
+            if amt:
+                out.append(Spot("wallet", f"{w}:{t}", w, t, 18 if t == NATIVE else decimals.get(t, 18), amt))
+    return out
+
+
+def _pool_depths(snap: LpSnapshot) -> tuple[PoolDepth, ...]:
+    """Every pool with its liquidity: tick segments where the ticks were read, else the active liquidity alone
+    (a single segment: the walk then assumes the active liquidity holds over the move)."""
+    out = []
+    for addr, p in snap.pools.items():
+        if p.token0 not in snap.tokens or p.token1 not in snap.tokens:
+            continue
+        d0, d1 = snap.tokens[p.token0].decimals, snap.tokens[p.token1].decimals
+        sp = (p.sqrt_price_x96 / 2**96) * math.sqrt(10.0 ** (d0 - d1))
+        if p.protocol == "uniswap_v2":
+            out.append(PoolDepth(addr, p.protocol, p.token0, p.token1, p.fee / 1e6, sp, (),
+                                 p.reserve0 / 10**d0, p.reserve1 / 10**d1))
+            continue
+        scale = math.sqrt(10.0 ** (d0 - d1))
+        ticks = snap.tick_liquidity.get(addr)
+        if ticks:
+            segs_raw = liquidity_depth([t for t, _ in ticks], [n for _, n in ticks], p.liquidity, p.tick)
+            segs = tuple((1.0001 ** (a / 2) * scale, 1.0001 ** (b / 2) * scale, liquidity_to_human(int(L), d0, d1))
+                         for a, b, L in segs_raw)
+        else:
+            segs = ((sp / 10, sp * 10, liquidity_to_human(p.liquidity, d0, d1)),)
+        out.append(PoolDepth(addr, p.protocol, p.token0, p.token1, p.fee / 1e6, sp, segs))
+    return tuple(out)
+
+
+def build_market(inputs: BookInputs, *, stablecoins: Sequence[str], hubs: Sequence[str], timestamp: int,
+                 flat_vol: float | None) -> tuple[list[Instrument], MarketState, MarketData]:
+    """Instruments of every position and balance, and the market state they are marked in."""
+    snap = merge_snapshots(inputs.lp)
+    md = market_data(stablecoins, snap, flat_vol)
+    stables = set(stablecoins)
+    tokens: dict[str, TokenInfo] = {**inputs.tokens, **snap.tokens}
+    prices = {t: u.price for t, u in md.usd.items()}
+    symbols = {t: i.symbol for t, i in tokens.items()}
+    decimals = {t: i.decimals for t, i in tokens.items()}
+    instruments: list[Instrument] = lp_instruments(snap, md)
+    for ls in inputs.lending:
+        for r in ls.reserves.reserves:
+            a = to_checksum_address(r.asset)
+            symbols.setdefault(a, r.symbol)
+            decimals.setdefault(a, len(str(r.unit)) - 1)
+            if not math.isfinite(prices.get(a, math.nan)) and r.price_raw:
+                prices[a] = r.price_raw / ls.reserves.base_currency_unit  # the oracle where no pool route exists
+        instruments += loan_instruments(ls)
+    for rows in inputs.vault_rows:
+        instruments += vault_instruments(rows)
+    instruments += spot_instruments(inputs.balances, decimals)
+    wrapped = native_wrapped(tokens, hubs)
+    sigmas = _token_sigmas(snap, md, stables, flat_vol)
+    symbols[NATIVE] = "ETH"
+    m = MarketState(timestamp, prices, sigmas, symbols, decimals, frozenset(stables),
+                    {NATIVE: wrapped} if wrapped else {}, _pool_depths(snap))
+    return instruments, m, md

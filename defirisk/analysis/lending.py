@@ -19,18 +19,11 @@ import numpy as np
 from ..errors import InputError
 from ..models import aave_math as am
 from ..models import lending_risk as lr
+from ..numbers import finite_or_none as _f
 from ..protocols.aave_v3_inputs import AaveAccountInputs, account_inputs, float_arrays
 from ..protocols.aave_v3_spec import MAX_UINT256, WAD, AaveAccount, AaveReserves
 
 Vols = Mapping[str, tuple[float, str]]  # asset -> (annualized sigma, where it came from)
-
-
-def _f(x: Any) -> float | None:
-    """A JSON number: None for NaN/inf/None."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def market_json(reserves: AaveReserves) -> dict[str, Any]:

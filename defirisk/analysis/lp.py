@@ -8,13 +8,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..chain.tokens import TokenInfo
 from ..models import lp_value, lvr, range_stats
 from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import PriceEdge, UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
 from ..models.v3_fees import fee_growth_inside, uncollected_fees_raw
 from ..protocols.lp_spec import LiquidityEvent, LpRecord, PoolRecord
+from ..protocols.uniswap_reader import decode_swap_logs
+from ..token_info import TokenInfo
 
 DAYS_PER_YEAR = 365.0
 
@@ -70,8 +71,8 @@ def owed_principal(history: Sequence[LiquidityEvent], owed0: int, owed1: int) ->
 
 def entry_price(history: Sequence[LiquidityEvent], tick_lower: int, tick_upper: int, dec0: int, dec1: int) -> float | None:
     """Liquidity-weighted geometric mean of the prices implied by two-sided deposits (token1 per token0)."""
-    sa = sqrt_ratio_at_tick(tick_lower) / 2**96 if tick_lower > -887272 else 0.0
-    sb = sqrt_ratio_at_tick(tick_upper) / 2**96 if tick_upper < 887272 else math.inf
+    sa = sqrt_ratio_at_tick(tick_lower) / 2**96 if tick_lower > MIN_TICK else 0.0
+    sb = sqrt_ratio_at_tick(tick_upper) / 2**96 if tick_upper < MAX_TICK else math.inf
     logs, weights = [], []
     for e in history:
         if e.kind != "increase" or e.amount0 == 0 or e.amount1 == 0:
@@ -212,28 +213,22 @@ def pool_metrics(pool: PoolRecord, tokens: dict[str, TokenInfo], usd: dict[str, 
 
 def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block_times: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unix times, prices token1/token0, |token1 volume|) of a pool's swaps, from Swap (v3) or Sync (v2) logs."""
-    from ..protocols import uniswap_v2 as v2
-    from ..protocols import uniswap_v3 as v3
-    from ..protocols.log_rows import decode_ints  # word slicing: eth-abi per log cost seconds on long histories
-
     ts, px, vol = [], [], []
     prev_r1 = None
-    for lg in logs:
-        blk = int(lg["blockNumber"], 16)
-        if blk not in block_times:
+    for pt in decode_swap_logs(logs, protocol):
+        if pt.block not in block_times:
             continue
         if protocol == "uniswap_v3":
-            sqrt_p, amount1 = decode_ints(v3.SWAP, lg["topics"], lg["data"], ("sqrtPriceX96", "amount1"))
-            price = sqrt_price_x96_to_price(sqrt_p, dec0, dec1)
-            v = abs(amount1) / 10**dec1
+            price = sqrt_price_x96_to_price(pt.sqrt_price_x96, dec0, dec1)
+            v = abs(pt.amount1) / 10**dec1
         else:
-            r0, r1 = decode_ints(v2.SYNC, lg["topics"], lg["data"], ("reserve0", "reserve1"))
+            r0, r1 = pt.reserve0, pt.reserve1
             if r0 == 0:
                 continue
             price = (r1 / 10**dec1) / (r0 / 10**dec0)
             v = abs(r1 - prev_r1) / 10**dec1 if prev_r1 is not None else 0.0
             prev_r1 = r1
-        ts.append(block_times[blk])
+        ts.append(block_times[pt.block])
         px.append(price)
         vol.append(v)
     return np.array(ts, float), np.array(px, float), np.array(vol, float)

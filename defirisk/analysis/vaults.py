@@ -22,14 +22,15 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..chain.tokens import TokenInfo
 from ..models import vault_greeks as vgm
 from ..models import vault_round
 from ..models.usd_pricing import UsdPrice
+from ..numbers import finite_or_none as _f
 from ..protocols import options_vault as ov
 from ..protocols.lp_spec import PoolRecord
 from ..protocols.options_vault_spec import OTOKEN_UNIT, STATUS_EXPIRED, STATUS_LIVE, DepositorRecord, VaultRecord
 from ..protocols.uniswap_reader import LpSnapshot
+from ..token_info import TokenInfo
 from . import lp as lp_analysis
 
 SECONDS_PER_YEAR = 365 * 86400
@@ -39,13 +40,6 @@ NO_VOL = "none: no pool pairs the underlying with a configured stablecoin (pass 
 
 def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _f(x: Any) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 # -- volatility ----------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 from ..errors import RangeTooLargeError
-from .rpc import RpcClient, RpcReplyError
+from .rpc import RpcClient
 
 log = logging.getLogger(__name__)
 
@@ -78,20 +78,6 @@ def fetch_logs(
         lo = hi + 1
         step *= 2  # grow again after a success
     out.sort(key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
-    return out
-
-
-def fetch_logs_many(client: RpcClient, filters: Sequence[LogFilter]) -> list[list[dict]]:
-    """Logs of several filters: first all in one batch, then the ones the node refused, adaptively."""
-    if not filters:
-        return []
-    replies = client.batch(("eth_getLogs", [f.params()]) for f in filters)
-    out: list[list[dict]] = []
-    for f, r in zip(filters, replies):
-        if isinstance(r, RpcReplyError) or (isinstance(r, list) and _suspicious(len(r))):
-            out.append(fetch_logs(client, f, span=max(1, (f.to_block - f.from_block + 1) // 2)))
-        else:
-            out.append(sorted(r, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16))))
     return out
 
 

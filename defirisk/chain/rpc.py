@@ -49,10 +49,6 @@ class RpcReplyError:
     message: str
     data: str | None = None
 
-    @property
-    def is_revert(self) -> bool:
-        return self.code == 3 or "revert" in self.message.lower()
-
 
 def classify_error(code: int, message: str, *, method: str = "") -> RpcError | None:
     """The typed exception a JSON-RPC error should raise, or None for a plain per-call failure."""

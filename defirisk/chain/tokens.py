@@ -2,29 +2,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Iterable
 
 from .. import abi
-from .calls import Call, CallFailed, execute
-from .rpc import RpcClient
+from ..token_info import TokenInfo  # defined there (pure) so analysis can name it without importing chain
+from .calls import Call, CallFailed
 
 log = logging.getLogger(__name__)
 
 MAX_DECIMALS = 77  # 10**77 still fits a uint256; larger answers are nonsense
 _MAX_TEXT = 64
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """What the chain says about one token; `decimals_known` is False when decimals() failed."""
-
-    chain_id: int
-    address: str
-    symbol: str
-    name: str
-    decimals: int
-    decimals_known: bool = True
 
 
 def decode_text(raw: bytes) -> str:
@@ -71,13 +57,3 @@ def decode_token(chain_id: int, address: str, symbol: object, name: object, deci
         log.warning("token %s has no usable decimals() (%s); amounts shown in raw units", address, decimals.reason)
         return TokenInfo(chain_id, address, sym, nm, 0, False)
     return TokenInfo(chain_id, address, sym, nm, int(decimals))
-
-
-def fetch_tokens(
-    client: RpcClient, addresses: Iterable[str], *, block: int, chain_id: int, multicall: str | None = None
-) -> dict[str, TokenInfo]:
-    """Metadata of many tokens in one batch at `block`, keyed by address."""
-    addrs = list(dict.fromkeys(addresses))
-    calls = [c for a in addrs for c in token_calls(a)]
-    res = execute(client, calls, block=block, multicall=multicall)
-    return {a: decode_token(chain_id, a, *res[3 * i : 3 * i + 3]) for i, a in enumerate(addrs)}

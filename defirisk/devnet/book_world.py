@@ -15,15 +15,15 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .aave_world import MAX_UINT, VARIABLE, kit_from_world
+from .aave_world import MAX_UINT, VARIABLE, _token_art, kit_from_world
 from .tokens import fund
 from .tx import Chain
 from .uniswap_world import _arts, _minted_token_ids, human_price, send_block
 from .world import World
 
 NATIVE_WEI = 5 * 10**18
-ALICE_SPOT = {"WETH": 12.0, "USDC": 30_000.0, "WBTC": 0.3, "DAI": 5_000.0, "MKR": 10.0}  # what lp_alice keeps
 SPOT = {"WETH": 8.0, "USDC": 25_000.0, "WBTC": 0.1}
+ALICE_SPOT = {"WETH": 3.0, "USDC": 10_000.0, "DAI": 5_000.0, "WBTC": 0.05, "MKR": 1.0}  # what lp_alice keeps
 LOAN_SUPPLY = {"WETH": 20.0, "WBTC": 0.5}
 LOAN_BORROW = {"USDC": 48_000.0}
 RANGE_POOL, RANGE_USD, RANGE_WIDTH = "WETH/USDC-3000", 20_000, 0.10
@@ -67,12 +67,11 @@ def add_market_maker(chain: Chain, world: World) -> dict[str, Any]:
     txs = [k.token_tx("USDC", "transfer", world.deployer, k.raw("USDC", LOAN_BORROW["USDC"]), sender=hedge)]
     txs += [k.token_tx(sym, "mint", hedge, k.raw(sym, amt), sender=world.deployer) for sym, amt in SPOT.items()]
     chain.send_many(txs)
-    # lp_alice's leftovers from the world's funding (tens of millions) would swamp the book: keep ALICE_SPOT
-    bal_abi = [{"name": "balanceOf", "type": "function", "stateMutability": "view", "inputs": [{"name": "a", "type": "address"}],
-                "outputs": [{"name": "", "type": "uint256"}]}]
+    # lp_alice's leftovers from funding her positions (millions of each token) would swamp the book: keep ALICE_SPOT
     txs = []
     for sym, keep in ALICE_SPOT.items():
-        extra = int(chain.static(bal_abi, k.world.tokens.address[sym], "balanceOf", alice)) - k.raw(sym, keep)
+        held = int(chain.static(_token_art(), world.tokens.address[sym], "balanceOf", alice))
+        extra = held - k.raw(sym, keep)
         if extra > 0:
             txs.append(k.token_tx(sym, "transfer", world.deployer, extra, sender=alice))
     chain.send_many(txs)

@@ -18,31 +18,20 @@ e^{−qT}·1[forward in the money] (half of it exactly at the money forward), ga
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
+from .normal import norm_cdf, norm_pdf
 
 DAYS_PER_YEAR = 365.0
-_ERFC = np.vectorize(math.erfc, otypes=[float])
 
 __all__ = [
     "BSGreeks", "bs_greeks", "bs_price", "bs_delta", "bs_gamma", "bs_dollar_gamma", "bs_vega", "bs_theta",
     "bs_rho", "norm_cdf",
 ]
-
-
-def norm_cdf(x: ArrayLike) -> np.ndarray:
-    """Standard normal CDF Φ(x), accurate in both tails (via erfc)."""
-    x = np.asarray(x, float)
-    return 0.5 * _ERFC(-x / math.sqrt(2.0))
-
-
-def _norm_pdf(x: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -98,7 +87,7 @@ def bs_greeks(
     d2 = np.where(smooth, d1 - vs_safe, det)
     sign = np.where(put, -1.0, 1.0)
     Nd1, Nd2 = norm_cdf(sign * d1), norm_cdf(sign * d2)
-    pdf = _norm_pdf(d1)  # 0 at d = ±inf
+    pdf = norm_pdf(d1)  # 0 at d = ±inf
 
     price = sign * (fwd_disc * Nd1 - k_disc * Nd2)
     delta = sign * dq * Nd1

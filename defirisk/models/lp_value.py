@@ -14,7 +14,6 @@ Full range closed forms: E[V(S_T)] = 2L√P·e^{−σ²T/8}, vega = −E·σT/4�
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import Literal, overload
 
@@ -22,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
+from .black_scholes import DAYS_PER_YEAR, bs_greeks
 
 _NODES = 40  # per side of P; the full-range closed form holds to ~1e-14 for σ√T <= 1 and 1e-9 for σ√T <= 3
 _WINDOW = 12.0  # strikes beyond ±12 standard deviations carry no weight worth counting
@@ -80,17 +80,6 @@ def _leggauss(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(n)
 
 
-def _norm_pdf(x: np.ndarray) -> float | np.ndarray:
-    return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
-
-
-_ERF = np.vectorize(math.erf, otypes=[float])
-
-
-def _norm_cdf(x: ArrayLike) -> float | np.ndarray:
-    return 0.5 * (1.0 + _ERF(np.asarray(x) / math.sqrt(2.0)))
-
-
 def strip_weights(
     P: ArrayLike, pa: ArrayLike, pb: ArrayLike, L: ArrayLike, sigma: ArrayLike, T: ArrayLike, *, nodes: int = _NODES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,16 +118,13 @@ def strip_weights(
 def _bs(
     S: np.ndarray, K: np.ndarray, s: np.ndarray, T: np.ndarray, is_call: np.ndarray, with_price: bool,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Black-Scholes (r = 0) per option: price (if asked), vega (per unit vol) and dPrice/dT (per year)."""
-    sq = s * np.sqrt(T)
-    d1 = (np.log(S / K) + 0.5 * sq * sq) / sq
-    pdf = _norm_pdf(d1)
-    vega = S * pdf * np.sqrt(T)
-    dT = S * pdf * s / (2 * np.sqrt(T))
-    if not with_price:
-        return None, vega, dT
-    call = S * _norm_cdf(d1) - K * _norm_cdf(d1 - sq)
-    return np.where(is_call, call, call - S + K), vega, dT
+    """Black-Scholes (r = 0) per option: price (if asked), vega (per unit vol) and dPrice/dT (per year).
+
+    The one kernel of models/black_scholes (r = q = 0): vega is its per-point vega × 100, dPrice/dT its
+    per-day theta × −365.
+    """
+    g = bs_greeks(S, K, T, s, is_put=~is_call)
+    return (g.price if with_price else None), g.vega * 100.0, -g.theta * DAYS_PER_YEAR
 
 
 @overload

@@ -8,27 +8,21 @@ volatility σ (annualized; T in years of 365 days). Exit means touching either e
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
+from .normal import norm_cdf
 
-_ERFC = np.vectorize(math.erfc, otypes=[float])
 _IMAGES = np.arange(-8, 9, dtype=float)  # images n = −8..8: enough while σ√T <= width
 _MODES = np.arange(1, 25, dtype=float)  # sine modes 1..24: enough while σ√T > width (e^{−(25π)²/2} left out)
-
-
-def _ncdf(x: ArrayLike) -> float | np.ndarray:
-    """Standard normal CDF, accurate in the lower tail."""
-    return 0.5 * _ERFC(-np.asarray(x, float) / math.sqrt(2.0))
 
 
 def _nmass(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Φ(hi) − Φ(lo) for lo <= hi without cancellation in either tail."""
     upper = lo > 0  # both in the upper half: use survival functions
-    return np.where(upper, _ncdf(-lo) - _ncdf(-hi), _ncdf(hi) - _ncdf(lo))
+    return np.where(upper, norm_cdf(-lo) - norm_cdf(-hi), norm_cdf(hi) - norm_cdf(lo))
 
 
 def _arr(*xs: ArrayLike) -> tuple[np.ndarray, ...]:
@@ -76,13 +70,13 @@ def distance_in_vol_units(
 def _exit_lower(a: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> float | np.ndarray:
     """P(min X ≤ a before T), a < 0, X = μt + σW."""
     sd = s * np.sqrt(T)
-    return _ncdf((a - mu * T) / sd) + np.exp(np.minimum(2 * mu * a / (s * s), 700.0)) * _ncdf((a + mu * T) / sd)
+    return norm_cdf((a - mu * T) / sd) + np.exp(np.minimum(2 * mu * a / (s * s), 700.0)) * norm_cdf((a + mu * T) / sd)
 
 
 def _exit_upper(b: np.ndarray, mu: np.ndarray, s: np.ndarray, T: np.ndarray) -> float | np.ndarray:
     """P(max X ≥ b before T), b > 0, X = μt + σW."""
     sd = s * np.sqrt(T)
-    return _ncdf((mu * T - b) / sd) + np.exp(2 * mu * b / (s * s)) * _ncdf((-b - mu * T) / sd)
+    return norm_cdf((mu * T - b) / sd) + np.exp(2 * mu * b / (s * s)) * norm_cdf((-b - mu * T) / sd)
 
 
 def _survive_images(a: ArrayLike, b: ArrayLike, mu: ArrayLike, s: ArrayLike, T: ArrayLike) -> float | np.ndarray:

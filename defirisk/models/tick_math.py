@@ -6,6 +6,7 @@ subclass of ``InputError`` (which is also a ``ValueError``; the overflow one is 
 """
 from __future__ import annotations
 
+import math
 import operator
 
 from ..errors import InputError
@@ -110,6 +111,18 @@ def tick_at_sqrt_ratio(sqrt_price_x96: int) -> int:
     if tick_low == tick_hi:
         return tick_low
     return tick_hi if sqrt_ratio_at_tick(tick_hi) <= s else tick_low
+
+
+def sqrt_price_x96_of_reserves(reserve0: int, reserve1: int) -> int:
+    """floor(sqrt(reserve1 / reserve0) * 2**96): the Q64.96 sqrt price a v2 pair's raw reserves imply (0 if one is 0)."""
+    if reserve0 <= 0 or reserve1 <= 0:
+        return 0
+    return math.isqrt((reserve1 << 192) // reserve0)
+
+
+def tick_at_sqrt_ratio_clamped(sqrt_price_x96: int) -> int:
+    """tick_at_sqrt_ratio of the Q64.96 sqrt price held inside [MIN_SQRT_RATIO, MAX_SQRT_RATIO - 1] (never reverts)."""
+    return tick_at_sqrt_ratio(min(max(sqrt_price_x96, MIN_SQRT_RATIO), MAX_SQRT_RATIO - 1))
 
 
 def mul_div(a: int, b: int, d: int) -> int:

@@ -89,10 +89,6 @@ def _addr(v: Any) -> str | None:
     return None if a == ZERO else a
 
 
-def _reason(v: Any) -> str:
-    return v.reason if isinstance(v, CallFailed) else "no answer"
-
-
 def _is_empty_code(code: Any) -> bool:
     return isinstance(code, str) and code.lower() in ("0x", "0x0", "")
 
@@ -557,8 +553,3 @@ def fetch_market_accounts(
     who = discover_borrowers(ctx, market, from_block=from_block) if borrowers is None else list(borrowers)
     accounts = fetch_wallet_positions(ctx, market, who, reserves=reserves) if who else []
     return [a for a in accounts if a.has_debt] if with_debt_only else accounts
-
-
-def health_factor_is_infinite(hf: int | None) -> bool:
-    """Whether a getUserAccountData health factor means "no debt" (type(uint256).max)."""
-    return hf == MAX_UINT256

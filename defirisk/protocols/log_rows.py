@@ -249,13 +249,6 @@ def _protocols(p: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return (p,) if isinstance(p, str) else tuple(p)
 
 
-def match_spec(topics: Sequence[str], protocol: str | Sequence[str] | None = None) -> EventSpec | None:
-    """The event a log is, from its topic0 and topic count (among `protocol`'s events when given), or None."""
-    if not topics:
-        return None
-    return _match(topics[0].lower(), len(topics), _protocols(protocol))
-
-
 def log_to_row(log: Mapping[str, Any], chain_id: int, *, protocol: str | Sequence[str] | None = None) -> dict[str, Any] | None:
     """One eth_getLogs entry as an `events` row, or None when it is not an indexed event of `protocol` (one or
     several; any when None), was removed, or does not decode as that event."""

@@ -9,8 +9,8 @@ decodes the replies (pure) into the frozen records of options_vault_spec:
   fetch_depositors  1 round trip, or 2 when some account has a withdrawal queued in a past round
                     (its closing price per share is read then).
 
-The compute_* functions are pure integer arithmetic copied from the contracts (ShareMath, the rollover,
-Gamma's cash settlement), so what they report can be compared with the chain to the wei.
+The compute_* functions apply the contracts' integer arithmetic (models/vault_shares: ShareMath, the
+rollover, Gamma's cash settlement) to these records, so what they report can be compared with the chain to the wei.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages
 from ..chain.tokens import TokenInfo, decode_token, token_calls
 from ..errors import NotAProtocolError
+from ..models import vault_shares as vs
 from .options_vault_spec import (
     OTOKEN_DECIMALS,
     OTOKEN_UNIT,
@@ -505,14 +506,8 @@ def depositors_stages(
 
 
 def compute_payout_rate(option: OptionSeries, expiry_price_raw: int, collateral_decimals: int) -> int:
-    """Collateral (raw) Gamma pays per option (1e8 oToken units) at an expiry price with 8 decimals.
-
-    Calls pay (S - K) / S of the underlying, puts K - S of the strike asset (taken at face value), floored.
-    """
-    k, s, unit = option.strike_price_raw, expiry_price_raw, 10**collateral_decimals
-    if option.is_put:
-        return (k - s) * unit // OTOKEN_UNIT if s < k else 0
-    return (s - k) * unit // s if s > k else 0
+    """Collateral (raw) Gamma pays per option (1e8 oToken units) at an expiry price with 8 decimals."""
+    return vs.payout_rate(option.strike_price_raw, option.is_put, expiry_price_raw, collateral_decimals)
 
 
 def compute_short_liability(vault: VaultRecord, expiry_price_raw: int) -> int:
@@ -520,20 +515,19 @@ def compute_short_liability(vault: VaultRecord, expiry_price_raw: int) -> int:
     if vault.short is None or vault.option is None:
         return 0
     rate = compute_payout_rate(vault.option, expiry_price_raw, vault.asset_token.decimals)
-    return rate * vault.short.short_amount // OTOKEN_UNIT
+    return vs.short_liability(rate, vault.short.short_amount)
 
 
 def compute_round_close_price_per_share(vault: VaultRecord, expiry_price_raw: int) -> int:
     """roundPricePerShare the vault records when the current option settles at the price and it rolls (before fees)."""
-    unit = 10**vault.decimals
     collateral_back = 0
     if vault.short is not None:
         collateral_back = vault.short.collateral_amount - compute_short_liability(vault, expiry_price_raw)
-    balance_after = vault.total_balance - vault.locked_amount + collateral_back
-    pool = vault.active_shares
-    if pool <= 0:
-        return unit
-    return unit * (balance_after - vault.last_queued_withdraw_amount - vault.total_pending) // pool
+    return vs.round_close_price_per_share(
+        decimals=vault.decimals, total_balance=vault.total_balance, locked_amount=vault.locked_amount,
+        collateral_back=collateral_back, active_shares=vault.active_shares,
+        last_queued_withdraw_amount=vault.last_queued_withdraw_amount, total_pending=vault.total_pending,
+    )
 
 
 def compute_settlement_withdrawal(vault: VaultRecord, dep: DepositorRecord, expiry_price_raw: int) -> int:
@@ -542,7 +536,7 @@ def compute_settlement_withdrawal(vault: VaultRecord, dep: DepositorRecord, expi
     That is what initiateWithdraw of those shares now, then completeWithdraw after the roll, pays.
     """
     pps = compute_round_close_price_per_share(vault, expiry_price_raw)
-    return dep.exposed_shares * pps // 10**vault.decimals
+    return vs.shares_to_asset(dep.exposed_shares, pps, vault.decimals)
 
 
 def compute_round_pnl(vault: VaultRecord, dep: DepositorRecord, expiry_price_raw: int) -> int:
@@ -552,7 +546,7 @@ def compute_round_pnl(vault: VaultRecord, dep: DepositorRecord, expiry_price_raw
     """
     if not vault.round_start_price_per_share:
         return 0
-    start = dep.exposed_shares * vault.round_start_price_per_share // 10**vault.decimals
+    start = vs.shares_to_asset(dep.exposed_shares, vault.round_start_price_per_share, vault.decimals)
     return compute_settlement_withdrawal(vault, dep, expiry_price_raw) - start
 
 
@@ -575,15 +569,15 @@ def compute_slices(vault: VaultRecord, deps: Sequence[DepositorRecord]) -> list[
                 exposed_shares=x,
                 pool_shares=pool,
                 share=share,
-                collateral=collateral * x // pool if pool > 0 else 0,
-                free_asset=free * x // pool if pool > 0 else 0,
-                short_otokens=short * x // pool if pool > 0 else 0,
+                collateral=vs.pro_rata(collateral, x, pool),
+                free_asset=vs.pro_rata(free, x, pool),
+                short_otokens=vs.pro_rata(short, x, pool),
                 held_by_account=d.held_by_account,
                 unredeemed=d.held_by_vault,
                 queued_this_round=d.queued_this_round,
                 pending_deposit=d.pending_deposit,
                 withdrawable=d.withdrawable,
-                round_start_value=x * vault.round_start_price_per_share // 10**vault.decimals,
+                round_start_value=vs.shares_to_asset(x, vault.round_start_price_per_share, vault.decimals),
             )
         )
     return out

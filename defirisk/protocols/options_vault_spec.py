@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..chain.tokens import TokenInfo
-
-OTOKEN_DECIMALS = 8  # Gamma's fixed oToken and strike-price scale, whatever decimals() says
-OTOKEN_UNIT = 10**OTOKEN_DECIMALS
+from ..models.vault_shares import OTOKEN_DECIMALS, OTOKEN_UNIT  # noqa: F401  (re-exported: Gamma's fixed 8 decimals)
 
 STATUS_LIVE = "live"  # a current option that has not expired
 STATUS_EXPIRED = "expired_not_rolled"  # the current option expired; the keeper has not closed the round

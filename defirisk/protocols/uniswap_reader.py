@@ -21,6 +21,7 @@ from ..chain.tokens import TokenInfo, decode_token, token_calls
 from ..errors import NotAProtocolError
 from . import uniswap_v2 as v2
 from . import uniswap_v3 as v3
+from .log_rows import decode_ints
 from .lp_spec import LpRecord, PoolRecord
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -49,6 +50,32 @@ def swap_filter(pool: PoolRecord | str, ctx: ChainContext, protocol: str) -> Log
     addr = pool if isinstance(pool, str) else pool.address
     topic = v3.SWAP.topic0 if protocol == "uniswap_v3" else v2.SYNC.topic0
     return LogFilter(max(0, ctx.block - SWAP_LOOKBACK_BLOCKS), ctx.block, addr, [topic])
+
+
+@dataclass(frozen=True)
+class SwapPoint:
+    """One price-moving log of a pool, decoded (raw integers): v3 Swap's sqrtPriceX96 and signed amount1, or
+    v2 Sync's reserves (the fields of the other kind are 0)."""
+
+    block: int
+    sqrt_price_x96: int = 0
+    amount1: int = 0
+    reserve0: int = 0
+    reserve1: int = 0
+
+
+def decode_swap_logs(logs: Iterable[dict], protocol: str) -> list[SwapPoint]:
+    """The logs `swap_filter` selects (v3 Swap, v2 Sync), decoded in their order by word slicing (no eth-abi per log)."""
+    out = []
+    for lg in logs:
+        blk = int(lg["blockNumber"], 16)
+        if protocol == "uniswap_v3":
+            sqrt_p, amount1 = decode_ints(v3.SWAP, lg["topics"], lg["data"], ("sqrtPriceX96", "amount1"))
+            out.append(SwapPoint(blk, sqrt_price_x96=sqrt_p, amount1=amount1))
+        else:
+            r0, r1 = decode_ints(v2.SYNC, lg["topics"], lg["data"], ("reserve0", "reserve1"))
+            out.append(SwapPoint(blk, reserve0=r0, reserve1=r1))
+    return out
 
 
 def _hubs(book: AddressBook) -> list[str]:

@@ -10,7 +10,7 @@ from .. import abi
 from ..addresses import address_from_topic, topic_address
 from ..chain.calls import Call, CallFailed, call
 from ..chain.logs import LogFilter
-from ..models.tick_math import tick_at_sqrt_ratio
+from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_price_x96_of_reserves, tick_at_sqrt_ratio_clamped
 from .lp_spec import LiquidityEvent, LpRecord, PoolRecord
 
 PAIR = "UniswapV2Pair"
@@ -46,11 +46,8 @@ def decode_pair(pair: str, probe: Sequence[Any], state: Sequence[Any], balances:
     factory, t0, t1 = probe
     (r0, r1, _ts), supply = state
     r0, r1 = int(r0), int(r1)
-    if r0 and r1:
-        sqrt_p = math.isqrt((r1 << 192) // r0)
-        tick = tick_at_sqrt_ratio(min(max(sqrt_p, 4295128739), 1461446703485210103287273052203988822378723970342 - 1))
-    else:
-        sqrt_p, tick = 0, 0
+    sqrt_p = sqrt_price_x96_of_reserves(r0, r1)
+    tick = tick_at_sqrt_ratio_clamped(sqrt_p) if r0 and r1 else 0
     b0, b1 = (int(b) if not isinstance(b, CallFailed) else 0 for b in balances)
     return PoolRecord(
         protocol="uniswap_v2",
@@ -150,8 +147,8 @@ def lp_record(pair: PoolRecord, wallet: str, balance: int, history: Sequence[Liq
         id=pair.address,
         owner=wallet,
         pool=pair.address,
-        tick_lower=-887272,
-        tick_upper=887272,
+        tick_lower=MIN_TICK,
+        tick_upper=MAX_TICK,
         liquidity=balance,
         history=tuple(history),
         entry_known=known,

@@ -1,59 +1,76 @@
-"""The book as readable tables (80 columns): net exposure and Greeks per token, top scenarios, liquidations."""
+"""The book as text that reads at 80 columns: net exposure and Greeks per token, positions, scenarios."""
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from .fmt import fmt_num
-from .text import make_console
-
-TOP_SCENARIOS = 8
-
-
-def _usd(x: Any) -> str:
-    return fmt_num(x, ",.0f")
+from .fmt import amount, usd, usd_short
+from .layout import print_table, say
 
 
-def render_book(res: Any, console: Console | None = None) -> None:
-    """Print a BookResult (api.risk): the book's value, Greeks per token, top scenarios, liquidations."""
-    con = console or make_console()
-    doc = res.to_json()
+def _factor_table(doc: dict[str, Any]) -> Table:
     b = doc["book"]
-    con.print(f"[bold]Book[/] of {len(doc['wallets'])} wallet(s) at block {doc['block']}: "
-              f"value ${_usd(b['value_usd'])}, theta ${fmt_num(b['theta_usd_per_day'], ',.2f')}/day, "
-              f"{len(doc['positions'])} positions, {doc['rpc_round_trips']} round trips")
-    t = Table(title="Net exposure per token (Greeks of USD mark-to-market)", title_justify="left")
-    for c in ("token", "price", "delta", "delta $", "$gamma/1%", "vega", "γ cost/d"):
-        t.add_column(c, justify="left" if c == "token" else "right", no_wrap=True)
-    factors = b["factors"]
+    t = Table(title="Net exposure and Greeks per token (USD)", title_justify="left", box=None, pad_edge=False)
+    for col, just in (("token", "left"), ("delta", "right"), ("delta $", "right"), ("$gamma/1%", "right"),
+                      ("vega/pt", "right"), ("γ cost/d", "right")):
+        t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for tok, g in sorted(b["greeks"].items(), key=lambda kv: -abs(kv[1]["delta_usd"] or 0)):
-        if g["unpriced"]:
-            t.add_row(g["symbol"] or tok[:10], "unpriced", "—", "—", "—", "—", "—")
-            continue
-        t.add_row(g["symbol"] or tok[:10], fmt_num(factors[tok]["usd"], ",.2f"), fmt_num(g["delta"], ",.4g"),
-                  _usd(g["delta_usd"]), _usd(g["dollar_gamma"]), _usd(g["vega"]), _usd(g["gamma_cost_per_day"]))
-    con.print(t)
+        t.add_row(Text(g["symbol"] or tok[:10]), amount(g["delta"]), usd_short(g["delta_usd"]),
+                  usd_short(g["dollar_gamma"]), usd_short(g["vega"]), usd_short(g["gamma_cost_per_day"]))
+    return t
+
+
+def _positions_table(doc: dict[str, Any]) -> Table:
+    t = Table(title="Positions", title_justify="left", box=None, pad_edge=False)
+    for col, just in (("protocol", "left"), ("id", "left"), ("value", "right"), ("risky Δ $", "right"),
+                      ("theta/d", "right")):
+        t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    stables = {f["token"] for f in doc["book"]["factors"] if f["stablecoin"]}
+    for p in doc["positions"]:
+        e = p["exposure"]
+        d = sum((f["delta_usd"] or 0.0) for t, f in e["factors"].items() if t not in stables)
+        ident = p["id"] if len(p["id"]) <= 20 else p["id"][:9] + "…" + p["id"][-9:]
+        t.add_row(Text(p["protocol"]), Text(ident), usd(e["value_usd"], none="unpriced"), usd(d),
+                  usd(e["theta_usd_per_day"], none="unknown"))
+    return t
+
+
+def _scenario_table(doc: dict[str, Any]) -> Table:
+    t = Table(title="Scenarios: P&L by full revaluation and by approximation (USD)", title_justify="left", box=None,
+              pad_edge=False)
+    for col, just in (("scenario", "left"), ("full", "right"), ("delta", "right"), ("δ-γ", "right"),
+                      ("unwind", "right"), ("liq.", "right")):
+        t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    for s in doc["scenarios"]:
+        name = s["name"] if len(s["name"]) <= 26 else s["name"][:25] + "…"
+        t.add_row(Text(name), usd_short(s["pnl_full_usd"]), usd_short(s["pnl_delta_usd"]),
+                  usd_short(s["pnl_delta_gamma_usd"]), usd_short(s["liquidity_cost_usd"], none="unknown"),
+                  str(len(s["liquidated"])))
+    return t
+
+
+def render_book(doc: dict[str, Any], c: Console, *, wide: bool = False) -> None:
+    """Print a book document (from `risk(...).to_json()`)."""
+    b = doc["book"]
+    say(c, f"Book of {len(doc['wallets'])} wallet(s) at block {doc['block']}  (chain {doc['chain_id']})", style="bold")
+    say(c, f"Value {usd(b['value_usd'])}   carry (theta) {usd(b['theta_usd_per_day'], none='unknown')}/day   "
+           f"gamma cost {usd(b['gamma_cost_usd_per_day'])}/day")
     if b["unpriced"]:
-        con.print(f"[yellow]Unpriced tokens (no USD route; not counted as $0): {', '.join(b['unpriced'])}[/]")
-    s = Table(title="Scenarios: P&L by full revaluation vs approximations ($)", title_justify="left")
-    for c in ("scenario", "full", "delta", "delta-gamma", "liq."):
-        s.add_column(c, justify="left" if c == "scenario" else "right", no_wrap=c != "scenario", max_width=34 if c == "scenario" else None)
-    scen = sorted(doc["scenarios"], key=lambda r: r["pnl_full_usd"])[:TOP_SCENARIOS]
-    for r in scen:
-        liq = sum(1 for p in r["positions"] if p.get("liquidated"))
-        s.add_row(r["name"], _usd(r["pnl_full_usd"]), _usd(r["pnl_delta_usd"]), _usd(r["pnl_delta_gamma_usd"]), str(liq) if liq else "")
-    con.print(s)
-    loans = [(r["name"], p) for r in doc["scenarios"] for p in r["positions"] if p["protocol"] == "aave_v3"]
-    if loans:
-        lt = Table(title="Loans: health factor per scenario (before / after one liquidation)", title_justify="left")
-        for c in ("scenario", "wallet", "HF", "liquidated", "HF after"):
-            lt.add_column(c, justify="left" if c in ("scenario", "wallet") else "right", max_width=30 if c == "scenario" else None)
-        for name, p in loans:
-            if p.get("liquidated") or name in {r["name"] for r in scen[:3]}:
-                lt.add_row(name, p["wallet"][:10] + "…", fmt_num(p["health_factor"], ".3f"), "yes" if p["liquidated"] else "no",
-                           fmt_num(p["health_factor_after"], ".3f"))
-        con.print(lt)
-    for n in doc.get("notes", []):
-        con.print(f"[dim]{n}[/]")
+        say(c, "Unpriced (left out of value and P&L): " + ", ".join(b["unpriced"]), style="yellow")
+    print_table(c, _factor_table(doc), wide=wide)
+    print_table(c, _positions_table(doc), wide=wide)
+    print_table(c, _scenario_table(doc), wide=wide)
+    liq = doc["liquidity"]
+    say(c, f"Unwinding the net inventory now costs {usd(liq['cost_usd'], none='unknown')} "
+           "(deepest pool per token, own LP liquidity withdrawn first).")
+    for s in doc["scenarios"]:
+        for p in s["positions"]:
+            if p.get("liquidated"):
+                hf = p.get("health_factor")
+                say(c, f"{s['name']}: loan {p['wallet'][:10]}… liquidated (HF {amount(hf)} -> "
+                       f"{amount(p.get('health_factor_after'))})", style="red")
+    for w in doc.get("warnings") or []:
+        say(c, "warning: " + w, style="yellow")

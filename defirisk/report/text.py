@@ -1,20 +1,17 @@
-"""Human-readable tables of an analysis (rich)."""
+"""Human-readable report of an analysis (rich): a compact summary per position that fits 80 columns, every
+column with `wide=True`. Nothing taken from the chain is read as markup, and no number is split across lines."""
 from __future__ import annotations
 
-import math
 import os
-from typing import Any
-
+import re
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..api import Analysis
-from .fmt import fmt_num as _f
-
-
-def _pct(x: Any) -> str:
-    return _f(None if x is None else float(x) * 100, "+.2f") + ("%" if x is not None and math.isfinite(float(x)) else "")
-
+from .fmt import amount, fmt_num as _f, pct, plural, short_addr, usd
+from .layout import emit, print_table, say
+from .totals import wallet_totals
 
 PIPE_WIDTH = 200  # columns when writing to a pipe or file: wide tables stay one line per row
 
@@ -27,149 +24,320 @@ def make_console(*, stderr: bool = False) -> Console:
     return c
 
 
-def render(a: Analysis, console: Console | None = None) -> None:
-    """Print the analysis as tables."""
-    c = console or make_console()
-    doc = a.to_json()
-    c.print(
-        f"[bold]{doc['kind'].title()} {doc['target']}[/]  chain {doc['chain_id']}  block {doc['block']} "
-        f"({doc['block_hash'][:10]}…)  RPC round trips: {doc['rpc_round_trips']}" + ("  [cached]" if doc["from_cache"] else "")
-    )
+def render(a: Analysis, console: Console | None = None, *, wide: bool = False) -> None:
+    """Print the analysis: a compact summary per position, or every column when `wide`."""
+    render_doc(a.to_json(), console or make_console(), wide=wide)
+
+
+def render_doc(doc: dict, c: Console, *, wide: bool = False) -> None:
+    """Print an analysis document (`Analysis.to_json()`)."""
+    emit(c, [f"{doc['kind'].title()} {doc['target']}", f"chain {doc['chain_id']}",
+             f"block {doc['block']} ({doc['block_hash'][:10]}…)", f"RPC round trips: {doc['rpc_round_trips']}",
+             "[cached]" if doc["from_cache"] else ""], style="bold")
     if doc["kind"] == "pool" and doc["pool"]:
-        _pool(c, doc)
+        _pool(c, doc, wide)
     elif doc["kind"] == "market":
-        _market(c, doc)
+        _market(c, doc, wide)
     elif doc["kind"] == "vault":
         from .vault_text import render_vault_view
 
-        render_vault_view(c, doc)
+        render_vault_view(c, doc, wide=wide)
     else:
         from .vault_text import render_vault_positions
 
-        _positions(c, doc)
-        render_vault_positions(c, doc)
+        _positions(c, doc, wide)
+        render_vault_positions(c, doc, wide=wide)
         for lend in doc.get("lending") or []:
-            _lending(c, lend)
+            _lending(c, lend, doc, wide)
+        _totals(c, doc)
     for w in doc.get("warnings") or []:
-        c.print(f"[yellow]warning:[/] {w}")
+        say(c, f"warning: {w}", style="yellow")
     if doc["volatility"]:
-        c.print("Volatility: " + "; ".join(f"{k[:10]}… {_f(v['sigma'], '.1%')} ({v['source']})" for k, v in doc["volatility"].items()))
+        names = pool_names(doc)
+        say(c, "Volatility: " + "; ".join(
+            f"{names.get(k) or v.get('name') or short_addr(k)} {_f(v['sigma'], '.1%')} ({v['source']})"
+            for k, v in doc["volatility"].items()))
     if doc["skipped"]:
-        c.print(f"[dim]Not configured for this chain (skipped): {', '.join(doc['skipped'])}[/]")
+        say(c, f"Not configured for this chain (skipped): {', '.join(doc['skipped'])}", style="dim")
 
 
-def _positions(c: Console, doc: dict) -> None:
+_NAMED = re.compile(r"(?:of \S+ |in pool )?(0x[0-9a-fA-F]{40})\s*\(([^()]+)\)")
+_NAMED_AFTER = re.compile(r"of \S+ (\S+/\S+ [0-9.]+%) (0x[0-9a-fA-F]{40})")
+
+
+def pool_names(doc: dict) -> dict[str, str]:
+    """Pool address -> "WETH/USDC 0.05%" from everything the document says about its pools."""
+    names: dict[str, str] = {}
+    for k, v in (doc.get("volatility") or {}).items():
+        if v.get("name"):
+            names[k] = v["name"]
+    if doc.get("pool"):
+        p = doc["pool"]
+        names[p["address"]] = f"{p['symbol0']}/{p['symbol1']} {p['fee_pct']:g}%" + (" v2" if p["protocol"] == "uniswap_v2" else "")
+    for p in doc.get("positions") or []:
+        if str(p.get("protocol", "")).startswith("uniswap") and p.get("pool"):
+            v2 = " v2" if p["protocol"] == "uniswap_v2" else ""
+            names.setdefault(p["pool"], f"{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%{v2}")
+    texts = [str(p.get("sigma_source") or "") for p in doc.get("positions") or []]
+    texts += [str(a.get("sigma_source") or "") for lend in doc.get("lending") or [] for a in lend.get("assets") or []]
+    if doc.get("vault"):
+        texts.append(str(doc["vault"].get("sigma_source") or ""))
+    for t in texts:
+        for addr, name in _NAMED.findall(t):
+            names.setdefault(addr, name)
+        for name, addr in _NAMED_AFTER.findall(t):
+            names.setdefault(addr, name)
+    return names
+
+
+def name_pools(text: str, names: dict[str, str]) -> str:
+    """`text` with each known pool address replaced by its pair and fee."""
+    for addr, name in names.items():
+        text = text.replace(f"{addr} ({name})", name).replace(f"{name} {addr}", name).replace(addr, name)
+    return text
+
+
+def _range(p: dict) -> str:
+    full = p["price_upper"] is None or (p["price_lower"] < p["price"] * 1e-20 and p["price_upper"] > p["price"] * 1e20)
+    return "full range" if full else f"{amount(p['price_lower'])}–{amount(p['price_upper'])} {p['symbol1']} per {p['symbol0']}"
+
+
+def _status(p: dict) -> str:
+    if p["in_range"]:
+        return "in range"
+    side = "below" if p["price_lower"] is not None and p["price"] < p["price_lower"] else "above"
+    return f"OUT OF RANGE (price {side})"
+
+
+def _exit(p: dict, horizon: float) -> str:
+    if not p["in_range"]:
+        return "out of range"
+    return f"{_f(p['prob_exit_range'], '.0%')} in {plural(horizon, 'day')}"
+
+
+def _label(p: dict) -> str:
+    kind = p["protocol"].replace("uniswap_", "")
+    ident = f"#{p['id']}" if kind == "v3" else short_addr(str(p["id"]))
+    return f"{kind} {ident} {p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%"
+
+
+def _positions(c: Console, doc: dict, wide: bool) -> None:
     pos = [p for p in doc["positions"] if p.get("protocol", "").startswith("uniswap")]
     if not pos:
-        c.print("No LP positions found.")
+        say(c, "No LP positions found.")
         return
-    t = Table(title=f"LP positions (Greeks of the liquidity; horizon {doc['horizon_days']:g} days)")
-    for col in ("position", "range", "amounts", "fees", "value $", "IL / net", "delta", "gamma", "vega $/pt",
-                "theta $/day", "LVR $/day", "P(exit)"):
+    horizon = doc["horizon_days"]
+    title = f"LP positions (Greeks of the liquidity; horizon {plural(horizon, 'day')})"
+    if wide:
+        _positions_table(c, pos, title, horizon)
+    else:
+        say(c, title, style="bold")
+        for p in pos:
+            g = p["greeks"]
+            s0, s1 = p["symbol0"], p["symbol1"]
+            emit(c, [_label(p), f"value {usd(p['value_usd'], none='unpriced')}", f"range {_range(p)}" if _range(p) != "full range" else "full range",
+                     f"price {amount(p['price'])}", _status(p)], first="• ")
+            fees = (f"fees {amount(p['fees0'])} {s0} + {amount(p['fees1'])} {s1} ({usd(p['fees_usd'])})"
+                    if (p["fees0"] or p["fees1"]) else "no uncollected fees")
+            emit(c, [f"  holds {amount(p['amount0'])} {s0} + {amount(p['amount1'])} {s1}", fees,
+                     f"IL {pct(p['il_vs_hodl'])}", f"net vs HODL {pct(p['net_vs_hodl'])}"], indent=2)
+            emit(c, [f"  delta {amount(g['delta'])} {s0} ({usd(g.get('delta_usd'))})",
+                     f"$gamma {usd(g.get('dollar_gamma'))}/1%", f"LVR {usd(p['lvr_per_day_usd'])}/day",
+                     f"theta {usd(g['theta'])}/day", f"vega {usd(g['vega'])}/pt", f"P(exit) {_exit(p, horizon)}"],
+                 indent=2)
+    total = [p["value_usd"] for p in pos if p["value_usd"] is not None]
+    say(c, f"Total LP value: {usd(sum(total), cents=True)}" if total else "Total LP value: unpriced")
+
+
+def _positions_table(c: Console, pos: list[dict], title: str, horizon: float) -> None:
+    t = Table(title=title)
+    cols = ("position", "range", "amounts", "fees", "value $", "IL / net", "delta", "delta $", "gamma", "$gamma/1%",
+            "vega $/pt", "theta $/day", "LVR $/day", "P(exit)")
+    for col in cols:
         t.add_column(col, justify="left" if col == "position" else "right")
     for p in pos:
-        sym = f"{p['symbol0']}/{p['symbol1']}"
-        full = p["price_upper"] is None or (p["price_lower"] < p["price"] * 1e-20 and p["price_upper"] > p["price"] * 1e20)
-        rng = "full" if full else f"{_f(p['price_lower'], ',.4g')}–{_f(p['price_upper'], ',.4g')}"
-        rng += "" if p["in_range"] else " [red](out)[/]"
+        g = p["greeks"]
+        rng = _range(p) + ("" if p["in_range"] else "\n(out)")
         t.add_row(
-            f"{p['protocol'].replace('uniswap_', '')} {str(p['id'])[:10]}\n{sym} {p['fee'] / 1e4:g}%", rng,
-            f"{_f(p['amount0'], ',.4g')} {p['symbol0']}\n{_f(p['amount1'], ',.4g')} {p['symbol1']}",
-            f"{_f(p['fees0'], ',.3g')}\n{_f(p['fees1'], ',.3g')}",
-            _f(p["value_usd"], ",.0f"), f"{_pct(p['il_vs_hodl'])}\n{_pct(p['net_vs_hodl'])}",
-            _f(p["greeks"]["delta"], ",.4g"), _f(p["greeks"]["gamma"], ".3g"), _f(p["greeks"]["vega"]),
-            _f(p["greeks"]["theta"]), _f(p["lvr_per_day_usd"]), _f(p["prob_exit_range"], ".0%"),
+            f"{_label(p).rsplit(' ', 2)[0]}\n{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%", rng,
+            f"{amount(p['amount0'])} {p['symbol0']}\n{amount(p['amount1'])} {p['symbol1']}",
+            f"{amount(p['fees0'])}\n{amount(p['fees1'])}", _f(p["value_usd"], ",.0f"),
+            f"{pct(p['il_vs_hodl'])}\n{pct(p['net_vs_hodl'])}",
+            amount(g["delta"]), _f(g.get("delta_usd"), ",.0f"), amount(g["gamma"], 3), _f(g.get("dollar_gamma"), ",.0f"),
+            _f(g["vega"]), _f(g["theta"]), _f(p["lvr_per_day_usd"]),
+            _f(p["prob_exit_range"], ".0%") if p["in_range"] else "out of range",
         )
-    c.print(t)
-    total = sum(p["value_usd"] or 0 for p in pos)
-    c.print(f"Total LP value: ${total:,.2f}")
+    print_table(c, t, wide=True)
 
 
-def _pool(c: Console, doc: dict) -> None:
+def _totals(c: Console, doc: dict) -> None:
+    """The wallet's value, net exposure per token, fees and LVR, across LP, vault and lending positions."""
+    if doc["kind"] != "wallet":
+        return
+    t = wallet_totals(doc)
+    if not t.exposures:
+        return
+    say(c, "Wallet totals", style="bold")
+    if t.value_usd is None:
+        value = "value unpriced"
+    else:
+        parts = [f"{k} {usd(v)}" for k, v in (("LP", t.lp_usd), ("vaults", t.vault_usd), ("Aave", t.lending_usd))
+                 if v is not None]
+        value = f"value {usd(t.value_usd)}" + (f" ({', '.join(parts)})" if len(parts) > 1 else "")
+    emit(c, [value, f"uncollected fees {usd(t.fees_usd)}" if t.fees_usd is not None else "",
+             f"LVR {usd(t.lvr_per_day_usd)}/day" if t.lvr_per_day_usd is not None else "",
+             f"theta {usd(t.theta_per_day_usd)}/day" if t.theta_per_day_usd is not None else ""], indent=2, first="  ")
+    say(c, "  Net exposure per token: LP holdings and fees, vault deltas, Aave collateral minus debt")
+    tab = Table()
+    for col in ("token", "units", "USD", "from"):
+        tab.add_column(col, justify="left" if col in ("token", "from") else "right")
+    for e in t.exposures:
+        tab.add_row(e.symbol, amount(e.units), "unpriced" if e.usd is None else usd(e.usd), ", ".join(e.sources))
+    print_table(c, tab)
+    unpriced = [e.symbol for e in t.exposures if e.usd is None]
+    if unpriced or t.unpriced:
+        n = len(t.unpriced)
+        say(c, "warning: no USD price for " + ", ".join(unpriced or ["some tokens"])
+            + (f" ({n} position{'s' if n != 1 else ''} unpriced)" if n else "")
+            + ": no route to a stablecoin of the address book; shown as unpriced, not $0", style="yellow")
+
+
+def _pool(c: Console, doc: dict, wide: bool) -> None:
     p = doc["pool"]
-    c.print(
-        f"{p['protocol']} {p['symbol0']}/{p['symbol1']} fee {p['fee_pct']:g}%  price {_f(p['price'], ',.6g')} "
-        f"{p['symbol1']} per {p['symbol0']}  tick {p['tick']}  active liquidity {p['liquidity_raw']}\n"
-        f"TVL ${_f(p['tvl_usd'])}  ({_f(p['balance0'], ',.4g')} {p['symbol0']} + {_f(p['balance1'], ',.4g')} {p['symbol1']}); "
-        f"LP inventory {_f(p['lp_inventory0'], ',.4g')} {p['symbol0']} + {_f(p['lp_inventory1'], ',.4g')} {p['symbol1']}; "
-        f"{p['initialized_ticks']} initialized ticks"
-    )
+    s0, s1 = p["symbol0"], p["symbol1"]
+    kind = {"uniswap_v2": "Uniswap v2", "uniswap_v3": "Uniswap v3"}.get(p["protocol"], p["protocol"])
+    v2 = p["protocol"] == "uniswap_v2"
+    emit(c, [f"{kind} {s0}/{s1} fee {p['fee_pct']:g}%", f"price {amount(p['price'], 6)} {s1} per {s0}",
+             f"tick {p['tick']}" if p.get("tick") is not None and not v2 else "",
+             "constant product: one liquidity over every price" if v2 else "",
+             f"{'liquidity' if v2 else 'active liquidity'} {p['liquidity_raw']}"])
+    emit(c, [f"TVL {usd(p['tvl_usd'])} ({amount(p['balance0'])} {s0} + {amount(p['balance1'])} {s1})",
+             f"LP inventory {amount(p['lp_inventory0'])} {s0} + {amount(p['lp_inventory1'])} {s1}",
+             f"{p['initialized_ticks']} initialized ticks" if p.get("initialized_ticks") is not None and not v2 else ""])
     if doc.get("price_impact"):
         t = Table(title="Cost of selling a share of TVL")
         for col in ("side", "% of TVL", "amount in", "avg price", "end price", "impact", "cost $"):
             t.add_column(col, justify="right")
         for r in doc["price_impact"]:
-            t.add_row(r["side"], _f(r["fraction_of_tvl"] * 100, "g") + "%", _f(r["amount_in"], ",.4g"), _f(r["avg_price"], ",.6g"),
-                      _f(r["end_price"], ",.6g"), _f(r["impact_pct"], ".2f") + "%", _f(r["cost_usd"]))
-        c.print(t)
+            t.add_row(r["side"], _f(r["fraction_of_tvl"] * 100, "g") + "%", amount(r["amount_in"]), amount(r["avg_price"], 6),
+                      amount(r["end_price"], 6), _f(r["impact_pct"], ".2f") + "%", _f(r["cost_usd"], ",.0f"))
+        print_table(c, t, wide=wide)
 
 
-def _lending(c: Console, lend: dict) -> None:
+def _oracle_note(lend: dict, doc: dict) -> str:
+    """A line explaining the Aave oracle's prices beside the pools' where both appear and differ."""
+    diffs = []
+    for a in lend.get("assets") or []:
+        pool_px = ((doc.get("prices_usd") or {}).get(a["asset"]) or {}).get("usd")
+        if pool_px is None or a.get("price_usd") is None:
+            continue
+        if abs(float(pool_px) - float(a["price_usd"])) > 1e-6 * max(abs(float(pool_px)), 1e-12):
+            diffs.append(f"{a['symbol']} oracle {usd(a['price_usd'], cents=True)} vs pool {usd(pool_px, cents=True)}")
+    if not diffs:
+        return ""
+    return ("Aave values collateral, debt and the health factor at its oracle's prices; the LP and vault figures "
+            "use the pools' prices: " + "; ".join(diffs) + ".")
+
+
+def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
     """One wallet's Aave v3 positions: per asset its liquidation price and what a liquidation there takes."""
     m = lend.get("market") or {}
     if not lend.get("assets"):
-        c.print(f"No Aave v3 position in the market of pool {m.get('pool', '?')}.")
+        say(c, f"No Aave v3 position in the market of pool {m.get('pool', '?')}.")
         return
     hf = "∞ (no debt)" if lend.get("health_factor") is None and not lend.get("errors") else _f(lend.get("health_factor"), ".4f")
-    flag = "  [bold red]LIQUIDATABLE[/]" if lend.get("liquidatable") else ""
-    emode = f"  e-mode {lend['emode_category']} ({lend.get('emode_label')})" if lend.get("emode_category") else ""
-    t = Table(title=f"Aave v3 (pool {m.get('pool', '?')[:10]}…)  HF {hf} (on-chain {_f(lend.get('health_factor_onchain'), '.4f')}){flag}  "
-                    f"collateral ${_f(lend.get('collateral_usd'))}  debt ${_f(lend.get('debt_usd'))}{emode}")
-    for col in ("asset", "supplied", "debt", "price $", "liq. price $", "move", "σ units", "liquidation there: repay → seize"):
-        t.add_column(col, justify="left" if col == "asset" else "right")
+    say(c, f"Aave v3 (pool {short_addr(m.get('pool', '?'))})", style="bold")
+    emit(c, [f"health factor {hf} (on-chain {_f(lend.get('health_factor_onchain'), '.4f')})",
+             "LIQUIDATABLE" if lend.get("liquidatable") else "",
+             f"collateral {usd(lend.get('collateral_usd'))}", f"debt {usd(lend.get('debt_usd'))}",
+             f"e-mode {lend['emode_category']} ({lend.get('emode_label')})" if lend.get("emode_category") else ""],
+         first="  ", style="bold red" if lend.get("liquidatable") else "")
+    rows = []
     for a in lend["assets"]:
         liq = a.get("liquidation")
-        there = "—" if not liq else (f"{_f(liq['debt_repaid_usd'], ',.0f')} {liq['debt_symbol']} → ${_f(liq['collateral_seized_usd'], ',.0f')}"
-                                    f" ({liq['close_factor']:.0%}{', now' if liq['at'] == 'now' else ''})")
+        there = ["", ""] if not liq else [
+            f"a liquidation there repays {amount(liq['debt_repaid_usd'])} {liq['debt_symbol']}",
+            f"and seizes {usd(liq['collateral_seized_usd'])} ({liq['close_factor']:.0%} close factor"
+            f"{', now' if liq['at'] == 'now' else ''})"]
         sym = a["symbol"] + ("" if a["is_collateral"] or float(a["collateral"] or 0) == 0 else " (not collateral)")
-        move = "—" if a.get("distance_pct") is None else f"{_f(a['distance_pct'], '+.2f')}% ({a.get('liquidation_direction')})"
-        t.add_row(sym, _f(a["collateral"], ",.6g"), _f(a["debt"], ",.6g"), _f(a.get("price_usd"), ",.6g"),
-                  _f(a.get("liquidation_price_usd"), ",.6g"), move, _f(a.get("distance_vol"), ".2f"), there)
-    c.print(t)
+        move = "" if a.get("distance_pct") is None else (
+            f"liquidated at {usd(a.get('liquidation_price_usd'), cents=True)} ({_f(a['distance_pct'], '+.2f')}%, "
+            f"{a.get('liquidation_direction')}, {_f(a.get('distance_vol'), '.2f')}σ)")
+        rows.append((sym, a, move, there))
+    if wide:
+        t = Table(title="Aave v3 assets")
+        for col in ("asset", "supplied", "debt", "oracle $", "liq. price $", "move", "σ units", "liquidation there: repay → seize"):
+            t.add_column(col, justify="left" if col == "asset" else "right")
+        for sym, a, _, _ in rows:
+            liq = a.get("liquidation")
+            t.add_row(sym, amount(a["collateral"], 6), amount(a["debt"], 6), amount(a.get("price_usd"), 6),
+                      amount(a.get("liquidation_price_usd"), 6),
+                      "—" if a.get("distance_pct") is None else f"{_f(a['distance_pct'], '+.2f')}% ({a.get('liquidation_direction')})",
+                      _f(a.get("distance_vol"), ".2f"),
+                      "—" if not liq else f"{amount(liq['debt_repaid_usd'])} {liq['debt_symbol']} → {usd(liq['collateral_seized_usd'])}")
+        print_table(c, t, wide=True)
+    else:
+        for sym, a, move, there in rows:
+            emit(c, [sym, f"supplied {amount(a['collateral'])}", f"debt {amount(a['debt'])}",
+                     f"oracle {usd(a.get('price_usd'), cents=True)}", move, *there], first="• ")
     head = lend.get("borrow_headroom_usd") or {}
-    line = (f"Borrowing headroom: ${_f(head.get('to_ltv_limit'))} to the LTV limit, ${_f(head.get('to_health_factor_1'))} to HF 1."
-            f"  Uniform fall of non-stable prices that liquidates: {_f(lend.get('uniform_shock_pct'), '.2f')}%")
+    segs = [f"Borrowing headroom: {usd(head.get('to_ltv_limit'))} to the LTV limit, {usd(head.get('to_health_factor_1'))} to HF 1.",
+            f"Uniform fall of non-stable prices that liquidates: {_f(lend.get('uniform_shock_pct'), '.2f')}%"]
     if lend.get("emode_depeg_pct") is not None:
-        line += f"  E-mode collateral de-peg that liquidates: {_f(lend['emode_depeg_pct'], '.2f')}%"
-    c.print(line)
+        segs.append(f"E-mode collateral de-peg that liquidates: {_f(lend['emode_depeg_pct'], '.2f')}%")
+    for s in segs:
+        say(c, s)
+    note = _oracle_note(lend, doc)
+    if note:
+        say(c, note, style="dim")
     for e in lend.get("errors") or []:
-        c.print(f"[red]{e}[/]")
+        say(c, str(e), style="red")
 
 
-def _market(c: Console, doc: dict) -> None:
+def _market(c: Console, doc: dict, wide: bool) -> None:
     """An Aave v3 market: totals, borrowers ranked by distance to liquidation, and the liquidation curve."""
     m = doc.get("market") or {}
-    c.print(f"Aave v3 market {m.get('market_id', '')!r}: pool {m.get('pool')}  provider {m.get('pool_addresses_provider')}\n"
-            f"{m.get('borrowers', 0)} borrowers, collateral ${_f(m.get('collateral_usd'))}, debt ${_f(m.get('debt_usd'))}; "
-            f"liquidatable now: {m.get('liquidatable_borrowers', 0)} (debt ${_f(m.get('liquidatable_debt_usd'))})")
+    emit(c, [f"Aave v3 market {m.get('market_id', '')!r}", f"pool {m.get('pool')}", f"provider {m.get('pool_addresses_provider')}"])
+    emit(c, [f"{plural(m.get('borrowers', 0), 'borrower')}", f"collateral {usd(m.get('collateral_usd'))}", f"debt {usd(m.get('debt_usd'))}",
+             f"liquidatable now: {m.get('liquidatable_borrowers', 0)} (debt {usd(m.get('liquidatable_debt_usd'))})"])
     d = m.get("discovery") or {}
     if d:
         spans = d["ranges_read"] if "ranges_read" in d else [[d.get("from_block"), d.get("to_block")]]  # older runs
         read = ", ".join(f"blocks {a}..{b}" for a, b in spans) or "no blocks"
-        c.print(f"[dim]Borrowers from the pool's logs: {read} read "
-                f"({d.get('new_events')} logs), {d.get('cached_events')} logs from the cache[/]")
+        say(c, f"Borrowers from the pool's logs: {read} read ({d.get('new_events')} logs), "
+               f"{d.get('cached_events')} logs from the cache", style="dim")
     rows = doc.get("borrowers") or []
     unit = "σ" if m.get("ranking_unit") == "sigma" else "%"
     t = Table(title=f"Borrowers, nearest to liquidation first (distance in {unit} of one asset's price move)")
-    for col in ("#", "wallet", "HF", "collateral $", "debt $", "nearest asset", "distance", "uniform fall %"):
-        if col == "wallet":
-            t.add_column(col, no_wrap=True)
-        else:
-            t.add_column(col, justify="right")
+    narrow = c.width < 130 and not wide
+    cols = ("wallet", "HF", "coll $", "debt $", "asset", "dist", "all fall") if narrow else (
+        "#", "wallet", "HF", "collateral $", "debt $", "nearest asset", "distance", "uniform fall")
+    for col in cols:
+        t.add_column(col, justify="left" if col == "wallet" else "right")
     for r in rows:
         hf = _f(r["health_factor"], ".4f")
-        wallet = r["wallet"] if c.width >= 130 else f"{r['wallet'][:12]}…{r['wallet'][-6:]}"  # whole where it fits
-        t.add_row(str(r["rank"]), wallet, f"[red]{hf}[/]" if r["liquidatable"] else hf, _f(r["collateral_usd"], ",.0f"),
-                  _f(r["debt_usd"], ",.0f"), r["nearest_asset"] or "—", _f(r["distance"], ".2f"), _f(r["uniform_shock_pct"], ".2f"))
-    c.print(t)
+        wallet = f"{r['wallet'][:12]}…{r['wallet'][-6:]}" if narrow else r["wallet"]  # whole where it fits
+        cells = [wallet, Text(hf, style="red") if r["liquidatable"] else hf, _f(r["collateral_usd"], ",.0f"),
+                 _f(r["debt_usd"], ",.0f"), r["nearest_asset"] or "—", _f(r["distance"], ".2f"),
+                 _f(r["uniform_shock_pct"], ".2f") + ("%" if r["uniform_shock_pct"] is not None else "")]
+        t.add_row(*(cells if narrow else [str(r["rank"]), *cells]))
+    print_table(c, t, wide=wide, key=0 if narrow else 1)
+    if narrow and rows:
+        say(c, f"dist: the nearest asset's price move to liquidation ({unit}); all fall: the uniform fall of non-stable "
+               "prices that liquidates", style="dim")
     curve = doc.get("liquidation_curve") or {}
     assets = curve.get("assets") or []
     if assets:
-        t = Table(title="Liquidation curve: collateral (USD) of borrowers liquidatable when one asset's price falls")
+        t = Table(title="Liquidation curve: collateral (USD) of borrowers liquidatable when one asset's price falls "
+                        "(borrowers in brackets)")
         t.add_column("fall", justify="right")
         for a in assets:
             t.add_column(a["symbol"], justify="right")
         for i, s in enumerate(curve["shocks_pct"]):
             if int(s) % 10 == 0:
-                t.add_row(f"-{s:g}%", *[f"{_f(a['collateral_usd'][i], ',.0f')} ({a['borrowers'][i]})" for a in assets])
-        c.print(t)
+                t.add_row(_f(-s, "g") + "%", *[f"{_f(a['collateral_usd'][i], ',.0f')} ({int(a['borrowers'][i])})" for a in assets])
+        print_table(c, t, wide=wide)
+        say(c, "Each cell counts the borrowers liquidatable at that fall, whoever they are. A fall in the price of an "
+               "asset a borrower owes cures that borrower (the debt shrinks), so a column can lose borrowers that are "
+               "liquidatable at 0%; the collateral is valued at the fallen price.", style="dim")
+

@@ -9,20 +9,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..api import Analysis  # noqa: E402
 from ..models import vault_greeks, vault_round  # noqa: E402
 
 MAX_PANELS = 6
 
 
-def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
-    """Per vault position (the depositor's slice): payoff at expiry and Black-Scholes value now (USD, top),
-    delta in units of the underlying (bottom), versus the underlying's USD price; strike and break-even marked."""
-    doc = a.to_json()
+def plot_vault_pages(doc: dict, path: str | Path) -> list[Path]:
+    """Every vault position of an analysis document, MAX_PANELS to a file: `path`, then `<stem>-2.png`, …"""
     pos = [p for p in doc["positions"] if p.get("protocol") == "options_vault" and p["payoff_at_expiry"]]
     if doc["kind"] == "vault":  # the whole vault rather than one panel per depositor
         pos = [_pooled_panel(doc["vault"], pos[0])] if pos and doc.get("vault") and doc["vault"]["pooled"]["value_usd"] else []
-    pos = pos[:MAX_PANELS]
+    pages = [pos[i:i + MAX_PANELS] for i in range(0, len(pos), MAX_PANELS)] or [[]]
+    out = Path(path)
+    files = []
+    for k, page in enumerate(pages):
+        f = out if k == 0 else out.with_name(f"{out.stem}-{k + 1}{out.suffix or '.png'}")
+        files.append(_draw_page(doc, page, f, f" (page {k + 1} of {len(pages)})" if len(pages) > 1 else ""))
+    return files
+
+
+def _draw_page(doc: dict, pos: list[dict], path: Path, page: str) -> Path:
+    """One figure of vault panels."""
     n = max(1, len(pos))
     fig, axes = plt.subplots(2, n, figsize=(max(7.0, 4.8 * n), 7), squeeze=False)
     for j, p in enumerate(pos):
@@ -45,7 +52,8 @@ def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
             if p["break_even"]:
                 ax_.axvline(p["break_even"], color="tab:green", ls="--", lw=0.8, label="break-even" if ax_ is ax else None)
         who = "whole vault" if p.get("pooled") else f"{p['owner'][:10]}…"
-        ax.set_title(f"{p['vault_symbol']} {'put' if o['is_put'] else 'call'} {o['strike']:,.0f}\n{who}", fontsize=9)
+        ax.set_title(f"{p.get('vault_name') or p['vault_symbol']} ({p['vault_symbol']})\n"
+                     f"{'put' if o['is_put'] else 'call'} {o['strike']:,.0f}, {who}", fontsize=9)
         ax.set_ylabel("value (USD)" if p.get("pooled") else "value of the slice (USD)")
         ax.legend(fontsize=7)
         ax2.set_ylabel(f"delta ({p['underlying_symbol']})")
@@ -53,12 +61,12 @@ def plot_vault_positions(a: Analysis, path: str | Path) -> Path:
         ax2.legend(fontsize=7)
     if not pos:
         axes[0][0].text(0.5, 0.5, "no options-vault position with a live option", ha="center", va="center")
-    fig.suptitle(f"{doc['target']} at block {doc['block']}: options vaults", fontsize=10)
+    name = (doc.get("vault") or {}).get("name")
+    fig.suptitle(f"{name + ' ' if name else ''}{doc['target']} at block {doc['block']}: options vaults{page}", fontsize=10)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    return out
+    return path
 
 
 def _expiry_delta(p: dict, grid: np.ndarray) -> np.ndarray:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any, Callable, Mapping, Sequence, cast
+from typing import Any, Callable, Mapping, Sequence
 
 from ..protocols.aave_reader import REORG_WINDOW, STREAM, cursor_job
+from ..store import scan_sql
 from ..store.cache import Cache
 from .streams import Stream, decode_logs
 
@@ -43,15 +44,7 @@ def forget_stale(store: Cache, chain_id: int, pool: str, first_stale: int) -> No
     scan then reads those blocks itself and the view reads them again."""
     log.warning("the market view's cached logs of %s from block %d are from blocks the node no longer has; "
                 "they are dropped and read again", pool, first_stale)
-    with store.transaction():
-        store.con.execute(
-            "DELETE FROM events WHERE chain_id = ? AND lower(address) = lower(?) AND protocol = 'aave_v3' AND block >= ? "
-            "AND NOT EXISTS (SELECT 1 FROM cursors c JOIN stream_starts s USING (chain_id, job, stream) "
-            "  WHERE c.chain_id = events.chain_id AND lower(c.stream) = lower(?) AND events.block >= s.first_block "
-            "  AND events.block < c.next_block)",
-            [chain_id, pool, first_stale, f"markets:{pool}"])
-        store.con.execute("UPDATE cursors SET next_block = ? WHERE chain_id = ? AND job = ? AND stream = ? AND next_block > ?",
-                          [first_stale, chain_id, cursor_job(pool), STREAM, first_stale])
+    scan_sql.forget_unvouched_aave_rows(store, chain_id, pool, first_stale, f"markets:{pool}", cursor_job(pool), STREAM)
 
 
 def adopt_market_view(store: Cache, headers: Callable[[Sequence[int]], dict[int, dict | None]], chain_id: int,
@@ -61,14 +54,11 @@ def adopt_market_view(store: Cache, headers: Callable[[Sequence[int]], dict[int,
     for s in streams:
         if s.kind != "markets":
             continue
-        cur = store.query("SELECT next_block FROM cursors WHERE chain_id = ? AND job = ? AND stream = ?",
-                          [chain_id, cursor_job(s.address), STREAM])
-        end = adoptable_end(pos[s.name], int(cur["next_block"].iloc[0]) if len(cur) else None, final)
+        view_next = scan_sql.cursor_next_block(store, chain_id, cursor_job(s.address), STREAM)
+        end = adoptable_end(pos[s.name], view_next, final)
         if end is None:
             continue
-        rows = store.query("SELECT * FROM events WHERE chain_id = ? AND lower(address) = lower(?) AND protocol = 'aave_v3' "
-                           "AND block >= ? AND block < ? ORDER BY block, log_index", [chain_id, s.address, pos[s.name], end])
-        recs = cast(list[dict[str, Any]], rows.to_dict("records"))  # a query's column names are str
+        recs = scan_sql.aave_event_rows(store, chain_id, s.address, pos[s.name], end)
         fresh = decode_logs([s], [_raw_log(r) for r in recs], chain_id)
         if len(fresh) != len(recs):
             log.info("market view rows of %s do not all decode as a scan's; reading its blocks", s.address)

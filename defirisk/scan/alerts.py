@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence, TextIO
 import requests
 
 from ..chain.redact import redact_url
+from ..store import scan_sql
 from ..store.cache import Cache
 from .config import AlertConfig
 from .rules import compute_transitions
@@ -25,12 +26,6 @@ log = logging.getLogger(__name__)
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def load_states(store: Cache, chain_id: int, rule: str) -> dict[str, bool]:
-    """subject → firing, as left by earlier runs."""
-    df = store.query("SELECT subject, firing FROM alert_state WHERE chain_id = ? AND rule = ?", [chain_id, rule])
-    return {s: bool(f) for s, f in zip(df["subject"], df["firing"])}
 
 
 def _write(output: str, lines: Sequence[str], stdout: TextIO | None, base_dir: Path) -> None:
@@ -74,7 +69,7 @@ def evaluate_alerts(
     now = _now()
     for a in alerts:
         rule = a.rule.text
-        changes, state = compute_transitions(a.rule, observations, load_states(store, chain_id, rule))
+        changes, state = compute_transitions(a.rule, observations, scan_sql.alert_states(store, chain_id, rule))
         docs = []
         for c in changes:
             o = observations[c.subject]

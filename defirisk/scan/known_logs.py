@@ -15,6 +15,7 @@ from eth_utils import to_checksum_address
 from ..chain.logs import LogFilter
 from ..protocols import uniswap_v2 as v2
 from ..protocols import uniswap_v3 as v3
+from ..store import scan_sql
 from ..store.cache import Cache
 from ..store.scan_state import load_stream_ranges
 
@@ -33,16 +34,8 @@ def _topic0(flt: LogFilter) -> str | None:
     return t.lower() if isinstance(t, str) else None
 
 
-# the eth_getLogs entry fields, built by DuckDB from an `events` row (hex quantities without leading zeros, as
-# nodes send them; lower-case address; topics as a list)
-_ENTRY_SQL = (
-    "SELECT lower(address), topics::VARCHAR[], data, printf('0x%x', block), printf('0x%x', log_index), block_hash, "
-    "tx_hash FROM events"
-)
-
-
 def rows_to_logs(rows: Sequence[tuple[Any, ...]]) -> list[dict]:
-    """eth_getLogs entries from `_ENTRY_SQL` rows (address, topics, data, blockNumber, logIndex, blockHash,
+    """eth_getLogs entries from `scan_sql.cached_log_entries` rows (address, topics, data, blockNumber, logIndex, blockHash,
     transactionHash)."""
     return [{"address": a, "topics": t, "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
              "transactionHash": x, "removed": False} for a, t, d, b, i, h, x in rows]
@@ -53,8 +46,8 @@ class CachedSwapLogs:
 
     def __init__(self, cache: Cache, chain_id: int, block: int, block_hash: str):
         self.cache, self.chain_id, self.block = cache, chain_id, block
-        got = cache.query("SELECT hash FROM blocks WHERE chain_id = ? AND number = ?", [chain_id, block])
-        self.head_ok = len(got) == 1 and str(got["hash"].iloc[0]).lower() == block_hash.lower()
+        cached = scan_sql.block_hash(cache, chain_id, block)
+        self.head_ok = cached is not None and cached.lower() == block_hash.lower()
         self.answered = 0  # filters answered (wholly or in part) from the cache
 
     def covered(self, address: str, kind: str, lo: int, hi: int) -> tuple[int, int] | None:
@@ -75,11 +68,7 @@ class CachedSwapLogs:
         if span is None:
             return None
         a, b = span
-        rows = self.cache.con.execute(
-            _ENTRY_SQL + " WHERE chain_id = ? AND address = ? AND topic0 = ? AND block BETWEEN ? AND ? "
-            "ORDER BY block, log_index",
-            [self.chain_id, to_checksum_address(flt.address), topic0, a, b],
-        ).fetchall()
+        rows = scan_sql.cached_log_entries(self.cache, self.chain_id, to_checksum_address(flt.address), topic0, a, b)
         rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
                 if x <= y]
         self.answered += 1

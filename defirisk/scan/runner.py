@@ -22,6 +22,7 @@ from ..chain.logs import LogFilter, RangeSizer
 from ..chain.node import ChainContext, connect
 from ..chain.rpc import RpcClient
 from ..errors import ConfigError, RangeTooLargeError, RpcError
+from ..store import scan_sql
 from ..store.cache import Cache
 from ..store.scan_state import save_job_runs, save_stream_starts
 from . import reorg
@@ -124,8 +125,7 @@ class Scanner:
     def check_reorg(self, ctx: ChainContext) -> dict[str, Any] | None:
         """Compare stored hashes with the node's; on a change, delete rows above the common ancestor."""
         chain_id = ctx.chain_id
-        st = self.store.query("SELECT number, hash FROM scan_hashes WHERE chain_id = ?", [chain_id])
-        stored = dict(zip(st["number"].astype(int), st["hash"]))
+        stored = scan_sql.scan_hashes(self.store, chain_id)
         if not stored:
             return None
         if reorg.node_is_behind(stored, ctx.block, ctx.block_hash):
@@ -136,8 +136,7 @@ class Scanner:
         ancestor = reorg.newest_match(stored, node)
         deep = ancestor is None
         if deep:  # deeper than the kept window: check every block we hold an event or a snapshot of
-            bl = self.store.query("SELECT number, hash FROM blocks WHERE chain_id = ? AND number < ?", [chain_id, min(stored)])
-            known = dict(zip(bl["number"].astype(int), bl["hash"]))
+            known = scan_sql.block_hashes_below(self.store, chain_id, min(stored))
             for part in reorg.search_order(list(known), HEADER_BATCH):
                 hs = {n: (h["hash"] if h else None) for n, h in self.headers(part).items()}
                 ancestor = reorg.newest_match({n: known[n] for n in part}, hs)
@@ -154,30 +153,12 @@ class Scanner:
 
     def rollback(self, chain_id: int, ancestor: int) -> int:
         """Delete every row of blocks above `ancestor` and move cursors back to ancestor + 1 (one transaction)."""
-        con, n = self.store.con, 0
-        runs = "SELECT run_id FROM runs WHERE chain_id = ? AND block > ?"
-        stmts = [
-            ("DELETE FROM events WHERE chain_id = ? AND block > ?", 2),
-            (f"DELETE FROM results WHERE run_id IN ({runs})", 2),
-            (f"DELETE FROM run_payloads WHERE run_id IN ({runs})", 2),
-            ("DELETE FROM runs WHERE chain_id = ? AND block > ?", 2),
-            ("DELETE FROM positions WHERE chain_id = ? AND block > ?", 2),
-            ("DELETE FROM pool_states WHERE chain_id = ? AND block > ?", 2),
-            ("DELETE FROM blocks WHERE chain_id = ? AND number > ?", 2),
-            ("DELETE FROM scan_hashes WHERE chain_id = ? AND number > ?", 2),
-        ]
-        with self.store.transaction():
-            for sql, _ in stmts:
-                r = con.execute(sql, [chain_id, ancestor]).fetchall()
-                n += int(r[0][0]) if r else 0
-            con.execute("UPDATE cursors SET next_block = ?, updated_at = ? WHERE chain_id = ? AND next_block > ?",
-                        [ancestor + 1, _now(), chain_id, ancestor + 1])
-        return n
+        return scan_sql.rollback_above(self.store, chain_id, ancestor, _now())
 
     # -- indexing --------------------------------------------------------------------------------------------
     def cursors(self, chain_id: int, job: str) -> dict[str, int]:
-        df = self.store.query("SELECT stream, next_block FROM cursors WHERE chain_id = ? AND job = ?", [chain_id, job])
-        return dict(zip(df["stream"], df["next_block"].astype(int)))
+        """stream → next block to index, of every stream of `job`."""
+        return scan_sql.job_cursors(self.store, chain_id, job)
 
     def index_job(self, ctx: ChainContext, job: Job, streams: list[Stream], summary: Summary, bar: Any) -> int:
         """Index one job's streams from their cursors to the head; returns the events written."""
@@ -281,7 +262,7 @@ class Scanner:
         with self.store.transaction():
             self.store.put_blocks([{"chain_id": ctx.chain_id, "number": ctx.block, "hash": hdr["hash"],
                                     "parent_hash": hdr["parentHash"], "timestamp": int(hdr["timestamp"], 16)}])
-            self.store.con.execute("DELETE FROM scan_hashes WHERE chain_id = ? AND number < ?", [ctx.chain_id, final])
+            scan_sql.drop_checkpoints_below(self.store, ctx.chain_id, final)
 
     # -- one pass --------------------------------------------------------------------------------------------
     def run(self) -> Summary:

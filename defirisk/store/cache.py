@@ -31,7 +31,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..errors import CacheLockedError, DefiriskError, InputError
 from . import schema
 

@@ -1,7 +1,6 @@
-"""P&L explain on the devnet: a day of small swaps moves every WETH pool (and Aave's WETH oracle) by a few tenths of
-a percent; each position's actual change of value, read from the contracts at the later block, matches
-delta·dS + 1/2·gamma·dS² + theta·dt computed at the earlier block, within a residual that shrinks with the move
-(for LP ranges, vault slices, the Aave loan and the whole book)."""
+"""P&L explain on the devnet: the market really moves (a pool swapped, an oracle set, a day passes) and each
+position's change in value, read from the contracts, is explained by delta·dS + ½·gamma·dS² (+ theta·dt) from the
+book's exposures, with a residual that shrinks faster than the move."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -9,116 +8,112 @@ from fractions import Fraction
 import pytest
 from eth_utils import to_checksum_address
 
-from defirisk.analysis import exposures as ex
+from defirisk import abi
 from defirisk.api import risk
-from defirisk.devnet.aave_world import get_price, set_price
+from defirisk.devnet.aave_world import kit_from_world, set_price
 from defirisk.devnet.book_world import add_market_maker
-from defirisk.devnet.tokens import fund
-from defirisk.devnet.tx import Chain
-from defirisk.devnet.uniswap_world import _arts, v2_swap_to
+from defirisk.risk.scenarios import shocked_sqrt_price_x96
+
+from .test_book_scenario_contracts import _swap_to
 
 pytestmark = pytest.mark.anvil
-STEPS = 4  # swaps spread over the day, 6 h apart
-VOL = 0.6  # a flat volatility, so the second read prices options with the same sigma
 
 
-def _weth_pools(world):
-    f = world.facts["uniswap"]
-    return [a for n, a in f["pools"].items() if "WETH" in n.split("-")[0].split("/")], [a for n, a in f["pairs"].items() if "WETH" in n.split("/")]
+def _book(anvil, book_file, wallets):
+    return risk(wallets, rpc_url=anvil.url, addresses=book_file, cache=False, scenarios=[])
 
 
-def _move_day(world, move: Fraction, t0: int) -> None:
-    """STEPS rounds of swaps, 6 h apart, each moving every WETH pool and pair a STEPS-th of `move` (WETH in USD)."""
-    c, a, f = world.chain, _arts(), world.facts["uniswap"]
-    weth = world.tokens.address["WETH"]
-    trader = world.deployer  # no new role: the session's accounts are shared by every test
-    sym = {v: k for k, v in world.tokens.address.items()}
-    fund(c, world.tokens, [trader], {s: 10**7 for s in ("WETH", "USDC", "WBTC", "DAI", "MKR")}, [f["swap_router"]])
-    v3, v2 = _weth_pools(world)
-    start = {p: int(c.static(a["pool"], p, "slot0")[0]) for p in v3}
-    oracle0 = get_price(c, world, "WETH")
-    for k in range(1, STEPS + 1):
-        c.set_next_timestamp(t0 + k * 86_400 // STEPS)
-        step = move * k / STEPS
-        txs = []
-        for p in v3:
-            t0_, t1_ = (to_checksum_address(c.static(a["pool"], p, fn)) for fn in ("token0", "token1"))
-            target = ex.shocked_sqrt_price_x96(start[p], step if t0_ == weth else Fraction(0), step if t1_ == weth else Fraction(0))
-            cur = int(c.static(a["pool"], p, "slot0")[0])
-            if target == cur:
-                continue
-            tin, tout = (t0_, t1_) if target < cur else (t1_, t0_)
-            fee = int(c.static(a["pool"], p, "fee"))
-            txs.append(Chain.call_tx(a["router"], f["swap_router"], "exactInputSingle",
-                                     (tin, tout, fee, trader, 2**40, world.tokens.raw(sym[tin], 10**6), 0, target), sender=trader))
-        c.send_block(txs)
-        for p in v2:  # pairs: towards the same relative move (constant product, 0.3 % fee)
-            t0_ = to_checksum_address(c.static(a["pair"], p, "token0"))
-            r0, r1, _ = c.static(a["pair"], p, "getReserves")
-            ratio = (1 + move / STEPS) if t0_ == weth else 1 / (1 + move / STEPS)
-            got = v2_swap_to(int(r0), int(r1), Fraction(int(r1), int(r0)) * ratio)
-            if got is None:
-                continue
-            i_in, amt, out = got
-            tok_in = to_checksum_address(c.static(a["pair"], p, "token1" if i_in else "token0"))
-            c.send_many([Chain.call_tx(a["token"], tok_in, "transfer", p, amt, sender=trader),
-                         Chain.call_tx(a["pair"], p, "swap", *((0, out) if i_in == 0 else (out, 0)), trader, b"", sender=trader)])
-    set_price(c, world, "WETH", ex.shocked_answer(oracle0, move))
+def _range(b, token_id: str):
+    (x,) = [x for x in b.book.instruments if type(x).__name__ == "LpRange" and x.id == token_id]
+    (e,) = [e for e in b.book.exposures if e.instrument == "lp_range" and e.id == token_id]
+    return x, e
 
 
-def _explain(world, anvil, book_file, wallets, move):
-    snap = world.chain.snapshot()
-    try:
-        d0 = risk(wallets, rpc_url=anvil.url, addresses=str(book_file), cache=False, vol=VOL).to_json()
-        _move_day(world, move, d0["timestamp"])
-        d1 = risk(wallets, rpc_url=anvil.url, addresses=str(book_file), cache=False, vol=VOL).to_json()
-    finally:
-        world.chain.revert(snap)
-    px0 = {t: f["usd"] for t, f in d0["book"]["factors"].items()}
-    px1 = {t: f["usd"] for t, f in d1["book"]["factors"].items()}
-    days = (d1["timestamp"] - d0["timestamp"]) / 86_400
-    later = {(p["protocol"], p["id"], p["kind"]): p for p in d1["positions"]}
-    rows = []
-    for p in d0["positions"]:
-        key = (p["protocol"], p["id"], p["kind"])
-        if p["kind"] == "uncollected" or key not in later:
-            continue
-        e = p["exposure"]
-        # an LP's carry (fees) lands in its uncollected balances, which are set aside as the swaps' fee income
-        pred = 0.0 if p["kind"] in ("lp_range", "lp_v2") else (e["theta_usd_per_day"] or 0.0) * days
-        gross = abs(pred)
-        for t, f in e["factors"].items():
-            dS = px1[t] - px0[t]
-            pred += f["delta"] * dS + 0.5 * f["gamma"] * dS * dS
-            gross += abs(f["delta"] * dS)
-        actual = later[key]["exposure"]["value_usd"] - e["value_usd"]
-        rows.append((p["kind"], key, actual, pred, gross))
-    fees = sum(p["exposure"]["value_usd"] for p in d1["positions"] if p["kind"] == "uncollected") - sum(
-        p["exposure"]["value_usd"] for p in d0["positions"] if p["kind"] == "uncollected")
-    book = (d1["book"]["value_usd"] - d0["book"]["value_usd"] - fees, sum(r[3] for r in rows))  # noqa: E501
-    return rows, book, px1[world.tokens.address["WETH"]] / px0[world.tokens.address["WETH"]] - 1
+def _principal(world, token_id: int, owner: str, liquidity: int) -> tuple[int, int]:
+    npm = world.facts["uniswap"]["position_manager"]
+    dec = abi.function("NonfungiblePositionManager", "decreaseLiquidity")
+    raw = world.chain.rpc.request("eth_call", [{"from": owner, "to": npm, "data": "0x" + dec.encode(
+        (token_id, liquidity, 0, 0, 2**64)).hex()}, "latest"])
+    a0, a1 = dec.decode(bytes.fromhex(raw[2:]))
+    return int(a0), int(a1)
 
 
-def test_a_day_of_small_swaps_is_explained_by_the_greeks(world, book_file, anvil):
+def test_an_lp_range_move_is_explained_by_delta_and_gamma(world, book_file, anvil):
     f = add_market_maker(world.chain, world)
-    small, book_s, ms = _explain(world, anvil, book_file, f["wallets"], Fraction(1, 200))
-    large, book_l, ml = _explain(world, anvil, book_file, f["wallets"], Fraction(2, 100))
-    assert 0.003 < ms < 0.007 and 0.015 < ml < 0.025  # WETH's USD price really moved by about the shock
-    by_key = {r[1]: r for r in large}
-    kinds = set()
-    for kind, key, actual, pred, gross in small:
-        if kind not in ("lp_range", "vault_slice", "loan") or abs(actual) < 1.0:
+    hedge, tid = f["wallets"][1], f["lp_token_id"]
+    b = _book(anvil, book_file, [hedge])
+    x, e = _range(b, str(tid))
+    m = b.book.market
+    weth = world.tokens.address["WETH"]
+    S0, S1 = m.price(x.token0), m.price(x.token1)
+    v0 = _principal(world, tid, hedge, x.liquidity)
+    value0 = v0[0] / 10**x.decimals0 * S0 + v0[1] / 10**x.decimals1 * S1
+    residuals = []
+    for move in (Fraction(2, 100), Fraction(1, 200)):  # WETH +2 %, then +0.5 % (from the same start)
+        snap = world.chain.snapshot()
+        s0 = move if x.token0 == weth else Fraction(0)
+        s1 = move if x.token1 == weth else Fraction(0)
+        _swap_to(world, x.pool, shocked_sqrt_price_x96(x.sqrt_price_x96, s0, s1))
+        a0, a1 = _principal(world, tid, hedge, x.liquidity)
+        dS0, dS1 = S0 * float(s0), S1 * float(s1)
+        actual = a0 / 10**x.decimals0 * (S0 + dS0) + a1 / 10**x.decimals1 * (S1 + dS1) - value0
+        g0, g1 = e.factors[m.factor(x.token0)], e.factors[m.factor(x.token1)]
+        lin = g0.delta * dS0 + g1.delta * dS1
+        quad = 0.5 * (g0.gamma * dS0**2 + g1.gamma * dS1**2) + sum(e.cross_gamma.values()) * dS0 * dS1
+        residuals.append((abs(actual - lin), abs(actual - lin - quad), abs(lin)))
+        world.chain.revert(snap)
+    (first_big, dg_big, lin_big), (first_small, dg_small, _) = residuals
+    assert dg_big < first_big  # gamma explains most of what delta leaves
+    assert dg_big < 0.01 * lin_big  # the explained part is more than 99 % of the move's P&L
+    assert dg_small < dg_big / 16  # third-order residual: a 4x smaller move leaves a >16x smaller residual
+
+
+def _account_value(kit, user) -> float:
+    d = tuple(kit.pool_view("getUserAccountData", user))
+    return (int(d[0]) - int(d[1])) / 1e8
+
+
+def test_a_loan_moves_linearly_with_its_oracle_and_carries_its_interest(world, book_file, anvil):
+    f = add_market_maker(world.chain, world)
+    hedge = f["wallets"][1]
+    b = _book(anvil, book_file, [hedge])
+    (e,) = [e for e in b.book.exposures if e.instrument == "loan"]
+    (loan,) = [x for x in b.book.instruments if type(x).__name__ == "Loan"]
+    kit = kit_from_world(world)
+    base = _account_value(kit, hedge)
+    assert base == pytest.approx(e.value_usd, rel=1e-9)
+    weth = to_checksum_address(world.tokens.address["WETH"])
+    j = loan.inputs.assets.index(weth)
+    p0 = loan.inputs.prices_base[j]
+    snap = world.chain.snapshot()
+    set_price(world.chain, world, "WETH", p0 * 103 // 100)  # +3 % at the oracle
+    actual = _account_value(kit, hedge) - base
+    world.chain.revert(snap)
+    rel = (p0 * 103 // 100 - p0) / p0
+    # linear (no gamma until a liquidation): delta·dS with dS the market's relative move, here the oracle's 3 %
+    assert actual == pytest.approx(e.factors[weth].delta * b.book.market.price(weth) * rel, rel=1e-6)
+    # a day at constant prices: the value changes by the carry (supply interest minus borrow interest)
+    snap = world.chain.snapshot()
+    world.chain.set_next_timestamp(world.chain.timestamp() + 86_400)
+    world.chain.mine()
+    carry = _account_value(kit, hedge) - base
+    world.chain.revert(snap)
+    assert carry < 0 and e.theta_usd_per_day < 0  # it borrows more than it earns
+    assert carry == pytest.approx(e.theta_usd_per_day, rel=0.02)  # daily compounding vs the rate: within 2 %
+
+
+def test_the_books_delta_equals_the_finite_difference_of_its_full_revaluation(world, book_file, anvil):
+    f = add_market_maker(world.chain, world)
+    b = _book(anvil, book_file, f["wallets"])
+    from defirisk.risk.revalue import revalue
+    from defirisk.risk.scenarios import Scenario
+
+    m, xs = b.book.market, b.book.instruments
+    h = Fraction(1, 10_000)
+    for token, g in b.book.greeks.factors.items():
+        if token in m.stables:
             continue
-        kinds.add(kind)
-        _, _, actual_l, pred_l, _ = by_key[key]
-        res_s, res_l = abs(actual - pred), abs(actual_l - pred_l)
-        # against the gross size of the explained moves (|delta·dS| + |theta·dt|). LP ranges and loans: third order
-        # only. Vault slices also carry charm·dS·dt (delta decays over the day, a quarter of the live option's 3.7
-        # days left), which the delta-gamma-theta explain leaves out
-        tol = 0.15 if kind == "vault_slice" else 1e-3  # the put vault: 7.3 of 61 at a 0.5 % move, 20 at 2 %
-        assert res_s <= tol * gross + 0.05, (key, actual, pred, gross)
-        assert res_s < res_l, (key, res_s, res_l)  # the residual shrinks with the move
-    # the book: what is left once the fees the swaps paid the ranges (uncollected balances) are set aside
-    (act_s, pred_s), (act_l, pred_l) = book_s, book_l
-    assert abs(act_s - pred_s) <= 0.005 * abs(act_s) and abs(act_s - pred_s) < abs(act_l - pred_l)
-    assert kinds == {"lp_range", "vault_slice", "loan"}
+        up, dn = (revalue(xs, m, [Scenario("s", {token: s})]) for s in (h, -h))
+        ok = ~(__import__("numpy").isnan(up[:, 0]) | __import__("numpy").isnan(dn[:, 0]))
+        fd = float((up[ok, 0] - dn[ok, 0]).sum()) / (2 * float(h) * m.price(token))
+        assert g.delta == pytest.approx(fd, rel=1e-4, abs=1e-9), m.symbol(token)

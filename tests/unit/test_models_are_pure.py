@@ -7,7 +7,8 @@ from pathlib import Path
 import defirisk.models
 
 MODELS = Path(defirisk.models.__file__).parent
-FORBIDDEN = {"web3", "duckdb", "requests", "eth_abi", "eth_utils", "eth_account", "aiohttp", "httpx", "urllib3", "socket"}
+FORBIDDEN = {"web3", "duckdb", "requests", "eth_abi", "eth_utils", "eth_account", "aiohttp", "httpx", "urllib3", "socket",
+             "pandas", "matplotlib", "rich"}  # tables, plots and terminals belong to analysis/ and report/
 # the package's own I/O layers, however they are imported (absolute or relative)
 FORBIDDEN_INTERNAL = {"chain", "store", "scan", "protocols", "devnet", "api", "cli", "report", "analysis"}
 
@@ -45,6 +46,7 @@ def test_the_checker_catches_what_it_should():
     assert forbidden_imports("from ..chain import rpc") == ["defirisk.chain"]
     assert forbidden_imports("from .. import store") == ["defirisk.store"]
     assert forbidden_imports("__import__('duckdb')") == ["duckdb"]
+    assert forbidden_imports("import pandas as pd") == ["pandas"]
     assert forbidden_imports("import numpy as np\nfrom ..errors import InputError\nfrom .tick_math import Q96") == []
 
 

@@ -188,3 +188,14 @@ def test_mul_div_is_floor_and_ceil_when_it_fits(a, b, d):
             mul_div_rounding_up(a, b, d)
     else:
         assert mul_div_rounding_up(a, b, d) == up
+
+
+def test_v2_reserves_sqrt_price_and_clamped_tick():
+    from defirisk.models.tick_math import (MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO, MIN_TICK, Q96,
+                                           sqrt_price_x96_of_reserves, tick_at_sqrt_ratio_clamped)
+    assert sqrt_price_x96_of_reserves(10**18, 4 * 10**18) == 2 * Q96
+    assert sqrt_price_x96_of_reserves(0, 5) == sqrt_price_x96_of_reserves(5, 0) == 0
+    assert tick_at_sqrt_ratio_clamped(Q96) == 0
+    assert tick_at_sqrt_ratio_clamped(1) == MIN_TICK
+    assert tick_at_sqrt_ratio_clamped(MAX_SQRT_RATIO * 2) == MAX_TICK - 1
+    assert tick_at_sqrt_ratio_clamped(MIN_SQRT_RATIO) == MIN_TICK

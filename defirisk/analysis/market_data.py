@@ -1,0 +1,63 @@
+"""The market-data step: USD prices (and their routes) and volatilities (and their sources) from what the LP
+readers read at the pinned block (pools, swaps, block times). No I/O; every protocol's analysis uses it."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..models.usd_pricing import UsdPrice, usd_prices
+from ..protocols.uniswap_reader import LpSnapshot
+from . import lp as lp_analysis
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """USD prices per token, sigma per pool, and their JSON reports (`prices_usd`, `volatility`)."""
+
+    usd: dict[str, UsdPrice]
+    sigma: dict[str, float]
+    volatility: dict[str, dict]
+    prices: dict[str, dict]
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def market_data(stablecoins: Sequence[str], snap: LpSnapshot, flat_vol: float | None) -> MarketData:
+    """Prices through the pool graph anchored on the stablecoins, and each pool's volatility (--vol, realized
+    from its swaps, else implied from fees)."""
+    edges = lp_analysis.price_edges(snap.pools, snap.tokens)
+    usd = usd_prices(edges, [a for a in stablecoins if a in snap.tokens] or list(stablecoins))
+    sigma: dict[str, float] = {}
+    vol_info: dict[str, dict] = {}
+    for pool, logs in snap.swaps.items():
+        p = snap.pools.get(pool)
+        if p is None:
+            continue
+        d0, d1 = snap.tokens[p.token0].decimals, snap.tokens[p.token1].decimals
+        ts, px, vol = lp_analysis.swap_series(logs, p.protocol, d0, d1, snap.block_times)
+        s, src = lp_analysis.choose_volatility(flat_vol, ts, px, vol, p.fee / 1e6, lp_analysis.tick_tvl_token1(p, snap.tokens))
+        sigma[pool] = s
+        vol_info[pool] = {"sigma": _num(s), "source": src,
+                          "name": f"{snap.tokens[p.token0].symbol}/{snap.tokens[p.token1].symbol} {p.fee / 1e4:g}%"
+                                  + (" v2" if p.protocol == "uniswap_v2" else "")}
+    prices: dict[str, dict[str, Any]] = {
+        t: {"symbol": snap.tokens[t].symbol if t in snap.tokens else None, "usd": _num(u.price), "path": list(u.path)}
+        for t, u in usd.items()
+    }
+    return MarketData(usd, sigma, vol_info, prices)
+
+
+def fee_income_per_day(snap: LpSnapshot, pool: str) -> float | None:
+    """The pool's recent fee income, token1 per day (fee x swap volume over the lookback); None when unknown."""
+    p = snap.pools.get(pool)
+    logs = snap.swaps.get(pool)
+    if p is None or not logs or p.token0 not in snap.tokens or p.token1 not in snap.tokens:
+        return None
+    ts, _, vol = lp_analysis.swap_series(logs, p.protocol, snap.tokens[p.token0].decimals,
+                                         snap.tokens[p.token1].decimals, snap.block_times)
+    if len(ts) < 2 or ts[-1] <= ts[0]:
+        return None
+    return float(vol.sum()) / ((ts[-1] - ts[0]) / 86400) * p.fee / 1e6
