@@ -392,7 +392,7 @@ def _save_lending(store: Cache, run_id: str, res: Analysis) -> None:
             store.put_results(run_id, res.chain_id, result_rows(e))
     snap = res.lending_snapshot
     if snap is not None and (snap.event_rows or snap.cursor_row):
-        save_discovery(store, snap.event_rows, snap.cursor_row)
+        save_discovery(store, snap.event_rows, snap.cursor_row, snap.block_rows)
 
 
 def _from_payload(payload: dict, round_trips: int) -> Analysis:
