@@ -41,6 +41,15 @@ _INT_BOUNDS = {"BIGINT": (-(2**63), 2**63 - 1), "INTEGER": (-(2**31), 2**31 - 1)
 _PANDAS_DTYPE = {"BIGINT": "Int64", "INTEGER": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
 
 
+NO_NETWORK: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+"""DuckDB settings of every connection: no extension is ever downloaded or loaded on the fly (no network)."""
+
+
+def _interrupt(e: RuntimeError) -> BaseException:
+    """Ctrl-C seen inside DuckDB (a RuntimeError "... interrupted") as the KeyboardInterrupt it was; other errors as is."""
+    return KeyboardInterrupt() if "interrupt" in str(e).lower() else e
+
+
 def default_cache_path() -> Path:
     """$DEFIRISK_CACHE if set, else $XDG_CACHE_HOME (or ~/.cache) + /defirisk/cache.duckdb."""
     env = os.environ.get("DEFIRISK_CACHE")
@@ -265,28 +274,53 @@ class Cache:
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        path_is_default = path is None  # the user cache dir or $DEFIRISK_CACHE: its folder is created
         if path is None:
             path = default_cache_path()
         self.path = path if path == ":memory:" else str(Path(path).expanduser())
         self.read_only = read_only
         self._tx_depth = 0
-        if self.path != ":memory:" and not read_only:
-            try:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise DefiriskError(f"cannot create the directory of the cache {self.path} ({e.strerror}); "
-                                    "use --cache with another file") from None
-        self.con = self._connect()
+        if self.path != ":memory:":
+            self._check_file(created_dir_ok=path_is_default)
+        try:
+            self.con = self._connect()
+        except RuntimeError as e:  # Ctrl-C inside DuckDB arrives as "Query interrupted"
+            raise _interrupt(e) from None
         try:
             self.schema_version = self._migrate()
+        except RuntimeError as e:
+            self.con.close()
+            raise _interrupt(e) from None  # each migration is one transaction: the file is as it was
         except BaseException:
             self.con.close()
             raise
 
+    def _check_file(self, *, created_dir_ok: bool) -> None:
+        """Refuse what DuckDB would mishandle: a missing folder given by the user (only the default cache folder is
+        created) and a file of another format (a SQLite file would make DuckDB look for an extension)."""
+        p = Path(self.path)
+        if not self.read_only and not p.parent.is_dir():
+            if not created_dir_ok:
+                raise DefiriskError(f"the folder of the cache {self.path} does not exist; create it first, or use "
+                                    "--cache with a file in an existing folder")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DefiriskError(f"cannot create the directory of the cache {self.path} ({e.strerror}); "
+                                    "use --cache with another file") from None
+        try:
+            with p.open("rb") as f:
+                head = f.read(16)
+        except OSError:
+            return  # missing (created below) or unreadable (DuckDB's own error says which)
+        if head.startswith(b"SQLite format 3"):
+            raise DefiriskError(f"{self.path} is a SQLite file, not a DuckDB file; move it away or use --cache with "
+                                "another file")
+
     # -- opening -----------------------------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            return duckdb.connect(self.path, read_only=self.read_only)
+            return duckdb.connect(self.path, read_only=self.read_only, config=NO_NETWORK)
         except duckdb.Error as e:
             raise self._open_error(e) from None
 
@@ -306,7 +340,7 @@ class Cache:
                 f"{where} is already open in this process {'for writing' if self.read_only else 'read-only'}; "
                 "close that Cache first"
             )
-        if "not a valid duckdb database" in low:
+        if "not a valid duckdb database" in low or "extension" in low:
             return DefiriskError(f"{self.path} is not a DuckDB database; move it away or use --cache with another file")
         if "newer version of duckdb" in low:
             return DefiriskError(
