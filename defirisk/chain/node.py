@@ -1,6 +1,7 @@
-"""Connecting to a node and pinning one block: chain id, block number and hash, Multicall3 presence.
+"""Connecting to a node and pinning one block: chain id, genesis hash, block number and hash, Multicall3 presence.
 
-All of it costs one round trip; every later read of the analysis uses the pinned block.
+All of it costs one round trip; every later read of the analysis uses the pinned block. A chain is its chain id AND
+its genesis block's hash (two local devnets, or a devnet and a public chain, can share a chain id).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class ChainContext:
     timestamp: int
     multicall: str | None
     known_logs: KnownLogs | None = None  # logs held elsewhere (a scan's cache): batches take them from it
+    genesis_hash: str = ""  # hash of block 0: with chain_id, what identifies the chain (the cache's key)
 
     def call(self, calls: Sequence[Call]) -> list[Any]:
         """Execute contract reads at the pinned block, batched."""
@@ -71,9 +73,10 @@ def connect(
         ("eth_getBlockByNumber", [tag, False]),
         ("eth_blockNumber", []),
         ("eth_getCode", [MULTICALL3, tag]),  # doubles as the archive-state probe
+        ("eth_getBlockByNumber", ["0x0", False]),  # the genesis: with the chain id, the chain's identity
     ]
     try:
-        chain_hex, blk, head_hex, mc_code = client.batch(reqs)
+        chain_hex, blk, head_hex, mc_code, genesis = client.batch(reqs)
     except HistoricalStateError:
         head = int(client.request("eth_blockNumber"), 16)  # error path only: future or pruned?
         if block is not None and block > head:
@@ -104,4 +107,5 @@ def connect(
         block_hash=blk["hash"],
         timestamp=int(blk["timestamp"], 16),
         multicall=MULTICALL3 if has_mc else None,
+        genesis_hash=genesis["hash"] if isinstance(genesis, dict) and genesis.get("hash") else "",
     )

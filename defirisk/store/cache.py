@@ -50,6 +50,10 @@ def _interrupt(e: RuntimeError) -> BaseException:
     return KeyboardInterrupt() if "interrupt" in str(e).lower() else e
 
 
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
 def default_cache_path() -> Path:
     """$DEFIRISK_CACHE if set, else $XDG_CACHE_HOME (or ~/.cache) + /defirisk/cache.duckdb."""
     env = os.environ.get("DEFIRISK_CACHE")
@@ -280,6 +284,7 @@ class Cache:
         self.path = path if path == ":memory:" else str(Path(path).expanduser())
         self.read_only = read_only
         self._tx_depth = 0
+        self.chain_schema = "main"  # where this connection reads and writes chain rows (see use_chain)
         if self.path != ":memory:":
             self._check_file(created_dir_ok=path_is_default)
         try:
@@ -401,6 +406,50 @@ class Cache:
                 ) from e
             version = number
         return version
+
+    # -- chains ----------------------------------------------------------------------------------------------
+    def use_chain(self, chain_id: int, genesis_hash: str) -> str:
+        """Read and write the rows of the chain (chain id, genesis hash) from now on; the DuckDB schema holding them.
+
+        The first chain of a chain id in this file uses `main` (and claims rows written before chains were told
+        apart); another chain with the same id gets its own schema with its own copy of every table, so rows of one
+        chain are never read for another. An empty genesis hash (a node that gave none) means `main`.
+        """
+        name = "main"
+        if genesis_hash and not self.read_only:
+            with self.transaction():
+                name = self._chain_schema(int(chain_id), genesis_hash.lower())
+        elif genesis_hash:
+            got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ?",
+                                   [int(chain_id), genesis_hash.lower()]).fetchall() if self._has_chains() else []
+            if got:
+                name = got[0][0]
+            elif self._has_chains() and self.con.execute("SELECT count(*) FROM chains WHERE chain_id = ?",
+                                                         [int(chain_id)]).fetchall()[0][0]:
+                raise DefiriskError(f"the cache {self.path} holds no rows of this chain (another chain with id "
+                                    f"{chain_id} is in it); open it for writing to add this chain")
+        self.con.execute(f"SET search_path = '{name},main'")
+        self.chain_schema = name
+        return name
+
+    def _has_chains(self) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND "
+                                     "table_name = 'chains'").fetchall()[0][0])
+
+    def _chain_schema(self, chain_id: int, genesis: str) -> str:
+        got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ?",
+                               [chain_id, genesis]).fetchall()
+        if got:
+            return str(got[0][0])
+        taken = self.con.execute("SELECT count(*) FROM chains WHERE chain_id = ?", [chain_id]).fetchall()[0][0]
+        name = "main"
+        if taken:
+            name = f"c{chain_id}_{re.sub(r'[^0-9a-f]', '', genesis[2:])[:16]}"
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
+            for t in schema.CHAIN_TABLES:
+                self.con.execute(schema.TABLES[t].create_sql(f"{name}.{t}"))
+        self.con.execute("INSERT INTO main.chains VALUES (?, ?, ?, ?)", [chain_id, genesis, name, _utcnow()])
+        return name
 
     def close(self) -> None:
         """Close the connection (checkpointing the file). Idempotent."""
