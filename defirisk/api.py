@@ -227,7 +227,7 @@ def analyze(
     store = _open_cache(cache) if owned else cache
     try:
         if store is not None:
-            store.use_chain(ctx.chain_id, ctx.genesis_hash)  # this chain's rows only (chain id + genesis hash)
+            store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)  # this chain's rows only
             hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
             if hit is not None:
                 return _from_payload(hit, ctx.round_trips)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .logs import KnownLogs
 
 RPC_ENV_VARS = ("DEFIRISK_RPC_URL", "ETH_RPC_URL")
+DEV_NODES = ("anvil", "hardhat", "ganache")  # web3_clientVersion prefixes of local development nodes
 
 
 def resolve_rpc_url(explicit: str | None) -> str:
@@ -41,6 +42,8 @@ class ChainContext:
     multicall: str | None
     known_logs: KnownLogs | None = None  # logs held elsewhere (a scan's cache): batches take them from it
     genesis_hash: str = ""  # hash of block 0: with chain_id, what identifies the chain (the cache's key)
+    dev_node: bool = False  # a local development node (Anvil, Hardhat, Ganache): a fork of it keeps the genesis of
+    # the chain it forks, so the cache keeps a dev node's rows apart from the public chain's
 
     def call(self, calls: Sequence[Call]) -> list[Any]:
         """Execute contract reads at the pinned block, batched."""
@@ -74,9 +77,10 @@ def connect(
         ("eth_blockNumber", []),
         ("eth_getCode", [MULTICALL3, tag]),  # doubles as the archive-state probe
         ("eth_getBlockByNumber", ["0x0", False]),  # the genesis: with the chain id, the chain's identity
+        ("web3_clientVersion", []),  # a dev node (a fork keeps the public chain's genesis)
     ]
     try:
-        chain_hex, blk, head_hex, mc_code, genesis = client.batch(reqs)
+        chain_hex, blk, head_hex, mc_code, genesis, version = client.batch(reqs)
     except HistoricalStateError:
         head = int(client.request("eth_blockNumber"), 16)  # error path only: future or pruned?
         if block is not None and block > head:
@@ -108,4 +112,5 @@ def connect(
         timestamp=int(blk["timestamp"], 16),
         multicall=MULTICALL3 if has_mc else None,
         genesis_hash=genesis["hash"] if isinstance(genesis, dict) and genesis.get("hash") else "",
+        dev_node=isinstance(version, str) and version.lower().startswith(DEV_NODES),
     )

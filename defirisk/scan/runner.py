@@ -307,7 +307,7 @@ class Scanner:
         t0 = time.monotonic()
         cfg = self.cfg
         ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
-        self.store.use_chain(ctx.chain_id, ctx.genesis_hash)  # this chain's rows only (chain id + genesis hash)
+        self.store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)  # this chain's rows only
         needs_book = any(j.position_managers or j.wallets for j in self.jobs)
         book = _book(cfg, ctx.chain_id, needs_book)
         summary = Summary(chain_id=ctx.chain_id)

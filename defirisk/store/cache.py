@@ -408,20 +408,22 @@ class Cache:
         return version
 
     # -- chains ----------------------------------------------------------------------------------------------
-    def use_chain(self, chain_id: int, genesis_hash: str) -> str:
+    def use_chain(self, chain_id: int, genesis_hash: str, *, dev_node: bool = False) -> str:
         """Read and write the rows of the chain (chain id, genesis hash) from now on; the DuckDB schema holding them.
 
         The first chain of a chain id in this file uses `main` (and claims rows written before chains were told
         apart); another chain with the same id gets its own schema with its own copy of every table, so rows of one
-        chain are never read for another. An empty genesis hash (a node that gave none) means `main`.
+        chain are never read for another. A local development node (`dev_node`) is another chain than the public
+        chain whose genesis it shows (a fork). An empty genesis hash (a node that gave none) means `main`.
         """
+        key: list[Any] = [int(chain_id), genesis_hash.lower(), bool(dev_node)]
         name = "main"
         if genesis_hash and not self.read_only:
             with self.transaction():
-                name = self._chain_schema(int(chain_id), genesis_hash.lower())
+                name = self._chain_schema(int(chain_id), genesis_hash.lower(), bool(dev_node))
         elif genesis_hash:
-            got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ?",
-                                   [int(chain_id), genesis_hash.lower()]).fetchall() if self._has_chains() else []
+            got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ? AND dev_node = ?",
+                                   key).fetchall() if self._has_chains() else []
             if got:
                 name = got[0][0]
             elif self._has_chains() and self.con.execute("SELECT count(*) FROM chains WHERE chain_id = ?",
@@ -436,19 +438,19 @@ class Cache:
         return bool(self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND "
                                      "table_name = 'chains'").fetchall()[0][0])
 
-    def _chain_schema(self, chain_id: int, genesis: str) -> str:
-        got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ?",
-                               [chain_id, genesis]).fetchall()
+    def _chain_schema(self, chain_id: int, genesis: str, dev_node: bool) -> str:
+        got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ? AND dev_node = ?",
+                               [chain_id, genesis, dev_node]).fetchall()
         if got:
             return str(got[0][0])
         taken = self.con.execute("SELECT count(*) FROM chains WHERE chain_id = ?", [chain_id]).fetchall()[0][0]
         name = "main"
         if taken:
-            name = f"c{chain_id}_{re.sub(r'[^0-9a-f]', '', genesis[2:])[:16]}"
+            name = f"c{chain_id}_{re.sub(r'[^0-9a-f]', '', genesis[2:])[:16]}{'_dev' if dev_node else ''}"
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
             for t in schema.CHAIN_TABLES:
                 self.con.execute(schema.TABLES[t].create_sql(f"{name}.{t}"))
-        self.con.execute("INSERT INTO main.chains VALUES (?, ?, ?, ?)", [chain_id, genesis, name, _utcnow()])
+        self.con.execute("INSERT INTO main.chains VALUES (?, ?, ?, ?, ?)", [chain_id, genesis, dev_node, name, _utcnow()])
         return name
 
     def close(self) -> None:

@@ -253,10 +253,12 @@ STREAM_STARTS = _table("stream_starts", """
 CHAINS = _table("chains", """
     chain_id BIGINT
     genesis_hash VARCHAR
+    dev_node BOOLEAN
     schema_name VARCHAR
     first_seen TIMESTAMP
-""", key=("chain_id", "genesis_hash"))
-"""The chains this file holds, each identified by chain id AND genesis hash, and the DuckDB schema holding its rows:
+""", key=("chain_id", "genesis_hash", "dev_node"))
+"""The chains this file holds, each identified by chain id AND genesis hash (and whether a local development node
+serves it: an Anvil fork of mainnet keeps mainnet's genesis), and the DuckDB schema holding its rows:
 `main` for the first chain of each chain id (and rows written before chains were told apart), `c<id>_<genesis
 prefix>` for another chain with the same id (its own copy of every table). Only in `main`."""
 
@@ -382,8 +384,8 @@ CREATE TABLE stream_starts (chain_id BIGINT, job VARCHAR, stream VARCHAR, first_
 # genesis: the first chain of their chain id that opens the file claims them (it gets `main`). A later migration
 # that changes a chain table must also apply to every schema listed in `chains`.
 _V5 = """
-CREATE TABLE chains (chain_id BIGINT, genesis_hash VARCHAR, schema_name VARCHAR, first_seen TIMESTAMP,
-    PRIMARY KEY (chain_id, genesis_hash));
+CREATE TABLE chains (chain_id BIGINT, genesis_hash VARCHAR, dev_node BOOLEAN, schema_name VARCHAR,
+    first_seen TIMESTAMP, PRIMARY KEY (chain_id, genesis_hash, dev_node));
 """
 
 MIGRATIONS: list[tuple[int, str]] = [

@@ -65,10 +65,10 @@ def test_two_devnets_with_one_chain_id_side_by_side(two_devnets, tmp_path, monke
         chains = c.query("SELECT chain_id, genesis_hash, schema_name FROM chains ORDER BY schema_name")
         assert sorted(chains["genesis_hash"]) == sorted([connect(wa.chain.url).genesis_hash.lower(),
                                                          connect(wb.chain.url).genesis_hash.lower()])
-        c.use_chain(31337, connect(wa.chain.url).genesis_hash)
+        c.use_chain(31337, connect(wa.chain.url).genesis_hash, dev_node=True)
         again_a = c.query("SELECT block, log_index, block_hash FROM events ORDER BY block, log_index")
         assert again_a.equals(ev_a)  # A's rows kept as they were
-        c.use_chain(31337, connect(wb.chain.url).genesis_hash)
+        c.use_chain(31337, connect(wb.chain.url).genesis_hash, dev_node=True)
         ev_b = c.query("SELECT block, block_hash FROM events ORDER BY block, log_index")
         assert len(ev_b) == sb["events_ingested"]
     want_b = _hashes(wb, sorted(set(ev_b["block"])))
@@ -94,3 +94,21 @@ def test_market_view_never_reuses_another_chains_logs(two_devnets, tmp_path):
     assert db["cached_events"] == 0 and db["from_block"] == 0 and db["new_events"] == da["new_events"]
     ra2 = analyze(pap, rpc_url=wa.chain.url, addresses=book_a, kind="market", cache=path, vol=0.5)
     assert ra2.market["discovery"]["from_block"] > 0  # A's own cursor is still used
+
+
+def test_a_dev_node_is_kept_apart_from_the_public_chain_it_shows(two_devnets, tmp_path):
+    """An Anvil fork of mainnet shows chain id 1 and mainnet's genesis: the pin tells a dev node by its client
+    version (same round trip), and the cache gives it its own rows, so a fork never writes into mainnet's."""
+    wa, _, _, _ = two_devnets
+    ctx = connect(wa.chain.url)
+    assert ctx.dev_node and ctx.round_trips == 1
+    g = "0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"  # mainnet's genesis
+    with Cache(tmp_path / "f.duckdb") as c:
+        assert c.use_chain(1, g) == "main"  # mainnet first
+        c.upsert("blocks", [{"chain_id": 1, "number": 5, "hash": "0xmainnet", "timestamp": 1}])
+        fork = c.use_chain(1, g, dev_node=True)
+        assert fork != "main"
+        assert c.query("SELECT * FROM blocks").empty  # the fork sees none of mainnet's rows
+        c.upsert("blocks", [{"chain_id": 1, "number": 5, "hash": "0xfork", "timestamp": 2}])
+        c.use_chain(1, g)
+        assert c.query("SELECT hash FROM blocks")["hash"].tolist() == ["0xmainnet"]  # and writes none into them
