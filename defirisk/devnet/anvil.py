@@ -63,7 +63,9 @@ class Anvil:
                 *self.extra_args,
             ]
             # stdout goes to a file: a full pipe would stall the node
-            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            # its own session: a terminal's Ctrl-C reaches only defirisk, which stops the node itself (cleanly)
+            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
             if self._wait_ready():
                 return self
             last = self.log_tail()

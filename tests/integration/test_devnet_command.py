@@ -17,7 +17,8 @@ import pytest
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEFIRISK_RPC_URL", "ETH_RPC_URL")}
     p = subprocess.Popen([sys.executable, "-m", "defirisk.cli", "devnet", "--addresses", str(tmp_path / "book.json"), *args],
-                         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)  # its own process group, as in a terminal
     lines: list[str] = []
     deadline = time.monotonic() + 240
     assert p.stdout is not None
@@ -62,7 +63,10 @@ def test_devnet_serves_analyze_and_stops_cleanly(tmp_path: Path, sig: int) -> No
         assert r.returncode == 0, r.stderr
         doc = json.loads(r.stdout)
         assert doc["chain_id"] == 31337 and doc["positions"], doc.keys()
-        p.send_signal(sig)
+        if sig == signal.SIGINT:  # Ctrl-C in a terminal: SIGINT to the whole foreground process group
+            os.killpg(p.pid, signal.SIGINT)
+        else:
+            p.send_signal(sig)
         out, err = p.communicate(timeout=30)
     finally:
         if p.poll() is None:
