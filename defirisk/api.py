@@ -136,6 +136,7 @@ def risk(
     store = _open_cache(cache) if owned else cache
     try:
         if store is not None:
+            store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)  # this chain's rows only
             hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, "book", params)
             if hit is not None:
                 return BookAnalysis(hit["chain_id"], hit["block"], hit["block_hash"], hit["timestamp"], hit["wallets"],

@@ -73,6 +73,14 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="print the analyses as JSON")
     d.add_argument("--wide", action="store_true", help="tables with every column instead of a compact summary per position")
     d.add_argument("--plots", metavar="DIR", default="defirisk-demo-plots", help="folder for the charts (default ./defirisk-demo-plots)")
+
+    v = sub.add_parser("devnet", help="start a local chain with the demo world and keep it up until Ctrl-C",
+                       description="Start Anvil, build the demo world (Uniswap, Aave, vaults, a market maker), write its "
+                                   "address book and an example scan config, print the RPC URL and example commands, and "
+                                   "serve until Ctrl-C or SIGTERM.")
+    v.add_argument("--port", type=int, help="port for the node on 127.0.0.1 (default: a free one)")
+    v.add_argument("--addresses", metavar="FILE", default="defirisk-devnet.addresses.json",
+                   help="where to write the address book (default ./defirisk-devnet.addresses.json); the scan config goes beside it")
     return p
 
 
@@ -94,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(cache=args.cache, as_json=args.json, plots=args.plots, wide=args.wide)
+        if args.command == "devnet":
+            from .devnet.serve import run_devnet
+
+            return run_devnet(port=args.port, addresses=args.addresses)
     except DefiriskError as e:
         from .api import safe_message
 

@@ -1,6 +1,7 @@
-"""Connecting to a node and pinning one block: chain id, block number and hash, Multicall3 presence.
+"""Connecting to a node and pinning one block: chain id, genesis hash, block number and hash, Multicall3 presence.
 
-All of it costs one round trip; every later read of the analysis uses the pinned block.
+All of it costs one round trip; every later read of the analysis uses the pinned block. A chain is its chain id AND
+its genesis block's hash (two local devnets, or a devnet and a public chain, can share a chain id).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from .logs import KnownLogs
 
 RPC_ENV_VARS = ("DEFIRISK_RPC_URL", "ETH_RPC_URL")
+DEV_NODES = ("anvil", "hardhat", "ganache")  # web3_clientVersion prefixes of local development nodes
 
 
 def resolve_rpc_url(explicit: str | None) -> str:
@@ -39,6 +41,9 @@ class ChainContext:
     timestamp: int
     multicall: str | None
     known_logs: KnownLogs | None = None  # logs held elsewhere (a scan's cache): batches take them from it
+    genesis_hash: str = ""  # hash of block 0: with chain_id, what identifies the chain (the cache's key)
+    dev_node: bool = False  # a local development node (Anvil, Hardhat, Ganache): a fork of it keeps the genesis of
+    # the chain it forks, so the cache keeps a dev node's rows apart from the public chain's
 
     def call(self, calls: Sequence[Call]) -> list[Any]:
         """Execute contract reads at the pinned block, batched."""
@@ -71,9 +76,11 @@ def connect(
         ("eth_getBlockByNumber", [tag, False]),
         ("eth_blockNumber", []),
         ("eth_getCode", [MULTICALL3, tag]),  # doubles as the archive-state probe
+        ("eth_getBlockByNumber", ["0x0", False]),  # the genesis: with the chain id, the chain's identity
+        ("web3_clientVersion", []),  # a dev node (a fork keeps the public chain's genesis)
     ]
     try:
-        chain_hex, blk, head_hex, mc_code = client.batch(reqs)
+        chain_hex, blk, head_hex, mc_code, genesis, version = client.batch(reqs)
     except HistoricalStateError:
         head = int(client.request("eth_blockNumber"), 16)  # error path only: future or pruned?
         if block is not None and block > head:
@@ -104,4 +111,6 @@ def connect(
         block_hash=blk["hash"],
         timestamp=int(blk["timestamp"], 16),
         multicall=MULTICALL3 if has_mc else None,
+        genesis_hash=genesis["hash"] if isinstance(genesis, dict) and genesis.get("hash") else "",
+        dev_node=isinstance(version, str) and version.lower().startswith(DEV_NODES),
     )

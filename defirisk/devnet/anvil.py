@@ -24,8 +24,10 @@ def free_port() -> int:
 class Anvil:
     """An Anvil process on 127.0.0.1; `url` is its JSON-RPC endpoint."""
 
-    def __init__(self, *, chain_id: int = 31337, extra_args: Sequence[str] = (), timeout: float = 60.0):
+    def __init__(self, *, chain_id: int = 31337, extra_args: Sequence[str] = (), timeout: float = 60.0,
+                 port: int | None = None):
         self.chain_id = chain_id
+        self.fixed_port = port  # None: a free port is picked (and picked again on a collision)
         self.extra_args = list(extra_args)
         self.timeout = timeout
         self.proc: subprocess.Popen | None = None
@@ -49,8 +51,8 @@ class Anvil:
     def start(self) -> "Anvil":
         """Start Anvil and wait until it answers eth_chainId; retry on a port collision."""
         last = ""
-        for _ in range(5):
-            self.port = free_port()
+        for _ in range(1 if self.fixed_port else 5):
+            self.port = self.fixed_port or free_port()
             cmd = [
                 anvil_binary(),
                 "--host", "127.0.0.1",
@@ -61,13 +63,17 @@ class Anvil:
                 *self.extra_args,
             ]
             # stdout goes to a file: a full pipe would stall the node
-            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            # its own session: a terminal's Ctrl-C reaches only defirisk, which stops the node itself (cleanly)
+            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
             if self._wait_ready():
                 return self
             last = self.log_tail()
             self.stop()
             if "Address already in use" not in last:
                 break
+        if self.fixed_port and "Address already in use" in last:
+            raise DefiriskError(f"port {self.fixed_port} is in use: pick another with --port, or omit it for a free one")
         raise DefiriskError(f"Anvil did not start (waited up to {self.timeout:.0f} s). Its log:\n{last}")
 
     def _wait_ready(self) -> bool:

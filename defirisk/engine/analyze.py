@@ -34,6 +34,7 @@ def analyze_at(ctx: ChainContext, book: AddressBook, target: str, kind: str | No
     read, assembled and saved into it (None: no cache)."""
     params = analysis_params(book, vol, horizon_days, kind)
     if store is not None:
+        store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)  # this chain's rows only
         hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
         if hit is not None:
             return from_payload(hit, ctx.round_trips)
@@ -180,6 +181,6 @@ def _save_lending(store: Cache, run_id: str, res: Analysis) -> None:
             store.put_results(run_id, res.chain_id, result_rows(e))
     snap = res.lending_snapshot
     if snap is not None and (snap.event_rows or snap.cursor_row):
-        save_discovery(store, snap.event_rows, snap.cursor_row)
+        save_discovery(store, snap.event_rows, snap.cursor_row, snap.block_rows)
 
 

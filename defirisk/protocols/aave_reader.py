@@ -52,6 +52,7 @@ class LendingSnapshot:
     event_rows: list[dict] = field(default_factory=list)  # freshly read logs, as `events` rows
     cursor_row: dict | None = None  # the `cursors` row to write
     discovery: dict[str, Any] | None = None  # where the borrower list came from (market view)
+    block_rows: list[dict] = field(default_factory=list)  # `blocks` rows (time) of the fresh logs' blocks
 
 
 def fetch_wallet_lending(ctx: ChainContext, book: AddressBook, wallet: str) -> LendingSnapshot:
@@ -73,6 +74,19 @@ def wallet_lending_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> 
 def event_rows(chain_id: int, logs: Sequence[dict]) -> list[dict]:
     """`events` rows of the pool's INDEXED_EVENTS logs, in (block, log index) order (the scan's one decoder)."""
     return logs_to_rows(logs, chain_id, protocol_by_address={str(lg.get("address", "")): PROTOCOL for lg in logs})
+
+
+def log_block_rows(chain_id: int, logs: Sequence[dict]) -> list[dict]:
+    """`blocks` rows (number, hash, timestamp) of the logs' blocks, from the `blockTimestamp` nodes put in each log
+    (no request; a node that leaves it out gives none, and the loaders show no time for those blocks)."""
+    out: dict[int, dict] = {}
+    for lg in logs:
+        t = lg.get("blockTimestamp")
+        if t is not None and lg.get("blockHash"):
+            n = int(lg["blockNumber"], 16)
+            out[n] = {"chain_id": chain_id, "number": n, "hash": lg["blockHash"], "parent_hash": None,
+                      "timestamp": int(t, 16) if isinstance(t, str) else int(t)}
+    return [out[n] for n in sorted(out)]
 
 
 def borrowers_of(rows: Sequence[dict]) -> list[str]:
@@ -182,4 +196,5 @@ def fetch_market_lending(
     discovery = {"from_block": reads[0][0] if reads else None, "to_block": n, "ranges_read": [list(r) for r in reads],
                  "scan_ranges": [[a, b - 1] for a, b in scan], "scan_checkpoint_ok": verified if scan else None,
                  "cached_events": len(old), "new_events": len(fresh), "candidates": len(borrowers)}
-    return LendingSnapshot(market, reserves, [a for a in accounts if a.has_debt], fresh, cursor, discovery)
+    return LendingSnapshot(market, reserves, [a for a in accounts if a.has_debt], fresh, cursor, discovery,
+                           log_block_rows(ctx.chain_id, logs))

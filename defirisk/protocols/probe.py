@@ -31,3 +31,20 @@ def probe_kind(ctx: ChainContext, address: str) -> str:
         return "vault"
     except (NotAProtocolError, ValueError, TypeError, IndexError):  # not a vault: a wallet (EOA or other contract)
         return "wallet"
+
+
+def vaults_among(ctx: ChainContext, addresses: list[str]) -> list[str]:
+    """The addresses that are options vaults (every address read in one round trip; none for an empty list)."""
+    if not addresses:
+        return []
+    b = Batch(ctx)
+    probes = [(a, b.raw("eth_getCode", [a, hex(ctx.block)]), b.calls(ov.vault_calls(a))) for a in addresses]
+    b.run()
+    out = []
+    for a, code, vault in probes:
+        try:
+            ov.decode_vault_head(ctx.chain_id, a, code.value, [r.value for r in vault])
+            out.append(a)
+        except (NotAProtocolError, ValueError, TypeError, IndexError):
+            pass
+    return out

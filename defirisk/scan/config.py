@@ -97,17 +97,17 @@ class ScanConfig:
     base_dir: Path = field(default_factory=Path.cwd)
 
 
-def parse_every(text: str | int | float) -> float:
-    """'5m' / '30s' / '1h' / '2d' / 90 → seconds (> 0)."""
+def parse_every(text: str | int | float, *, name: str = "--every") -> float:
+    """'5m' / '30s' / '1h' / '2d' / 90 → seconds (> 0); `name` is the option or config key named in errors."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         secs = float(text)
     else:
         m = _EVERY.match(str(text))
         if not m:
-            raise InputError(f"--every takes a duration such as 30s, 5m, 1h or 2d, not {text!r}")
+            raise InputError(f"{name} takes a duration such as 30s, 5m, 1h or 2d, not {text!r}")
         secs = float(m.group(1)) * _UNITS[m.group(2)]
     if secs <= 0:
-        raise InputError(f"--every must be positive, not {text!r}")
+        raise InputError(f"{name} must be positive, not {text!r}")
     return secs
 
 
@@ -191,9 +191,9 @@ def _job(j: Any, i: int, source: str) -> Job:
     if not isinstance(pm, bool):
         raise ConfigError(_where(source, f"jobs.{name}.position_managers must be true or false"))
     try:
-        every = parse_every(j["every"]) if j.get("every") is not None else None
+        every = parse_every(j["every"], name=f"jobs.{name}.every") if j.get("every") is not None else None
     except InputError as e:
-        raise ConfigError(_where(source, f"jobs.{name}.every: {e}")) from None
+        raise ConfigError(_where(source, str(e))) from None
     job = Job(
         name=name,
         pools=_addresses(j, "pools", source, name),
@@ -209,7 +209,27 @@ def _job(j: Any, i: int, source: str) -> Job:
     return job
 
 
-def _alert(a: Any, i: int, source: str) -> AlertConfig:
+def _check_writable(output: str, base: Path, source: str, i: int) -> None:
+    """Refuse at load an alert file that could not be appended to (its folder is created when missing)."""
+    p = Path(output).expanduser()
+    p = p if p.is_absolute() else base / p
+    where = f"alerts[{i}].output {output!r}"
+    if p.is_dir():
+        raise ConfigError(_where(source, f"{where} is a folder; give a file path"))
+    if p.exists():
+        if not os.access(p, os.W_OK):
+            raise ConfigError(_where(source, f"{where} cannot be written (permission denied)"))
+        return
+    d = p.parent
+    while not d.exists():
+        d = d.parent
+    if not d.is_dir():
+        raise ConfigError(_where(source, f"{where} cannot be created: {d} is a file, not a folder"))
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise ConfigError(_where(source, f"{where} cannot be created: folder {d} is not writable"))
+
+
+def _alert(a: Any, i: int, source: str, base: Path | None = None) -> AlertConfig:
     if not isinstance(a, dict):
         raise ConfigError(_where(source, f"alerts[{i}] must be a table"))
     _unknown(a, ALERT_KEYS, source, f"alerts[{i}]")
@@ -223,6 +243,8 @@ def _alert(a: Any, i: int, source: str) -> AlertConfig:
     hook = a.get("webhook")
     if not isinstance(out, str) or not out:
         raise ConfigError(_where(source, f"alerts[{i}].output must be a file path or \"-\" for stdout"))
+    if out != "-" and base is not None:
+        _check_writable(out, base, source, i)
     if hook is not None and (not isinstance(hook, str) or not re.match(r"^https?://", hook)):
         raise ConfigError(_where(source, f"alerts[{i}].webhook must be an http(s) URL"))
     return AlertConfig(rule=rule, output=out, webhook=hook)
@@ -246,10 +268,10 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<dict>", base_dir: P
     alerts_raw = data.get("alerts", [])
     if not isinstance(alerts_raw, list):
         raise ConfigError(_where(source, "alerts must be [[alerts]] tables"))
-    alerts = tuple(_alert(a, i, source) for i, a in enumerate(alerts_raw))
+    alerts = tuple(_alert(a, i, source, base) for i, a in enumerate(alerts_raw))
     every = data.get("every")
     try:
-        every_s = parse_every(every) if every is not None else None
+        every_s = parse_every(every, name="the top-level key `every`") if every is not None else None
     except InputError as e:
         raise ConfigError(_where(source, str(e))) from None
     return ScanConfig(chain=chain, jobs=jobs, alerts=alerts, every_seconds=every_s, source=source, base_dir=base)

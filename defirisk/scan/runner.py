@@ -76,6 +76,13 @@ def _book(cfg: ScanConfig, chain_id: int, needed: bool) -> AddressBook | None:
             return load_address_book(chain_id, None)
         except ConfigError:
             return None
+    if cfg.chain.addresses is None:  # the built-in book only: say which config key gives one
+        try:
+            return load_address_book(chain_id, None)
+        except ConfigError:
+            what = "wallets" if any(j.wallets for j in cfg.jobs) else "position_managers"
+            raise ConfigError(f"{cfg.source}: a job lists {what}, which needs the address book of chain {chain_id}: "
+                              'set `addresses = "book.json"` (the --addresses format) under [chain]') from None
     return load_address_book(chain_id, cfg.chain.addresses)
 
 
@@ -264,11 +271,24 @@ class Scanner:
                                     "parent_hash": hdr["parentHash"], "timestamp": int(hdr["timestamp"], 16)}])
             scan_sql.drop_checkpoints_below(self.store, ctx.chain_id, final)
 
+    def _refuse_vaults_as_pools(self, ctx: ChainContext, streams: dict[str, list[Stream]]) -> None:
+        """A vault listed under `pools` is refused before its first chunk (streams without a cursor are probed)."""
+        from ..protocols.probe import vaults_among
+
+        new = [s for ss in streams.values() for s in ss
+               if s.kind == "pools" and s.name not in self.cursors(ctx.chain_id, s.job)]
+        bad = vaults_among(ctx, sorted({s.address for s in new}))
+        if bad:
+            jobs = sorted({s.job for s in new if s.address in bad})
+            raise ConfigError(f"{self.cfg.source}: {', '.join(bad)} listed under `pools` (job {', '.join(jobs)}) is an "
+                              "options vault: list it under `vaults` instead")
+
     # -- one pass --------------------------------------------------------------------------------------------
     def run(self) -> Summary:
         t0 = time.monotonic()
         cfg = self.cfg
         ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
+        self.store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)  # this chain's rows only
         needs_book = any(j.position_managers or j.wallets for j in self.jobs)
         book = _book(cfg, ctx.chain_id, needs_book)
         summary = Summary(chain_id=ctx.chain_id)
@@ -301,6 +321,7 @@ class Scanner:
         if info is not None:
             summary.reorg = info
         streams = build_streams(cfg, ctx, book, self.jobs)
+        self._refuse_vaults_as_pools(ctx, streams)
         bar = None
         if self.progress:
             from rich.console import Console

@@ -30,9 +30,12 @@ def load_scan_index(cache: Cache, chain_id: int, pool: str) -> tuple[list[tuple[
     return ranges, ((int(cp["number"].iloc[0]), str(cp["hash"].iloc[0])) if len(cp) else None)
 
 
-def save_discovery(cache: Cache, event_rows: Sequence[dict[str, Any]], cursor_row: dict[str, Any] | None) -> None:
-    """Upsert the freshly read rows and the cursor (join the caller's transaction when there is one)."""
+def save_discovery(cache: Cache, event_rows: Sequence[dict[str, Any]], cursor_row: dict[str, Any] | None,
+                   block_rows: Sequence[dict[str, Any]] = ()) -> None:
+    """Upsert the freshly read rows, their blocks' times and the cursor (join the caller's transaction when there is one)."""
     with cache.transaction():
+        if block_rows:
+            cache.put_blocks(list(block_rows))
         if event_rows:
             cache.upsert("events", list(event_rows))
         if cursor_row is not None:

@@ -41,6 +41,19 @@ _INT_BOUNDS = {"BIGINT": (-(2**63), 2**63 - 1), "INTEGER": (-(2**31), 2**31 - 1)
 _PANDAS_DTYPE = {"BIGINT": "Int64", "INTEGER": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
 
 
+NO_NETWORK: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+"""DuckDB settings of every connection: no extension is ever downloaded or loaded on the fly (no network)."""
+
+
+def _interrupt(e: RuntimeError) -> BaseException:
+    """Ctrl-C seen inside DuckDB (a RuntimeError "... interrupted") as the KeyboardInterrupt it was; other errors as is."""
+    return KeyboardInterrupt() if "interrupt" in str(e).lower() else e
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
 def default_cache_path() -> Path:
     """$DEFIRISK_CACHE if set, else $XDG_CACHE_HOME (or ~/.cache) + /defirisk/cache.duckdb."""
     env = os.environ.get("DEFIRISK_CACHE")
@@ -265,28 +278,54 @@ class Cache:
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        path_is_default = path is None  # the user cache dir or $DEFIRISK_CACHE: its folder is created
         if path is None:
             path = default_cache_path()
         self.path = path if path == ":memory:" else str(Path(path).expanduser())
         self.read_only = read_only
         self._tx_depth = 0
-        if self.path != ":memory:" and not read_only:
-            try:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise DefiriskError(f"cannot create the directory of the cache {self.path} ({e.strerror}); "
-                                    "use --cache with another file") from None
-        self.con = self._connect()
+        self.chain_schema = "main"  # where this connection reads and writes chain rows (see use_chain)
+        if self.path != ":memory:":
+            self._check_file(created_dir_ok=path_is_default)
+        try:
+            self.con = self._connect()
+        except RuntimeError as e:  # Ctrl-C inside DuckDB arrives as "Query interrupted"
+            raise _interrupt(e) from None
         try:
             self.schema_version = self._migrate()
+        except RuntimeError as e:
+            self.con.close()
+            raise _interrupt(e) from None  # each migration is one transaction: the file is as it was
         except BaseException:
             self.con.close()
             raise
 
+    def _check_file(self, *, created_dir_ok: bool) -> None:
+        """Refuse what DuckDB would mishandle: a missing folder given by the user (only the default cache folder is
+        created) and a file of another format (a SQLite file would make DuckDB look for an extension)."""
+        p = Path(self.path)
+        if not self.read_only and not p.parent.is_dir():
+            if not created_dir_ok:
+                raise DefiriskError(f"the folder of the cache {self.path} does not exist; create it first, or use "
+                                    "--cache with a file in an existing folder")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DefiriskError(f"cannot create the directory of the cache {self.path} ({e.strerror}); "
+                                    "use --cache with another file") from None
+        try:
+            with p.open("rb") as f:
+                head = f.read(16)
+        except OSError:
+            return  # missing (created below) or unreadable (DuckDB's own error says which)
+        if head.startswith(b"SQLite format 3"):
+            raise DefiriskError(f"{self.path} is a SQLite file, not a DuckDB file; move it away or use --cache with "
+                                "another file")
+
     # -- opening -----------------------------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            return duckdb.connect(self.path, read_only=self.read_only)
+            return duckdb.connect(self.path, read_only=self.read_only, config=NO_NETWORK)
         except duckdb.Error as e:
             raise self._open_error(e) from None
 
@@ -306,7 +345,7 @@ class Cache:
                 f"{where} is already open in this process {'for writing' if self.read_only else 'read-only'}; "
                 "close that Cache first"
             )
-        if "not a valid duckdb database" in low:
+        if "not a valid duckdb database" in low or "extension" in low:
             return DefiriskError(f"{self.path} is not a DuckDB database; move it away or use --cache with another file")
         if "newer version of duckdb" in low:
             return DefiriskError(
@@ -367,6 +406,52 @@ class Cache:
                 ) from e
             version = number
         return version
+
+    # -- chains ----------------------------------------------------------------------------------------------
+    def use_chain(self, chain_id: int, genesis_hash: str, *, dev_node: bool = False) -> str:
+        """Read and write the rows of the chain (chain id, genesis hash) from now on; the DuckDB schema holding them.
+
+        The first chain of a chain id in this file uses `main` (and claims rows written before chains were told
+        apart); another chain with the same id gets its own schema with its own copy of every table, so rows of one
+        chain are never read for another. A local development node (`dev_node`) is another chain than the public
+        chain whose genesis it shows (a fork). An empty genesis hash (a node that gave none) means `main`.
+        """
+        key: list[Any] = [int(chain_id), genesis_hash.lower(), bool(dev_node)]
+        name = "main"
+        if genesis_hash and not self.read_only:
+            with self.transaction():
+                name = self._chain_schema(int(chain_id), genesis_hash.lower(), bool(dev_node))
+        elif genesis_hash:
+            got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ? AND dev_node = ?",
+                                   key).fetchall() if self._has_chains() else []
+            if got:
+                name = got[0][0]
+            elif self._has_chains() and self.con.execute("SELECT count(*) FROM chains WHERE chain_id = ?",
+                                                         [int(chain_id)]).fetchall()[0][0]:
+                raise DefiriskError(f"the cache {self.path} holds no rows of this chain (another chain with id "
+                                    f"{chain_id} is in it); open it for writing to add this chain")
+        self.con.execute(f"SET search_path = '{name},main'")
+        self.chain_schema = name
+        return name
+
+    def _has_chains(self) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND "
+                                     "table_name = 'chains'").fetchall()[0][0])
+
+    def _chain_schema(self, chain_id: int, genesis: str, dev_node: bool) -> str:
+        got = self.con.execute("SELECT schema_name FROM chains WHERE chain_id = ? AND genesis_hash = ? AND dev_node = ?",
+                               [chain_id, genesis, dev_node]).fetchall()
+        if got:
+            return str(got[0][0])
+        taken = self.con.execute("SELECT count(*) FROM chains WHERE chain_id = ?", [chain_id]).fetchall()[0][0]
+        name = "main"
+        if taken:
+            name = f"c{chain_id}_{re.sub(r'[^0-9a-f]', '', genesis[2:])[:16]}{'_dev' if dev_node else ''}"
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
+            for t in schema.CHAIN_TABLES:
+                self.con.execute(schema.TABLES[t].create_sql(f"{name}.{t}"))
+        self.con.execute("INSERT INTO main.chains VALUES (?, ?, ?, ?, ?)", [chain_id, genesis, dev_node, name, _utcnow()])
+        return name
 
     def close(self) -> None:
         """Close the connection (checkpointing the file). Idempotent."""

@@ -250,9 +250,26 @@ STREAM_STARTS = _table("stream_starts", """
 """Where each scan stream's indexed range begins: with its cursor, the stream holds every event of blocks
 [first_block, next_block) (the Aave market view reads a market's borrowers from these rows)."""
 
+CHAINS = _table("chains", """
+    chain_id BIGINT
+    genesis_hash VARCHAR
+    dev_node BOOLEAN
+    schema_name VARCHAR
+    first_seen TIMESTAMP
+""", key=("chain_id", "genesis_hash", "dev_node"))
+"""The chains this file holds, each identified by chain id AND genesis hash (and whether a local development node
+serves it: an Anvil fork of mainnet keeps mainnet's genesis), and the DuckDB schema holding its rows:
+`main` for the first chain of each chain id (and rows written before chains were told apart), `c<id>_<genesis
+prefix>` for another chain with the same id (its own copy of every table). Only in `main`."""
+
+CHAIN_TABLES: tuple[str, ...] = ("runs", "run_payloads", "tokens", "pools", "pool_states", "positions", "results",
+                                 "blocks", "events", "cursors", "scan_hashes", "alert_state", "job_runs",
+                                 "stream_starts")
+"""The tables every chain schema holds (all but `chains` and `schema_version`)."""
+
 TABLES: dict[str, Table] = {
     t.name: t for t in (RUNS, RUN_PAYLOADS, TOKENS, POOLS, POOL_STATES, POSITIONS, RESULTS, BLOCKS, EVENTS, CURSORS,
-                        SCAN_HASHES, ALERT_STATE, JOB_RUNS, STREAM_STARTS)
+                        SCAN_HASHES, ALERT_STATE, JOB_RUNS, STREAM_STARTS, CHAINS)
 }
 
 # ------------------------------------------------------------------------------------------------------------
@@ -363,11 +380,20 @@ CREATE TABLE stream_starts (chain_id BIGINT, job VARCHAR, stream VARCHAR, first_
     PRIMARY KEY (chain_id, job, stream));
 """
 
+# v5: chain identity (chain id + genesis hash) and where each chain's rows live. Rows already in the file have no
+# genesis: the first chain of their chain id that opens the file claims them (it gets `main`). A later migration
+# that changes a chain table must also apply to every schema listed in `chains`.
+_V5 = """
+CREATE TABLE chains (chain_id BIGINT, genesis_hash VARCHAR, dev_node BOOLEAN, schema_name VARCHAR,
+    first_seen TIMESTAMP, PRIMARY KEY (chain_id, genesis_hash, dev_node));
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, _V1),
     (2, _V2),
     (3, _V3),
     (4, _V4),
+    (5, _V5),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

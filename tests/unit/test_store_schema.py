@@ -41,7 +41,7 @@ def test_a_fresh_cache_has_exactly_the_documented_tables_and_keys():
     with Cache(":memory:") as c:
         assert layout(c.con) == expected_layout()
         assert primary_keys(c.con) == {name: t.key for name, t in schema.TABLES.items()}
-        assert c.schema_version == schema.SCHEMA_VERSION == 4
+        assert c.schema_version == schema.SCHEMA_VERSION == 5
     for name, t in schema.TABLES.items():  # the design's rule, checked on the spec itself
         assert t.key[0] == ("run_id" if name in ("runs", "run_payloads", "results") else "chain_id"), name
         assert all(typ == "VARCHAR" for col, typ in t.columns if col.endswith("_raw")), name
@@ -52,7 +52,7 @@ def test_reopening_runs_no_migration_twice_and_keeps_data(tmp_path):
     for i in range(3):
         with Cache(path) as c:
             c.upsert("tokens", [dict(chain_id=1, address=f"0x{i}", symbol="T", decimals=18)])
-            assert c.query("SELECT version FROM schema_version ORDER BY version")["version"].tolist() == [1, 2, 3, 4]
+            assert c.query("SELECT version FROM schema_version ORDER BY version")["version"].tolist() == [1, 2, 3, 4, 5]
     with Cache(path) as c:
         assert c.load_tokens()["address"].tolist() == ["0x0", "0x1", "0x2"]
         assert layout(c.con) == expected_layout()
@@ -133,7 +133,7 @@ def test_pre_release_files_are_upgraded_without_losing_rows(tmp_path, variant):
         # and the upgraded file takes new writes
         c.put_positions(1, 101, [dict(protocol="aave_v3", contract="0xM", position_id="0xW:0xA", amount0_raw=2**255 + 1)])
     with Cache(path) as c:
-        assert c.query("SELECT version FROM schema_version ORDER BY version")["version"].tolist() == [1, 2, 3, 4]
+        assert c.query("SELECT version FROM schema_version ORDER BY version")["version"].tolist() == [1, 2, 3, 4, 5]
         assert len(c.load_positions()) == 2
 
 
