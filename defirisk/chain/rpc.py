@@ -88,6 +88,7 @@ class RpcClient:
         self.session = session or requests.Session()
         self.session.headers.update({"Content-Type": "application/json"})
         self.round_trips = 0
+        self.answered = False  # the node has answered at least once (a dropped connection then is transient)
         self._ids = itertools.count(1)
 
     @property
@@ -99,12 +100,16 @@ class RpcClient:
 
     # -- transport -------------------------------------------------------------------------------
     def _post(self, payload: Any) -> Any:
-        """One HTTP POST with retries on transport errors, 429 and 5xx; returns decoded JSON."""
+        """One HTTP POST with retries on transient failures (dropped connections, timeouts, 429, 5xx), all on ONE
+        budget of `max_retries`; returns the decoded JSON. "Unreachable" is said only when the node never answered
+        (three refused connections in a row, no HTTP answer from it since the client was made); a reply that is not
+        JSON (an HTML page from a proxy, a wrong URL) stops at once."""
         attempt = 0
         while True:
             try:
                 self.round_trips += 1
                 resp = self.session.post(self._url, json=payload, timeout=self.timeout)
+                self.answered = True
                 if resp.status_code == 429 or resp.status_code >= 500:
                     ra = resp.headers.get("Retry-After")
                     raise RetryableRpcError(
@@ -121,13 +126,18 @@ class RpcClient:
                 try:
                     return resp.json()
                 except ValueError:
-                    raise RetryableRpcError("node sent a reply that is not JSON") from None
+                    kind = resp.headers.get("Content-Type", "").split(";")[0] or "no content type"
+                    raise RpcError(f"the server at {self.redacted_url} answered with something that is not JSON-RPC "
+                                   f"({kind}); is the RPC URL that of an Ethereum node?") from None
             except requests.ConnectionError:
-                if attempt >= min(self.max_retries, 2):
+                if not self.answered and attempt >= 2:
                     raise NodeUnreachableError(
                         f"cannot reach the node at {self.redacted_url}; is it running and is the URL right?"
                     ) from None
-                last = RetryableRpcError("connection failed")
+                last = RetryableRpcError("the connection to the node failed")
+                if attempt >= self.max_retries:
+                    raise RpcError(f"the node at {self.redacted_url} kept dropping the connection "
+                                   f"(gave up after {attempt + 1} tries)") from None
             except requests.Timeout:
                 last = RetryableRpcError(f"node at {self.redacted_url} timed out after {self.timeout:.0f} s")
                 if attempt >= self.max_retries:
@@ -148,6 +158,9 @@ class RpcClient:
         """One JSON-RPC call; raises a typed RpcError on error replies."""
         for attempt in range(self.max_retries + 1):
             reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
+            if not isinstance(reply, dict) or not ("result" in reply or "error" in reply):
+                raise RpcError(f"the server at {self.redacted_url} answered JSON that is not a JSON-RPC reply; "
+                               "is the RPC URL that of an Ethereum node?")
             if "error" not in reply:
                 return reply.get("result")
             e = reply["error"]
@@ -196,6 +209,10 @@ class RpcClient:
                     for rid, i in ids.items()
                 ]
                 reply = self._post(payload)
+                if not isinstance(reply, (list, dict)) or (isinstance(reply, dict) and "error" not in reply) or (
+                        isinstance(reply, list) and not all(isinstance(x, dict) for x in reply)):
+                    raise RpcError(f"the server at {self.redacted_url} answered JSON that is not a JSON-RPC reply; "
+                                   "is the RPC URL that of an Ethereum node?")
                 if isinstance(reply, dict):  # whole batch refused: nodes cap batch length and body size
                     e = reply.get("error", {})
                     if len(chunk) > 1 and self.max_batch > 1:

@@ -14,7 +14,8 @@ class FaultProxy:
     """Forwards to `upstream`; with probability `rate` answers 429, 503, or a JSON-RPC -32005 instead.
 
     `kinds` picks the faults: "429", "503", "rpc" (-32005), "range" (a single eth_getLogs gets "block range too
-    large"; other requests get a 429 instead), "timeout" (the answer comes after `delay` seconds).
+    large"; other requests get a 429 instead), "timeout" (the answer comes after `delay` seconds), "drop" (the
+    connection is closed without an answer, as an overloaded load balancer does).
     """
 
     def __init__(self, upstream: str, rate: float = 0.3, seed: int = 1, kinds=("429", "503", "rpc"), delay: float = 1.0):
@@ -44,6 +45,10 @@ class FaultProxy:
                             return self._send(200, json.dumps({"jsonrpc": "2.0", "id": req["id"], "error": err}).encode())
                         kind = "429"
                     proxy.seen[kind] = proxy.seen.get(kind, 0) + 1
+                    if kind == "drop":
+                        self.close_connection = True
+                        self.connection.shutdown(2)  # no status line: the client sees the connection drop
+                        return None
                     if kind == "timeout":
                         time.sleep(proxy.delay)
                         return self._send(503, b"late", {"Retry-After": "0"})

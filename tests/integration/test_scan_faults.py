@@ -16,10 +16,10 @@ def test_scan_through_a_flaky_node_equals_a_clean_scan(world, book_file, anvil, 
     cfg = world_config(world, book_file, wallets=True, timeout=0.5, max_span=8)
     monkeypatch.setenv(ENV, anvil.url)
     clean = scan(cfg, cache=tmp_path / "clean.duckdb")
-    with FaultProxy(anvil.url, rate=0.3, seed=7, kinds=("429", "503", "rpc", "range", "range", "timeout"), delay=0.7) as proxy:
+    with FaultProxy(anvil.url, rate=0.3, seed=7, kinds=("429", "503", "rpc", "range", "range", "timeout", "drop"), delay=0.7) as proxy:
         monkeypatch.setenv(ENV, proxy.url)
         flaky = scan(cfg, cache=tmp_path / "flaky.duckdb")
-    assert proxy.faults >= 10 and proxy.seen.get("range", 0) >= 2 and proxy.seen.get("timeout", 0) >= 1, proxy.seen
+    assert proxy.faults >= 10 and proxy.seen.get("range", 0) >= 2 and proxy.seen.get("timeout", 0) >= 1 and proxy.seen.get("drop", 0) >= 1, proxy.seen
     assert flaky["range_splits"] >= 1
     assert flaky["round_trips"] > clean["round_trips"]
     assert (flaky["head"], flaky["events_ingested"]) == (clean["head"], clean["events_ingested"])
