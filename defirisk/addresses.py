@@ -39,3 +39,15 @@ def address_from_topic(topic: str | bytes) -> Address:
     """The address held in a 32-byte log topic."""
     h = topic if isinstance(topic, str) else "0x" + bytes(topic).hex()
     return Address(to_checksum_address("0x" + h[-40:]))
+
+
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+def parse_target(text: str, *, what: str = "address") -> Address:
+    """A target of an analysis: parse_address, and never the zero address (nothing lives there)."""
+    a = parse_address(text, what=what)
+    if a == ZERO:
+        raise InputError(f"{what} 0x000…000 is the zero address: no wallet, pool, market or vault lives there "
+                         "(tokens sent to it are burnt); give the address you meant")
+    return a

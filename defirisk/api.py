@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .addressbook import AddressBook, load_address_book
-from .addresses import parse_address
+from .addresses import parse_target
 from .chain.node import ChainContext, connect
 from .chain.redact import redact_text
 from .errors import InputError
@@ -26,7 +26,7 @@ def analyze(
     address: str,
     *,
     rpc_url: str | None = None,
-    block: int | None = None,
+    block: int | str | None = None,
     addresses: str | Path | AddressBook | None = None,
     vol: float | None = None,
     horizon_days: float = DEFAULT_HORIZON_DAYS,
@@ -42,7 +42,7 @@ def analyze(
     left open: the caller owns it, e.g. the scan's store). `ctx`: an already pinned ChainContext (its block is
     used). `addresses`: a book file or an AddressBook. `chain_id`: refuse another chain.
     """
-    target = parse_address(address)
+    target = parse_target(address)
     if kind not in (None, "wallet", "pool", "market", "vault"):
         raise InputError(f"kind must be 'wallet', 'pool', 'market' or 'vault', not {kind!r}")
     if vol is not None and not (0 < vol < 20):
@@ -101,7 +101,7 @@ def risk(
     wallets: str | Sequence[str],
     *,
     rpc_url: str | None = None,
-    block: int | None = None,
+    block: int | str | None = None,
     addresses: str | Path | AddressBook | None = None,
     vol: float | None = None,
     horizon_days: float = DEFAULT_HORIZON_DAYS,
@@ -119,7 +119,7 @@ def risk(
     from .engine.analyze import analysis_params
     from .engine.book_run import BookAnalysis, run_book
 
-    targets = [parse_address(w) for w in ([wallets] if isinstance(wallets, str) else wallets)]
+    targets = [parse_target(w, what="wallet") for w in ([wallets] if isinstance(wallets, str) else wallets)]
     if not targets:
         raise InputError("give at least one wallet")
     if vol is not None and not (0 < vol < 20):

@@ -8,7 +8,7 @@ import sys
 from typing import Sequence
 
 from ._version import __version__
-from .errors import DefiriskError
+from .errors import DefiriskError, InputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyze a wallet, a pool, a lending market or an options vault at one block", description="Analyze a wallet's positions, a pool, an Aave v3 market's borrowers or an options vault at one pinned block.")
     a.add_argument("address", help="wallet, pool, Aave v3 market or options-vault address (0x…, EIP-55 checksum checked)")
     a.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
-    a.add_argument("--block", type=int, help="block number to read at (default: latest)")
+    a.add_argument("--block", help="block to read at: a number, 0x-hex, or latest (the default)")
     a.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
     a.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
     a.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "beside the delta and delta-gamma approximations.")
     r.add_argument("wallets", nargs="+", metavar="WALLET", help="wallet addresses (0x…, EIP-55 checksum checked)")
     r.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
-    r.add_argument("--block", type=int, help="block number to read at (default: latest)")
+    r.add_argument("--block", help="block to read at: a number, 0x-hex, or latest (the default)")
     r.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
     r.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
     r.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
@@ -125,17 +125,22 @@ def _analyze(args: argparse.Namespace) -> int:
         horizon_days=args.horizon, kind=args.kind, cache=False if args.no_cache else args.cache,
         chain_id=args.chain_id,
     )
-    if args.plot:
-        from .report.plots import plot_files
-
-        for f in plot_files(res, args.plot):
-            print(f"wrote {f}", file=sys.stderr)
     if args.json:
         print(json.dumps(res.to_json(), indent=1))
     else:
         from .report.text import render
 
         render(res, wide=args.wide)
+    if args.plot:  # after the report: a chart that cannot be written must not cost the analysis
+        from .report.plots import plot_files
+
+        sys.stdout.flush()
+        try:
+            for f in plot_files(res, args.plot):
+                print(f"wrote {f}", file=sys.stderr)
+        except OSError as e:
+            raise InputError(f"cannot write the chart {args.plot}: {e.strerror or e} (the analysis above is "
+                             "complete)") from None
     return 0
 
 
@@ -157,6 +162,7 @@ def _risk(args: argparse.Namespace) -> int:
     if args.plot:
         from .report.book_plot import plot_book
 
+        sys.stdout.flush()
         print(f"wrote {plot_book(res, args.plot)}", file=sys.stderr)
     return 0
 

@@ -58,18 +58,36 @@ class ChainContext:
         return self.client.round_trips
 
 
+def block_number(value: int | str | None) -> int | None:
+    """A block as given by a user: None or "latest" (the head), a decimal or 0x-hex number; else InputError."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "latest"):
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"--block must be a block number, 0x-hex or 'latest', not {value!r}")
+    if isinstance(value, int):
+        n = value
+    else:
+        t = value.strip().lower().replace("_", "")
+        try:
+            n = int(t, 16) if t.startswith("0x") else int(t, 10)
+        except ValueError:
+            raise InputError(f"--block takes a block number (12345678), 0x-hex (0xbc614e) or 'latest', not {value!r}") from None
+    if n < 0:
+        raise InputError(f"--block must be a non-negative block number, not {value}")
+    return n
+
+
 def connect(
     rpc_url: str | None = None,
     *,
-    block: int | None = None,
+    block: int | str | None = None,
     expected_chain_id: int | None = None,
     client: RpcClient | None = None,
     use_multicall: bool = True,
 ) -> ChainContext:
     """Open a node and pin `block` (default: latest), checking it exists and has state."""
+    block = block_number(block)
     client = client or RpcClient(resolve_rpc_url(rpc_url))
-    if block is not None and block < 0:
-        raise InputError(f"--block must be a non-negative block number, not {block}")
     tag = "latest" if block is None else hex(block)
     reqs: list[tuple[str, list]] = [
         ("eth_chainId", []),

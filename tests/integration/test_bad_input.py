@@ -92,3 +92,30 @@ def test_every_command_has_help(capsys):
 def test_wrong_chain_is_refused(capsys, anvil, world, book_file):
     code, _, err = run(capsys, "analyze", world.account("lp_alice"), "--rpc-url", anvil.url, "--chain-id", "1", "--addresses", str(book_file), "--no-cache")
     assert code == 2 and "serves chain 31337, but chain 1 was expected" in err
+
+
+def test_the_zero_address_is_refused_with_a_reason(capsys, anvil, book_file):
+    for cmd in ("analyze", "risk"):
+        code, out, err = run(capsys, cmd, "0x" + "0" * 40, "--rpc-url", anvil.url, "--addresses", str(book_file), "--no-cache")
+        assert code == 2 and "zero address" in err and "reverted" not in err and "Traceback" not in err
+
+
+def test_block_latest_and_hex_are_accepted(capsys, anvil, world, book_file):
+    alice = world.account("lp_alice")
+    head = world.chain.block_number()
+    docs = []
+    for b in ("latest", hex(head), str(head)):
+        code, out, err = run(capsys, "analyze", alice, "--rpc-url", anvil.url, "--addresses", str(book_file),
+                             "--no-cache", "--json", "--block", b)
+        assert code == 0, err
+        docs.append(json.loads(out))
+    assert docs[0]["block"] == docs[1]["block"] == docs[2]["block"] == head
+    code, _, err = run(capsys, "analyze", alice, "--rpc-url", anvil.url, "--block", "yesterday", "--no-cache")
+    assert code == 2 and "0x-hex" in err
+
+
+def test_an_unwritable_plot_path_keeps_the_analysis_and_fails_clearly(capsys, anvil, world, book_file):
+    code, out, err = run(capsys, "analyze", world.account("lp_alice"), "--rpc-url", anvil.url, "--addresses",
+                         str(book_file), "--no-cache", "--json", "--plot", "/nonexistent/dir/x.png")
+    assert code == 2 and "cannot write the chart /nonexistent/dir/x.png" in err and "Traceback" not in err
+    assert json.loads(out)["positions"]  # the analysis was printed before the chart failed
