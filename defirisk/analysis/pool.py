@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import v3_swap
-from ..models.tick_math import sqrt_ratio_at_tick
+from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
 from ..protocols.lp_spec import PoolRecord
@@ -28,7 +28,7 @@ def depth_table(pool: PoolRecord, snap: LpSnapshot) -> pd.DataFrame:
     t0, t1 = snap.tokens[pool.token0], snap.tokens[pool.token1]
     if pool.protocol == "uniswap_v2":
         return pd.DataFrame(
-            [dict(tick_lower=-887272, tick_upper=887272, price_lower=0.0, price_upper=math.inf,
+            [dict(tick_lower=MIN_TICK, tick_upper=MAX_TICK, price_lower=0.0, price_upper=math.inf,
                   liquidity_raw=str(pool.liquidity), liquidity=liquidity_to_human(pool.liquidity, t0.decimals, t1.decimals),
                   amount0=pool.reserve0 / 10**t0.decimals, amount1=pool.reserve1 / 10**t1.decimals)]
         )

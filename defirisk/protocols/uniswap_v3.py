@@ -13,6 +13,7 @@ from .. import abi
 from ..addresses import topic_address
 from ..chain.calls import Call, CallFailed, call
 from ..chain.logs import LogFilter
+from ..models.tick_math import MAX_TICK, MIN_TICK
 from .lp_spec import LiquidityEvent, LpRecord, PoolRecord
 
 POOL = "UniswapV3Pool"
@@ -69,8 +70,8 @@ def bitmap_call(pool: str, word: int) -> Call:
 
 def bitmap_words(tick_spacing: int) -> range:
     """Every bitmap word position that can hold an initialized tick for this spacing."""
-    lo = (-887272 // tick_spacing) >> 8
-    hi = (887272 // tick_spacing) >> 8
+    lo = (MIN_TICK // tick_spacing) >> 8
+    hi = (MAX_TICK // tick_spacing) >> 8
     return range(lo, hi + 1)
 
 

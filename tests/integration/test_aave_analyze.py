@@ -12,13 +12,13 @@ import json
 import pytest
 
 from defirisk.api import analyze
-from defirisk.cli import main
 from defirisk.devnet.aave_world import BORROWERS, MAX_UINT, PRICE_UNIT, VARIABLE, art, kit_from_world, set_price
 from defirisk.devnet.tx import Chain
 from defirisk.devnet.world import World
 from defirisk.store.cache import Cache
 
 from .aave_helpers import HF_NOT_BELOW, attempt, decode_liquidations, liquidation_tx, send_at
+from .cli_helpers import run_cli as _cli
 
 pytestmark = pytest.mark.anvil
 
@@ -34,12 +34,6 @@ def _lending(w: World, book_file, wallet: str, **kw) -> tuple[dict, dict]:
     doc = analyze(wallet, rpc_url=w.chain.url, addresses=book_file, cache=False, **kw).to_json()
     (entry,) = doc["lending"]
     return doc, entry
-
-
-def _cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # -- health factor ------------------------------------------------------------------------------------------

@@ -11,10 +11,8 @@ from eth_utils import to_checksum_address
 
 from defirisk import abi
 from defirisk.chain.node import connect
-from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.aave_world import BORROWERS, MAX_UINT, AaveKit, kit_from_world, set_price
-from defirisk.devnet.tx import Chain
-from defirisk.devnet.world import World, build_world
+from defirisk.devnet.world import World
 from defirisk.models import aave_math as am
 from defirisk.models import lending_risk as lr
 from defirisk.protocols import aave_v3 as av
@@ -25,19 +23,6 @@ from .aave_helpers import HF_NOT_BELOW, attempt, decode_liquidations, liquidatio
 pytestmark = pytest.mark.anvil
 
 WAD = 10**18
-
-
-@pytest.fixture(scope="module")
-def aworld():
-    with Anvil() as node:
-        yield build_world(Chain(node.url), protocols=("aave_v3",))
-
-
-@pytest.fixture(autouse=True)
-def _snapshot(aworld: World):
-    snap = aworld.chain.snapshot()
-    yield
-    aworld.chain.revert(snap)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from eth_utils import to_checksum_address
 from defirisk import abi
 from defirisk.chain.logs import LogFilter, fetch_logs
 from defirisk.chain.node import connect
-from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.aave_world import (
     BORROWERS,
     MAX_UINT,
@@ -24,25 +23,12 @@ from defirisk.devnet.aave_world import (
 )
 from defirisk.devnet.solc import compile_fixtures
 from defirisk.devnet.tx import Chain
-from defirisk.devnet.world import World, build_world
+from defirisk.devnet.world import World
 from defirisk.errors import InputError, NotAProtocolError
 from defirisk.protocols import aave_v3 as av
 from defirisk.protocols.aave_v3_spec import MAX_UINT256, RAY
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture(scope="module")
-def aworld():
-    with Anvil() as node:
-        yield build_world(Chain(node.url), protocols=("aave_v3",))
-
-
-@pytest.fixture(autouse=True)
-def _snapshot(aworld: World):
-    snap = aworld.chain.snapshot()
-    yield
-    aworld.chain.revert(snap)
 
 
 @pytest.fixture

@@ -9,11 +9,7 @@ from defirisk.cli import main
 from defirisk.devnet.anvil import Anvil, free_port
 from defirisk.devnet.tx import Chain
 
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from .cli_helpers import run_cli as run
 
 
 def test_malformed_address(capsys, anvil):

@@ -18,11 +18,6 @@ from .test_aave_analyze import _new_borrowers
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(300)]
 
 
-@pytest.fixture
-def env(monkeypatch, anvil):
-    monkeypatch.setenv(ENV, anvil.url)
-
-
 class LogCounter(RpcClient):
     """An RpcClient that records the block range of every eth_getLogs it sends for `address` (single or batched)."""
 

@@ -7,29 +7,14 @@ from __future__ import annotations
 import pytest
 
 from defirisk.chain.node import connect
-from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.solc import compile_fixtures
-from defirisk.devnet.tx import Chain
 from defirisk.devnet.vault_world import VAULTS, VaultKit, deploy_vault, kit_from_world
-from defirisk.devnet.world import World, build_world
+from defirisk.devnet.world import World
 from defirisk.errors import InputError, NotAProtocolError
 from defirisk.protocols import options_vault as ov
 from defirisk.protocols.options_vault_spec import OTOKEN_UNIT, STATUS_EXPIRED, STATUS_IDLE, STATUS_LIVE
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture(scope="module")
-def vworld():
-    with Anvil() as node:
-        yield build_world(Chain(node.url), protocols=("options_vaults",))
-
-
-@pytest.fixture(autouse=True)
-def _snapshot(vworld: World):
-    snap = vworld.chain.snapshot()
-    yield
-    vworld.chain.revert(snap)
 
 
 @pytest.fixture

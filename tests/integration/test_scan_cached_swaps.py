@@ -18,16 +18,11 @@ from defirisk.scan.known_logs import CachedSwapLogs
 from defirisk.scan.runner import scan_once
 from defirisk.store.cache import Cache
 
-from .scan_helpers import ENV, world_config
+from .scan_helpers import world_config
 
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(300)]
 
 SWAP_TOPICS = {v3.SWAP.topic0.lower(), v2.SYNC.topic0.lower()}
-
-
-@pytest.fixture
-def env(monkeypatch, anvil):
-    monkeypatch.setenv(ENV, anvil.url)
 
 
 class SwapLogCounter(RpcClient):

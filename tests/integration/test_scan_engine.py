@@ -15,11 +15,6 @@ from .scan_helpers import ENV, assert_same_tables, scan_tables, world_config
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(300)]
 
 
-@pytest.fixture
-def env(monkeypatch, anvil):
-    monkeypatch.setenv(ENV, anvil.url)
-
-
 def sync(world, pair: str, n: int = 1) -> None:
     """n blocks, each with one Sync event of a v2 pair (anyone may call sync())."""
     for _ in range(n):

@@ -17,11 +17,6 @@ from .scan_helpers import ENV
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(120)]
 
 
-@pytest.fixture
-def env(monkeypatch, anvil):
-    monkeypatch.setenv(ENV, anvil.url)
-
-
 def two_jobs(world, fast: str, slow: str):
     pairs = sorted(world.facts["uniswap"]["pairs"].values())
     return parse_config({

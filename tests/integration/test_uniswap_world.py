@@ -1,6 +1,6 @@
 """The Uniswap demo world, checked against the real contracts with eth_calls and logs.
 
-Builds only the uniswap protocol on its own fresh Anvil (module fixture `uniswap_world`), so it does not
+Builds only the uniswap protocol on its own Anvil (the `uniswap_world` fixture of conftest.py), so it does not
 depend on the other builders; every test runs between a snapshot and a revert.
 """
 from __future__ import annotations
@@ -15,11 +15,10 @@ from eth_utils import keccak, to_checksum_address
 
 from defirisk import abi
 from defirisk.devnet import uniswap_world as uw
-from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.artifacts import npm_artifact
 from defirisk.devnet.solc import compile_fixtures
 from defirisk.devnet.tx import Chain
-from defirisk.devnet.world import World, build_world
+from defirisk.devnet.world import World
 
 POOL = npm_artifact(uw.V3_POOL)
 NPM = npm_artifact(uw.NPM)
@@ -33,19 +32,6 @@ INTENDED = {  # pool -> human price of base in quote at the start
     "WBTC/WETH-3000": Fraction(20), "DAI/USDC-100": Fraction(1), "MKR/WETH-10000": Fraction(1, 2),
 }
 STABLE = {"DAI/USDC-100"}
-
-
-@pytest.fixture(scope="module")
-def uniswap_world():
-    with Anvil() as node:
-        yield build_world(Chain(node.url), protocols=("uniswap",))
-
-
-@pytest.fixture(autouse=True)
-def _revert_after(uniswap_world: World):
-    snap = uniswap_world.chain.snapshot()
-    yield
-    uniswap_world.chain.revert(snap)
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from defirisk.api import analyze
-from defirisk.cli import main
 from defirisk.devnet.solc import compile_fixtures
 from defirisk.devnet.vault_world import VaultKit, deploy_vault, kit_from_world
 from defirisk.devnet.world import World
 from defirisk.protocols.options_vault_spec import OTOKEN_UNIT
 from defirisk.store.cache import Cache
+
+from .cli_helpers import run_cli as run
 
 pytestmark = pytest.mark.anvil
 
@@ -40,12 +41,6 @@ def _book(world: World, tmp_path: Path, name: str = "book.json", **over) -> Path
     p = tmp_path / name
     p.write_text(json.dumps({str(world.chain_id): book}))
     return p
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # -- the wallet view -----------------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ import json
 
 import pytest
 
-from defirisk.cli import main
 from defirisk.devnet.solc import compile_fixtures
 from defirisk.devnet.vault_world import VaultKit, deploy_vault, kit_from_world
 from defirisk.devnet.world import World
 from defirisk.protocols.options_vault_spec import OTOKEN_UNIT
+
+from .cli_helpers import run_cli as run
 
 pytestmark = pytest.mark.anvil
 
@@ -22,12 +23,6 @@ pytestmark = pytest.mark.anvil
 @pytest.fixture
 def kit(world: World) -> VaultKit:
     return kit_from_world(world)
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _args(anvil, book_file, *extra):
