@@ -43,7 +43,9 @@ def analyze(
     used). `addresses`: a book file or an AddressBook. `chain_id`: refuse another chain.
     """
     target = parse_target(address)
-    if kind not in (None, "wallet", "pool", "market", "vault"):
+    from .engine.analyze import ANALYZE_KINDS, analyze_at
+
+    if kind is not None and kind not in ANALYZE_KINDS:
         raise InputError(f"kind must be 'wallet', 'pool', 'market' or 'vault', not {kind!r}")
     if vol is not None and not (0 < vol < 20):
         raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
@@ -51,8 +53,6 @@ def analyze(
         raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
     ctx = ctx or connect(rpc_url, block=block, expected_chain_id=chain_id)
     book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
-    from .engine.analyze import analyze_at
-
     owned = not _is_open_cache(cache)
     store = _open_cache(cache) if owned else cache
     try:

@@ -2,7 +2,8 @@
 assemble the result, and save it into an open cache. api.py and the scan's head snapshots both call `analyze_at`."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 
@@ -19,6 +20,7 @@ from ..chain.stages import Stages
 from ..errors import DefiriskError
 from ..protocols import uniswap_reader
 from ..protocols.probe import probe_kind
+from ..protocols.registry import view_kinds, wallet_parts
 from ..results import Analysis, from_payload
 from . import lending_parts, vault_parts
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from ..store.cache import Cache
 
 SELL_FRACTIONS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.10)
+ANALYZE_KINDS = ("wallet", *view_kinds())  # what `kind` may force: a wallet, or a family's own view
 
 
 def analyze_at(ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None,
@@ -57,11 +60,35 @@ def analysis_params(book: AddressBook, vol: float | None, horizon_days: float, k
     return {"vol": vol, "horizon_days": horizon_days, "kind": kind, "book": book.to_json()}
 
 
+@dataclass(frozen=True)
+class WalletPart:
+    """How the engine reads a wallet's positions in one family (a registry `wallet_part`) and joins them in."""
+
+    configured: Callable[[AddressBook], bool]
+    stages: Callable[[ChainContext, AddressBook, str, float | None, float], Stages[Any]]
+    join: Callable[[Analysis, Any], None]
+
+
+def _join_lending(res: Analysis, lend: Any) -> None:
+    res.lending, res.warnings, res.lending_snapshot = lend.entries, lend.warnings, lend.snapshot
+    res.volatility = {**res.volatility, **lend.volatility}
+
+
+# registry wallet_part -> the engine's reader and assembly; the LP part is the analysis' base (always read)
+WALLET_PARTS: dict[str, WalletPart] = {
+    "aave_v3": WalletPart(lambda book: book.has("aave_v3"),
+                          lambda ctx, book, w, vol, h: lending_parts.wallet_lending_stages(ctx, book, w, vol, h),
+                          _join_lending),
+    "options_vault": WalletPart(lambda book: bool(book.list("options_vaults")),
+                                lambda ctx, book, w, vol, h: vault_parts.wallet_vaults_stages(ctx, book, w, vol),
+                                lambda res, parts: _add_vaults(res, parts)),
+}
+
+
 def _analyze_live(
     ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
     *, store: Any = None,
 ) -> Analysis:
-
     if kind is None:
         kind = probe_kind(ctx, target)
     if kind == "market":
@@ -69,18 +96,16 @@ def _analyze_live(
     if kind == "vault":
         return _analyze_vault(ctx, book, target, vol, horizon_days)
     T = horizon_days / 365.0
-    lend = parts = None
+    joined: list[tuple[str, Any]] = []
     if kind == "pool":
         snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
-    else:  # LP, Aave and vault readers in lockstep: round trips = the longest reader's, not their sum
+    else:  # every family's wallet reader in lockstep: round trips = the longest reader's, not their sum
+        parts = [p for p in wallet_parts() if p != "lp"]
+        active = [p for p in parts if WALLET_PARTS[p].configured(book)]
         readers: list[Stages[Any]] = [uniswap_reader.wallet_lp_stages(ctx, book, target)]
-        if book.has("aave_v3"):
-            readers.append(lending_parts.wallet_lending_stages(ctx, book, target, vol, horizon_days))
-        if book.list("options_vaults"):
-            readers.append(vault_parts.wallet_vaults_stages(ctx, book, target, vol))
+        readers += [WALLET_PARTS[p].stages(ctx, book, target, vol, horizon_days) for p in active]
         snap, *more = stages.run_together(ctx, *readers)
-        lend = more.pop(0) if book.has("aave_v3") else None
-        parts = more.pop(0) if book.list("options_vaults") else None
+        joined = list(zip(active, more))
     usd, sigma, vol_info, prices = _vol_and_prices(book, snap, vol)
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
@@ -95,15 +120,12 @@ def _analyze_live(
         res.positions = pd.DataFrame()
     else:
         res.positions = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
-        if lend is not None:
-            res.lending, res.warnings, res.lending_snapshot = lend.entries, lend.warnings, lend.snapshot
-            res.volatility = {**res.volatility, **lend.volatility}
-        else:
-            res.skipped = [*res.skipped, "aave_v3"]
-        if parts is not None:
-            _add_vaults(res, parts)
-        else:
-            res.skipped = [*res.skipped, "options_vault"]
+        done = dict(joined)
+        for part in parts:
+            if part in done:
+                WALLET_PARTS[part].join(res, done[part])
+            else:
+                res.skipped = [*res.skipped, part]
     res.rpc_round_trips = ctx.round_trips
     return res
 

@@ -1,36 +1,25 @@
-"""What an address is: a Uniswap pool, an Aave v3 market, an options vault, or else a wallet (one round trip)."""
+"""What an address is: the view kind of the first registered family that recognises it (a Uniswap pool, an Aave
+v3 market, an options vault), or else a wallet; and which of several addresses are options vaults."""
 from __future__ import annotations
 
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
 from ..errors import NotAProtocolError
-from . import aave_v3 as av
 from . import options_vault as ov
-from .uniswap_reader import PoolReads
+from .registry import FAMILIES
 
 
 def probe_kind(ctx: ChainContext, address: str) -> str:
-    """'pool' (v3 pool or v2 pair), 'market' (Aave v3 Pool or provider), 'vault' (theta vault) or 'wallet'."""
+    """The view kind of the first registered family that recognises `address` ('pool', 'market', 'vault'), else
+    'wallet'. Every family's recognition reads share one batch: one round trip."""
     b = Batch(ctx)
-    reads = PoolReads()
-    reads.add_v3(b, [address])
-    reads.add_v2(b, [address])
     code = b.raw("eth_getCode", [address, hex(ctx.block)])
-    market = b.calls(av.probe_calls(address))
-    vault = b.calls(ov.vault_calls(address))
+    answers = [(f.view_kind, f.probe(b, ctx, address, code)) for f in FAMILIES if f.view_kind is not None]
     b.run()
-    if reads.records():
-        return "pool"
-    try:
-        av.decode_probe(address, code.value, [r.value for r in market])
-        return "market"
-    except NotAProtocolError:
-        pass
-    try:
-        ov.decode_vault_head(ctx.chain_id, address, code.value, [r.value for r in vault])
-        return "vault"
-    except (NotAProtocolError, ValueError, TypeError, IndexError):  # not a vault: a wallet (EOA or other contract)
-        return "wallet"
+    for kind, recognised in answers:
+        if recognised():
+            return kind
+    return "wallet"
 
 
 def vaults_among(ctx: ChainContext, addresses: list[str]) -> list[str]:

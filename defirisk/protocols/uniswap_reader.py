@@ -21,7 +21,7 @@ from ..chain.tokens import TokenInfo, decode_token, token_calls
 from ..errors import NotAProtocolError
 from . import uniswap_v2 as v2
 from . import uniswap_v3 as v3
-from .log_rows import decode_ints
+from .log_words import decode_ints
 from .lp_spec import LpRecord, PoolRecord
 
 ZERO = "0x0000000000000000000000000000000000000000"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from ..engine.analyze import analyze_at
+from ..protocols.registry import snapshot_kinds
 from ..results import DEFAULT_HORIZON_DAYS, Analysis
 from ..addressbook import AddressBook
 from ..chain.node import ChainContext
@@ -78,12 +79,12 @@ class Snapshot:
     observe: Callable[[Analysis], Observations] | None = None
 
 
-# job key → head snapshot. Adding a protocol's snapshot is one entry here (and one Kind in streams.py).
+OBSERVE: dict[str, Callable[[Analysis], Observations]] = {"wallet": _wallet_observations, "market": lending_observations}
+
+# job key → head snapshot: "wallets", then each job key the protocol registry's families snapshot.
 SNAPSHOTS: dict[str, Snapshot] = {
-    "wallets": Snapshot("wallet", _wallet_observations),
-    "pools": Snapshot("pool"),
-    "markets": Snapshot("market", lending_observations),
-    "vaults": Snapshot("vault"),
+    "wallets": Snapshot("wallet", OBSERVE["wallet"]),
+    **{key: Snapshot(kind, OBSERVE.get(kind)) for key, kind in snapshot_kinds().items()},
 }
 
 

@@ -1,8 +1,8 @@
 """What a scan job indexes: one entry per job kind (pools, markets, vaults, position managers) naming the
 protocols whose events it reads. Decoding is `defirisk.protocols.log_rows` (the project's one log decoder).
 
-Adding a protocol to the scan is one `Kind` in `KINDS` (its events in `log_rows.PROTOCOL_EVENTS`, and, for its
-head snapshot, one entry in snapshot.py).
+The job kinds derive from the protocol registry (each family's `scan_kinds` and `events`): adding a protocol to
+the scan is its family's line in `protocols/registry.FAMILIES`.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .. import abi
 from ..protocols import log_rows
+from ..protocols.registry import scan_kinds
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,7 @@ def _topics(kind: Kind) -> dict[str, tuple[str, abi.AbiEvent]]:
     return out
 
 
-KINDS: dict[str, Kind] = {
-    k.key: k
-    for k in (
-        # v2 pairs and v3 pools share a kind: their Swap/Mint/Burn signatures differ, so topic0 tells them apart
-        Kind("pools", ("uniswap_v3", "uniswap_v2")),
-        Kind("position_managers", ("uniswap_v3_npm",)),
-        Kind("markets", ("aave_v3",)),
-        Kind("vaults", ("options_vault",)),
-    )
-}
+KINDS: dict[str, Kind] = {key: Kind(key, protocols) for key, protocols in scan_kinds().items()}  # from the registry
 
 
 @dataclass(frozen=True)
