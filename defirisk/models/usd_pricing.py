@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class UsdPrice:
 
 def build_graph(edges: list[PriceEdge]) -> nx.MultiGraph:
     """A multigraph of tokens with one edge per pool."""
+    import networkx as nx  # here: the graph library costs ~0.2 s of import, paid only when prices are routed
+
     g: nx.MultiGraph[str] = nx.MultiGraph()
     for e in edges:
         if e.price > 0 and e.depth0 > 0 and e.depth1 > 0:
