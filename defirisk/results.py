@@ -33,7 +33,7 @@ class Analysis:
     price_impact: pd.DataFrame | None = None
     lending: list[dict] = field(default_factory=list)
     market: dict[str, Any] | None = None  # market analyses: totals, reserves, where borrowers came from
-    borrowers: list[dict] | None = None  # market analyses: ranked nearest-to-liquidation first
+    borrower_rows: list[dict] | None = None  # market analyses: ranked nearest-to-liquidation first (JSON "borrowers")
     liquidation_curve: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -43,7 +43,13 @@ class Analysis:
     snapshot: Any = field(default=None, repr=False)  # the records read (for the cache), not part of the JSON
     lending_snapshot: Any = field(default=None, repr=False)  # the Aave records and discovery rows (for the cache)
     vault_positions: pd.DataFrame | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
+    vault_snapshot: Any = field(default=None, repr=False)  # the vault records read (vault_snapshot.VaultSnapshot), for the book
     vault: dict[str, Any] | None = None  # the vault view (kind "vault"): pooled position, series, depositors found
+
+    @property
+    def borrowers(self) -> pd.DataFrame | None:
+        """Market analyses: the borrowers ranked nearest-to-liquidation first, one row each (None otherwise)."""
+        return None if self.borrower_rows is None else pd.DataFrame(self.borrower_rows)
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (schema in the README)."""
@@ -67,7 +73,7 @@ class Analysis:
             "price_impact": _records(self.price_impact),
             "lending": self.lending,
             "market": self.market,
-            "borrowers": self.borrowers,
+            "borrowers": self.borrower_rows,
             "liquidation_curve": self.liquidation_curve,
             "warnings": self.warnings,
             "vault": self.vault,
@@ -151,9 +157,110 @@ def positions_json(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+# The columns of the computed position tables (analysis/lp.position_table, analysis/vaults.position_table), so an
+# analysis answered from the cache has the same frames; columns its document does not carry come back empty.
+LP_COLUMNS = (
+    "protocol", "kind", "id", "owner", "pool", "fee", "token0", "token1", "symbol0", "symbol1", "decimals0", "decimals1",
+    "tick_lower", "tick_upper", "tick", "liquidity_raw", "amount0_raw", "amount1_raw", "fees0_raw", "fees1_raw",
+    "owed_principal0_raw", "owed_principal1_raw", "amount0", "amount1", "fees0", "fees1", "owed_principal0",
+    "owed_principal1", "hodl0", "hodl1", "entry_known", "entry_price", "price", "price_lower", "price_upper", "L", "usd0",
+    "usd1", "sigma", "value_token1", "value_usd", "fees_usd", "owed_principal_usd", "hodl_value_token1", "il_vs_hodl",
+    "net_vs_hodl", "in_range", "delta", "gamma", "dollar_gamma", "delta_usd", "vega", "theta", "lvr_per_day_usd",
+    "dist_lower_pct", "dist_upper_pct", "dist_lower_vol", "dist_upper_vol", "prob_exit",
+)
+_LP_PATHS: dict[str, tuple[str, ...]] = {
+    "dist_lower_pct": ("distance_pct", "lower"), "dist_upper_pct": ("distance_pct", "upper"),
+    "dist_lower_vol": ("distance_vol", "lower"), "dist_upper_vol": ("distance_vol", "upper"),
+    "prob_exit": ("prob_exit_range",),
+    **{g: ("greeks", g) for g in ("delta", "gamma", "delta_usd", "dollar_gamma", "vega", "theta")},
+}
+# vault table column -> where vault_positions_json puts it
+_VAULT_PATHS: dict[str, tuple[str, ...]] = {
+    "protocol": ("protocol",), "kind": ("kind",), "id": ("id",), "vault": ("vault",), "owner": ("owner",),
+    "vault_symbol": ("vault_symbol",), "vault_name": ("vault_name",), "status": ("status",), "round": ("round",),
+    "underlying": ("underlying",), "underlying_symbol": ("underlying_symbol",), "collateral_asset": ("collateral",),
+    "collateral_symbol": ("collateral_symbol",), "share_decimals": ("shares", "decimals"), "otoken": ("option", "otoken"),
+    "option_symbol": ("option", "symbol"), "strike": ("option", "strike"), "strike_raw": ("option", "strike_raw"),
+    "expiry": ("option", "expiry"), "expiry_iso": ("option", "expiry_iso"), "is_put": ("is_put",),
+    "otoken_decimals": ("option", "decimals"), "expiry_price": ("option", "expiry_price"), "shares_raw": ("shares_raw",),
+    "redeemed_shares_raw": ("shares", "redeemed_raw"), "unredeemed_shares_raw": ("shares", "unredeemed_raw"),
+    "queued_this_round_shares_raw": ("shares", "queued_this_round_raw"), "exposed_shares_raw": ("shares", "exposed_raw"),
+    "pool_shares_raw": ("shares", "vault_exposed_raw"), "share_of_vault": ("shares", "share_of_vault"),
+    "pending_deposit_raw": ("pending_deposit", "amount_raw"), "pending_deposit": ("pending_deposit", "amount"),
+    "queued_withdrawal_shares_raw": ("queued_withdrawal", "shares_raw"),
+    "queued_withdrawal_round": ("queued_withdrawal", "round"), "queued_withdrawal_raw": ("queued_withdrawal", "amount_raw"),
+    "queued_withdrawal": ("queued_withdrawal", "amount"), "collateral_raw": ("slice", "collateral_raw"),
+    "free_asset_raw": ("slice", "free_asset_raw"), "short_otokens_raw": ("slice", "short_otokens_raw"),
+    "account_vault_balance_raw": ("account_vault_balance_raw",), "price_per_share_raw": ("price_per_share_raw",),
+    "settle_price": ("settlement", "price"), "settle_price_source": ("settlement", "price_source"),
+    "settlement_value_raw": ("settlement", "value_raw"), "settlement_value": ("settlement", "value"),
+    "round_start_value_raw": ("round_pnl", "start_value_raw"), "round_pnl_if_settled_raw": ("round_pnl", "if_settled_raw"),
+    "round_pnl_if_settled": ("round_pnl", "if_settled"), "round_pnl_if_settled_usd": ("round_pnl", "if_settled_usd"),
+    "round_pnl_marked": ("round_pnl", "marked"), "round_pnl_marked_usd": ("round_pnl", "marked_usd"),
+    "break_even": ("break_even",), "premium_per_option": ("premium_per_option",), "price": ("price",),
+    "asset_usd": ("asset_usd",), "value_usd": ("value_usd",), "value_in_round_usd": ("value_breakdown_usd", "in_round"),
+    "pending_deposit_usd": ("pending_deposit", "usd"), "queued_withdrawal_usd": ("queued_withdrawal", "usd"),
+    "value_basis": ("value_basis",), "collateral": ("slice", "collateral"), "n_options": ("slice", "short_options"),
+    "t_years": ("t_years",), "sigma": ("sigma",), "sigma_source": ("sigma_source",),
+    **{g: ("greeks", g) for g in ("delta", "delta_usd", "gamma", "dollar_gamma", "vega", "theta", "rho")},
+    "payoff_at_expiry": ("payoff_at_expiry",), "warnings": ("warnings",),
+}
+VAULT_COLUMNS = (
+    "protocol", "kind", "id", "vault", "owner", "vault_symbol", "vault_name", "status", "round", "underlying",
+    "underlying_symbol", "collateral_asset", "collateral_symbol", "asset_decimals", "share_decimals", "otoken",
+    "option_symbol", "strike", "strike_raw", "expiry", "expiry_iso", "is_put", "otoken_decimals", "expiry_price",
+    "shares_raw", "redeemed_shares_raw", "unredeemed_shares_raw", "queued_this_round_shares_raw", "exposed_shares_raw",
+    "pool_shares_raw", "share_of_vault", "pending_deposit_raw", "pending_deposit", "queued_withdrawal_shares_raw",
+    "queued_withdrawal_round", "queued_withdrawal_raw", "queued_withdrawal", "collateral_raw", "free_asset_raw",
+    "short_otokens_raw", "account_vault_balance_raw", "price_per_share_raw", "round_start_price_per_share_raw",
+    "settle_price", "settle_price_source", "settlement_value_raw", "settlement_value", "round_start_value_raw",
+    "round_pnl_if_settled_raw", "round_pnl_if_settled", "round_pnl_if_settled_usd", "round_pnl_marked",
+    "round_pnl_marked_usd", "break_even", "premium_per_option", "price", "asset_usd", "value_usd", "value_in_round_usd",
+    "pending_deposit_usd", "queued_withdrawal_usd", "value_basis", "collateral", "n_options", "t_years", "sigma",
+    "sigma_source", "sigma_pool", "delta", "delta_usd", "gamma", "dollar_gamma", "vega", "theta", "rho",
+    "payoff_at_expiry", "warnings",
+)
+
+
+def _at(item: dict[str, Any], path: tuple[str, ...]) -> Any:
+    v: Any = item
+    for k in path:
+        if not isinstance(v, dict):
+            return None
+        v = v.get(k)
+    return v
+
+
+def _cell(col: str, v: Any) -> Any:
+    """A JSON value back in the table's type: exact integers from decimal strings, NaN for an unknown float."""
+    if col.endswith("_raw") and isinstance(v, str):
+        return int(v)
+    return v
+
+
+def _frame(items: list[dict[str, Any]], columns: tuple[str, ...], paths: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    if not items:
+        return pd.DataFrame()
+    rows = [{c: _cell(c, _at(it, paths.get(c, (c,)))) for c in columns} for it in items]
+    df = pd.DataFrame(rows, columns=list(columns))
+    if "price_upper" in df and columns is LP_COLUMNS:  # the document's null upper bound is the table's +inf
+        df["price_upper"] = [math.inf if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in df["price_upper"]]
+    return df
+
+
+def lp_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
+    """The LP positions table (computed columns) from the document's LP items."""
+    return _frame(items, LP_COLUMNS, _LP_PATHS)
+
+
+def vault_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
+    """The vault positions table (computed columns) from the document's options_vault items."""
+    return _frame(items, VAULT_COLUMNS, _VAULT_PATHS)
+
+
 def from_payload(payload: dict, round_trips: int) -> Analysis:
     items = payload.get("positions") or []
-    pos = pd.DataFrame([p for p in items if p.get("protocol") != "options_vault"])
+    pos = lp_frame([p for p in items if p.get("protocol") != "options_vault"])
     a = Analysis(
         chain_id=payload["chain_id"], block=payload["block"], block_hash=payload["block_hash"],
         timestamp=payload.get("timestamp", 0), kind=payload["kind"], target=payload["target"],
@@ -161,11 +268,11 @@ def from_payload(payload: dict, round_trips: int) -> Analysis:
         volatility=payload.get("volatility", {}), pool=payload.get("pool"),
         depth=pd.DataFrame(payload["depth"]) if payload.get("depth") is not None else None,
         price_impact=pd.DataFrame(payload["price_impact"]) if payload.get("price_impact") is not None else None,
-        lending=payload.get("lending", []), market=payload.get("market"), borrowers=payload.get("borrowers"),
+        lending=payload.get("lending", []), market=payload.get("market"), borrower_rows=payload.get("borrowers"),
         liquidation_curve=payload.get("liquidation_curve"), warnings=payload.get("warnings", []),
         skipped=payload.get("skipped", []), from_cache=True,
         horizon_days=payload.get("horizon_days", DEFAULT_HORIZON_DAYS), cached_payload=payload,
-        vault_positions=pd.DataFrame([p for p in items if p.get("protocol") == "options_vault"]), vault=payload.get("vault"),
+        vault_positions=vault_frame([p for p in items if p.get("protocol") == "options_vault"]), vault=payload.get("vault"),
     )
     return a
 

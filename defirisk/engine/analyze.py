@@ -164,7 +164,7 @@ def _analyze_market(ctx: ChainContext, book: AddressBook, target: str, vol: floa
     return Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp, kind="market",
         target=target, rpc_round_trips=ctx.round_trips, positions=pd.DataFrame(), prices_usd=prices,
-        volatility=lend.volatility, lending=lend.entries, market=lend.market, borrowers=lend.borrowers,
+        volatility=lend.volatility, lending=lend.entries, market=lend.market, borrower_rows=lend.borrowers,
         liquidation_curve=lend.liquidation_curve, warnings=lend.warnings, horizon_days=horizon_days,
         lending_snapshot=lend.snapshot,
     )

@@ -241,7 +241,7 @@ def test_market_view_ranks_every_borrower_and_caches_discovery(world: World, boo
         assert int(c.query("SELECT next_block FROM cursors")["next_block"][0]) == d2["block"] + 1
     # an older block with the same cache: borrowers that came later are not there; the cursor does not go back
     a3 = analyze(f["pool"], rpc_url=world.chain.url, addresses=book_file, cache=cache, block=d1["block"])
-    assert {r["wallet"] for r in a3.borrowers} == set(f["borrowers"].values()) and not a3.from_cache
+    assert {r["wallet"] for r in a3.borrowers.to_dict("records")} == set(f["borrowers"].values()) and not a3.from_cache
     with Cache(cache) as c:
         assert int(c.query("SELECT next_block FROM cursors")["next_block"][0]) == d2["block"] + 1
 
