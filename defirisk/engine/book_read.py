@@ -22,6 +22,7 @@ from ..chain.stages import Stages, run_together
 from ..chain.tokens import TokenInfo, decode_token, token_calls
 from .lending_parts import LendingResult
 from ..protocols import uniswap_reader
+from ..protocols import uniswap_v3 as v3
 from .vault_parts import VaultParts, wallet_vaults_stages
 
 NATIVE = "0x0000000000000000000000000000000000000000"  # native ETH in the book (priced as WETH)
@@ -93,6 +94,53 @@ def _balances_stages(ctx: ChainContext, wallets: list[str], done: dict[str, Any]
     return out, {t: decode_token(ctx.chain_id, t, *[x.value for x in rs]) for t, rs in meta.items()}
 
 
+TICK_WINDOW = 16_384  # ticks either side of the price whose map is read: prices x/÷ e^1.64 (≈5x), ample for an unwind
+
+
+def _words_near(tick: int, spacing: int) -> range:
+    """Bitmap words holding the initialized ticks within TICK_WINDOW of `tick`."""
+    lo = max((tick - TICK_WINDOW) // spacing, v3.MIN_TICK // spacing) >> 8
+    hi = min((tick + TICK_WINDOW) // spacing, v3.MAX_TICK // spacing) >> 8
+    return range(lo, hi + 1)
+
+
+def deepest_v3_pools(pools: dict[str, Any]) -> dict[str, Any]:
+    """Per token, the v3 pool offering most of it at the price (virtual reserve L/√P of token0, L·√P of token1, raw
+    units, comparable across the token's pools): the pools an unwind goes through."""
+    best: dict[str, tuple[float, str]] = {}
+    for a, p in pools.items():
+        sp = p.sqrt_price_x96 / 2**96
+        if sp <= 0:
+            continue
+        for tok, depth in ((p.token0, p.liquidity / sp), (p.token1, p.liquidity * sp)):
+            if tok not in best or depth > best[tok][0]:
+                best[tok] = (depth, a)
+    return {a: pools[a] for a in dict.fromkeys(a for _, a in best.values())}
+
+
+def _tick_stages(ctx: ChainContext, done: dict[str, Any], lp_keys: list[str],
+                 reads_of: Any) -> Stages[dict[str, list[tuple[int, int]]]]:
+    """The tick maps (initialized ticks within TICK_WINDOW and their liquidityNet) of the deepest v3 pool of each
+    token the LP readers saw: the unwind cost walks them tick by tick. Two stages (bitmap words, then ticks) that
+    start once every LP reader returned, sharing requests with readers still running (Aave's and the vaults')."""
+    while not all(k in done for k in lp_keys):  # park with one cheap call per step until the pools are known
+        b = Batch(ctx)
+        b.raw("eth_blockNumber", [])
+        yield b
+    pools = deepest_v3_pools({a: p for r in reads_of() for a, p in r.lp.pools.items() if p.protocol == "uniswap_v3"})
+    if not pools:
+        return {}
+    b = Batch(ctx)
+    words = {a: [(w, b.call(v3.bitmap_call(a, w))) for w in _words_near(p.tick, p.tick_spacing)] for a, p in pools.items()}
+    yield b
+    ticks = {a: [t for w, r in ws if not isinstance(r.value, CallFailed) and int(r.value)
+                 for t in v3.ticks_in_word(w, int(r.value), pools[a].tick_spacing)] for a, ws in words.items()}
+    b = Batch(ctx)
+    refs = {a: [(t, b.call(v3.tick_call(a, t))) for t in ts] for a, ts in ticks.items()}
+    yield b
+    return {a: [(t, int(r.value[1])) for t, r in rs] for a, rs in refs.items()}
+
+
 def _mark(done: dict[str, Any], key: str, g: Stages[Any]) -> Stages[Any]:
     """Run reader `g`, record its result under `key` when it returns (the balance stage waits on these)."""
     res = yield from g
@@ -147,9 +195,15 @@ def read_book(ctx: ChainContext, book: AddressBook, wallets: list[str], *, vol: 
 
     if balances and wallets:
         gens.append(_balances_stages(ctx, wallets, done, n_readers, reads_of))
+    if wallets:
+        gens.append(_tick_stages(ctx, done, [f"lp:{w}" for w in wallets], reads_of))
     results = run_together(ctx, *gens)
     out = BookRead(reads_of())
+    if wallets:
+        tick_maps = results[-1]
+        for r in out.wallets:
+            r.lp.tick_liquidity.update({a: t for a, t in tick_maps.items() if a in r.lp.pools})
     if balances and wallets:
-        out.balances, out.tokens = results[-1]
+        out.balances, out.tokens = results[-2]
         out.balances_read = True
     return out

@@ -116,7 +116,8 @@ def book_document(b: Book, m: MarketState, *, kinds: dict[tuple[str, str, str], 
         "scenarios": scenarios,
         "liquidity": {
             "basis": "net inventory per risky token sold (or bought back) through its deepest pool, the book's own "
-                     "LP liquidity withdrawn first; v3 pools without tick data are walked at their active liquidity",
+                     "LP liquidity withdrawn first; v3 pools walked tick by tick over their initialized ticks, v2 by "
+                     "the constant product",
             "unwind": [{"token": u.token, "symbol": m.symbol(u.token), "trade": u.amount, "pool": u.pool,
                         "cost_usd": _n(u.cost_usd), "filled": u.filled} for u in b.unwind],
             "cost_usd": _n(sum(u.cost_usd for u in b.unwind)) if b.unwind else 0.0,

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .exposure import Exposure, FactorGreeks, exposure
-from ..analysis.instruments import Instrument, LpRange, Loan, MarketState
+from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState
 from .liquidity import Unwind, unwind_costs
 from .revalue import revalue, scenario_detail
 from .scenarios import GRID_MOVES, Scenario, builtin_scenarios
@@ -148,7 +148,7 @@ def evaluate(instruments: Sequence[Instrument], m: MarketState, scenarios: Seque
     totals = np.where(ok[:, None], values, 0.0).sum(axis=0) if len(instruments) else np.zeros(len(scenarios))
     d1, d2 = approximate_pnl(g, m, scenarios)
     inventory = {f: x.delta for f, x in g.factors.items()}
-    own = [x for x in instruments if isinstance(x, LpRange)]
+    own = [x for x in instruments if isinstance(x, (LpRange, LpV2))]
     out = []
     for j, s in enumerate(scenarios):
         moves = {f: 1.0 + float(s.shock(f)) for f in g.factors}
@@ -197,7 +197,8 @@ def build_book(instruments: Sequence[Instrument], m: MarketState, scenarios: Seq
         if worst is not None:
             scen.append(worst)
     results = evaluate(instruments, m, scen, g, details=details)
-    unwind = unwind_costs({f: x.delta for f, x in g.factors.items()}, m, [x for x in instruments if isinstance(x, LpRange)])
+    unwind = unwind_costs({f: x.delta for f, x in g.factors.items()}, m,
+                          [x for x in instruments if isinstance(x, (LpRange, LpV2))])
     return Book(m, list(instruments), exps, merge_exposures(exps), g, results, unwind, main)
 
 

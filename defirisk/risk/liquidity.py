@@ -12,7 +12,7 @@ import numpy as np
 
 from ..models.v3_swap import LiquidityBook, v2_sell
 from .exposure import range_bounds
-from ..analysis.instruments import LpRange, MarketState, PoolDepth
+from ..analysis.instruments import LpRange, LpV2, MarketState, PoolDepth
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,15 @@ class Unwind:
     filled: bool
 
 
-def without_own(pool: PoolDepth, own: Sequence[LpRange]) -> PoolDepth:
-    """The pool's liquidity segments less the book's own ranges in that pool (split at their edges)."""
-    mine = [x for x in own if x.pool == pool.pool]
+def without_own(pool: PoolDepth, own: Sequence[LpRange | LpV2]) -> PoolDepth:
+    """The pool less the book's own liquidity in it: v3 segments less its ranges (split at their edges), v2
+    reserves less its LP tokens' share."""
+    if not pool.segments:
+        share = sum(x.balance / x.total_supply for x in own if isinstance(x, LpV2) and x.pool == pool.pool and x.total_supply)
+        keep = max(0.0, 1.0 - share)
+        return PoolDepth(pool.pool, pool.protocol, pool.token0, pool.token1, pool.fee, pool.sqrt_price, (),
+                         pool.reserve0 * keep, pool.reserve1 * keep)
+    mine = [x for x in own if isinstance(x, LpRange) and x.pool == pool.pool]
     if not mine or not pool.segments:
         return pool
     cuts = sorted({e for lo, hi, _ in pool.segments for e in (lo, hi)}
@@ -45,26 +51,6 @@ def without_own(pool: PoolDepth, own: Sequence[LpRange]) -> PoolDepth:
                      pool.reserve0, pool.reserve1)
 
 
-def _depth_usd(p: PoolDepth, m: MarketState) -> float:
-    """Value (USD) of what the pool holds within ±10 % of its price (v3) or of its reserves (v2)."""
-    S0, S1 = m.price(p.token0), m.price(p.token1)
-    if not p.segments:
-        return p.reserve0 * S0 + p.reserve1 * S1 if math.isfinite(S0) and math.isfinite(S1) else 0.0
-    s, lo, hi = p.sqrt_price, p.sqrt_price * math.sqrt(0.9), p.sqrt_price * math.sqrt(1.1)
-    total = 0.0
-    for a, b, L in p.segments:
-        x, y = max(a, lo), min(b, hi)
-        if y <= x:
-            continue
-        if y <= s:
-            total += L * (y - x) * S1
-        elif x >= s:
-            total += L * (1 / x - 1 / y) * S0
-        else:
-            total += L * (s - x) * S1 + L * (1 / s - 1 / y) * S0
-    return total if math.isfinite(total) else 0.0
-
-
 def _trade(p: PoolDepth, token: str, amount: float, depth: float, move: float, m: MarketState) -> tuple[float, bool]:
     """USD cost of selling (amount < 0) or buying (amount > 0) |amount| of `token` in pool p, vs mid."""
     k = 1.0 + depth
@@ -73,6 +59,8 @@ def _trade(p: PoolDepth, token: str, amount: float, depth: float, move: float, m
     s = p.sqrt_price * math.sqrt(move)  # the pool at the scenario's price (token1 per token0 moved by `move`)
     size = abs(amount)
     if p.segments:
+        if not (s > 0) or not any(L > 0 for _, _, L in p.segments):
+            return math.inf, False
         book = LiquidityBook(np.array([p.segments[0][0]] + [b for _, b, _ in p.segments]),
                              np.array([L * k for _, _, L in p.segments]), s, p.fee)
         mid = s * s  # token1 per token0
@@ -96,6 +84,8 @@ def _trade(p: PoolDepth, token: str, amount: float, depth: float, move: float, m
         return (hi - fair) * S_other, True
     r0, r1 = p.reserve0 * k / math.sqrt(move), p.reserve1 * k * math.sqrt(move)
     rin, rout = (r0, r1) if is0 else (r1, r0)
+    if not (rin > 0 and rout > 0):  # nothing left once the book's own share is withdrawn
+        return math.inf, False
     mid = rout / rin
     if amount < 0:
         out = float(v2_sell(size, rin, rout, p.fee)["amount_out"][0])
@@ -106,9 +96,10 @@ def _trade(p: PoolDepth, token: str, amount: float, depth: float, move: float, m
     return (need - size * mid) * S_other, True
 
 
-def unwind_costs(inventory: Mapping[str, float], m: MarketState, own: Sequence[LpRange] = (), *, depth: float = 0.0,
+def unwind_costs(inventory: Mapping[str, float], m: MarketState, own: Sequence[LpRange | LpV2] = (), *,
+                 depth: float = 0.0,
                  moves: Mapping[str, float] | None = None) -> list[Unwind]:
-    """Each risky token's unwind through its deepest priced pool (inventory: token units, + = long: sold).
+    """Each risky token's unwind through the priced pool where it costs least (inventory: token units, + = long: sold).
 
     `moves`: per factor token, the scenario's price ratio (1 + shock) so the pools trade at the shocked price.
     """
@@ -122,8 +113,11 @@ def unwind_costs(inventory: Mapping[str, float], m: MarketState, own: Sequence[L
         if not pools:
             out.append(Unwind(token, -qty, None, math.nan, False))
             continue
-        best = max(pools, key=lambda p: _depth_usd(p, m))
-        move = moves.get(m.factor(best.token0), 1.0) / moves.get(m.factor(best.token1), 1.0)
-        cost, filled = _trade(best, token, -qty, depth, move, m)
-        out.append(Unwind(token, -qty, best.pool, max(cost, 0.0), filled))
+        tried = []
+        for p in pools:  # the pool that unwinds it cheapest (the deepest for this trade, own liquidity withdrawn)
+            move = moves.get(m.factor(p.token0), 1.0) / moves.get(m.factor(p.token1), 1.0)
+            cost, filled = _trade(p, token, -qty, depth, move, m)
+            tried.append((not filled, cost if math.isfinite(cost) else math.inf, p.pool, filled))
+        _, cost, pool, filled = min(tried)
+        out.append(Unwind(token, -qty, pool, max(cost, 0.0), filled))
     return out

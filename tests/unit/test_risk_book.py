@@ -236,6 +236,10 @@ def test_unwind_cost_through_a_v2_pair_is_the_constant_product() -> None:
     assert u.amount == -10.0 and u.pool == "pair" and u.cost_usd == pytest.approx(10 * 3000 - out, rel=1e-12)
     (u2,) = unwind_costs({WETH: 10.0}, m, depth=-0.6)
     assert u2.cost_usd > u.cost_usd
+    half = LpV2("uniswap_v2", "pair:me", "o", "pair", WETH, USDC, 18, 6, 1000 * 10**18, 3_000_000 * 10**6, 5, 10)
+    (own,) = unwind_costs({WETH: 10.0}, m, [half])  # the book's half of the pair leaves it first
+    out_half = 10 * 0.997 * 1_500_000 / (500 + 10 * 0.997)
+    assert own.cost_usd == pytest.approx(10 * 3000 - out_half, rel=1e-12)
     (b,) = unwind_costs({WETH: -10.0}, m)
     assert b.cost_usd == pytest.approx(10 * 3_000_000 / (1000 - 10) / 0.997 - 30_000, rel=1e-12)
 
