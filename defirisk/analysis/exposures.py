@@ -21,7 +21,7 @@ from ..protocols.aave_v3_inputs import account_inputs
 from ..protocols.uniswap_reader import LpSnapshot
 from .instruments import NATIVE, Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
 from . import lp as lp_analysis
-from .market_data import MarketData, fee_income_per_day, market_data
+from .market_data import MarketData, fee_income_per_day, market_data, token_returns
 
 
 @dataclass
@@ -199,5 +199,5 @@ def build_market(inputs: BookInputs, *, stablecoins: Sequence[str], hubs: Sequen
     sigmas = _token_sigmas(snap, md, stables, flat_vol)
     symbols[NATIVE] = "ETH"
     m = MarketState(timestamp, prices, sigmas, symbols, decimals, frozenset(stables),
-                    {NATIVE: wrapped} if wrapped else {}, _pool_depths(snap))
+                    {NATIVE: wrapped} if wrapped else {}, _pool_depths(snap), token_returns(snap, stablecoins))
     return instruments, m, md

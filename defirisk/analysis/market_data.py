@@ -61,3 +61,42 @@ def fee_income_per_day(snap: LpSnapshot, pool: str) -> float | None:
     if len(ts) < 2 or ts[-1] <= ts[0]:
         return None
     return float(vol.sum()) / ((ts[-1] - ts[0]) / 86400) * p.fee / 1e6
+
+
+def token_returns(snap: LpSnapshot, stablecoins: Sequence[str], *, bucket_s: int = 3600) -> dict[str, tuple[float, ...]]:
+    """Aligned log returns of each risky token's USD price, from the swaps of its busiest pool against a stablecoin:
+    last price per `bucket_s` window, on the windows every token's series covers (for betas to the main factor).
+    Tokens without such a pool are left out; fewer than 4 common windows give no series at all."""
+    import numpy as np
+
+    stables = set(stablecoins)
+    best: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for addr, logs in snap.swaps.items():
+        p = snap.pools.get(addr)
+        if p is None or p.token0 not in snap.tokens or p.token1 not in snap.tokens:
+            continue
+        if (p.token0 in stables) == (p.token1 in stables):
+            continue
+        ts, px, _ = lp_analysis.swap_series(logs, p.protocol, snap.tokens[p.token0].decimals,
+                                            snap.tokens[p.token1].decimals, snap.block_times)
+        ok = np.isfinite(px) & (px > 0)
+        ts, px = ts[ok], px[ok]
+        risky, usd = (p.token0, px) if p.token1 in stables else (p.token1, 1.0 / px)
+        if len(ts) and (risky not in best or len(ts) > len(best[risky][0])):
+            best[risky] = (ts, usd)
+    if not best:
+        return {}
+    lo = max(float(ts.min()) for ts, _ in best.values())
+    hi = min(float(ts.max()) for ts, _ in best.values())
+    edges = np.arange(lo, hi + bucket_s, bucket_s)
+    if len(edges) < 5:
+        return {}
+    out: dict[str, tuple[float, ...]] = {}
+    for tok, (ts, usd) in best.items():
+        order = np.argsort(ts, kind="stable")
+        ts, usd = ts[order], usd[order]
+        idx = np.searchsorted(ts, edges, side="right") - 1  # the last swap at or before each window's end
+        if (idx < 0).any():
+            continue
+        out[tok] = tuple(float(x) for x in np.diff(np.log(usd[idx])))
+    return out

@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..risk.book import Book, build_book
 from ..risk.exposure import Exposure, FactorGreeks
 from ..analysis.instruments import NATIVE, MarketState
-from ..risk.scenarios import Scenario, load_scenarios, parse_scenario, shocks_json
+from ..risk.scenarios import Scenario, betas, load_scenarios, parse_scenario, shocks_json
 
 
 @dataclass
@@ -105,6 +105,9 @@ def book_document(b: Book, m: MarketState, *, kinds: dict[tuple[str, str, str], 
     return {
         "book": {
             "value_usd": _n(g.value_usd), "main_factor": b.main_factor,
+            # beta of each risky token to the main factor in the built-in grid (from recorded swap prices; a token
+            # without history moves together with it: beta 1)
+            "grid_betas": {t: _n(v) for t, v in betas(m.returns, b.main_factor).items()} if b.main_factor else {},
             "factors": [{"token": t, "symbol": m.symbol(t), "price_usd": _n(m.price(t)), "sigma": _n(m.sigma(t)),
                          "stablecoin": t in m.stables} for t in g.factors],
             "greeks": {t: _factor_json(x) for t, x in g.factors.items()},

@@ -43,6 +43,10 @@ def test_json_has_the_documented_fields(world, book_file, anvil, capsys):
         assert isinstance(s[k], float), k
     lp = [p for p in s["positions"] if p["protocol"] == "uniswap_v3"]
     assert lp and all(int(p["amount0_raw"]) >= 0 and int(p["amount1_raw"]) >= 0 for p in lp)
+    wbtc = world.tokens.address["WBTC"]
+    beta = b["grid_betas"][wbtc]  # from the recorded swap prices of WBTC's stablecoin pool
+    (down,) = [x for x in doc["scenarios"] if x["name"] == "WETH -40%"]
+    assert beta is not None and abs(down["shocks"][wbtc] - (-0.4 * beta)) < 1e-3
     names = [x["name"] for x in doc["scenarios"]]
     assert "WETH -50%" in names and "vol x2" in names and "depth -60%" in names
     assert any(n.startswith("worst single-factor move") for n in names)

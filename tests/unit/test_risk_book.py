@@ -267,3 +267,19 @@ def test_builtin_scenarios_and_worst_move() -> None:
     assert np.isnan([r.liquidity_cost_usd for r in b.scenarios]).all()  # no pool to unwind through: unknown, not 0
     m2 = market(pools=(PoolDepth("pair", "uniswap_v2", WETH, USDC, 0.003, math.sqrt(3000.0), (), 1000.0, 3e6),))
     assert np.isfinite([r.liquidity_cost_usd for r in build_book(xs, m2).scenarios]).all()
+
+
+def test_grid_moves_other_risky_tokens_by_their_beta() -> None:
+    from defirisk.risk.scenarios import betas, builtin_scenarios
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(0, 0.01, 500)
+    other = 0.5 * base + rng.normal(0, 0.001, 500)
+    b = betas({WETH: tuple(base), WBTC: tuple(other)}, WETH)
+    assert b[WBTC] == pytest.approx(float(np.polyfit(base, other, 1)[0]), rel=1e-9)
+    assert b[WBTC] == pytest.approx(0.5, abs=0.02)
+    odd = "0x" + "55" * 20  # no history: moves together with the main factor
+    grid = builtin_scenarios(WETH, [WETH, WBTC, odd], [USDC], SYMS, {WETH: tuple(base), WBTC: tuple(other)})
+    (down,) = [s for s in grid if s.name == "WETH -40%"]
+    assert down.shocks[WETH] == Fraction(-2, 5) and down.shocks[odd] == Fraction(-2, 5)
+    assert float(down.shocks[WBTC]) == pytest.approx(-0.4 * b[WBTC], abs=1e-3)
