@@ -80,10 +80,3 @@ def usd_prices(edges: list[PriceEdge], anchors: list[str]) -> dict[str, UsdPrice
         push_from(dst)
     return out
 
-
-def in_numeraire(prices: dict[str, UsdPrice], numeraire: str | None) -> dict[str, float]:
-    """Prices per token in the chosen numeraire token (USD when None)."""
-    if numeraire is None:
-        return {t: p.price for t, p in prices.items()}
-    base = prices[numeraire].price
-    return {t: p.price / base for t, p in prices.items()}
