@@ -175,7 +175,7 @@ def _save(store: Cache, res: Analysis, target: str, kind: str, params: dict) -> 
     with store.transaction():
         run_id = store.put_run(
             chain_id=res.chain_id, block=res.block, block_hash=res.block_hash, timestamp=res.timestamp,
-            target=target, kind=kind, params=params, rpc_round_trips=res.rpc_round_trips,
+            target=target, kind=kind, params=params, rpc_round_trips=res.rpc_round_trips, recorded_kind=res.kind,
         )
         store.put_payload(run_id, payload)
         snap = res.snapshot

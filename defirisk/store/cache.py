@@ -568,8 +568,11 @@ class Cache:
     def put_run(
         self, *, chain_id: int, block: int, block_hash: str, timestamp: int, target: str, kind: str,
         params: Mapping[str, Any] | None, rpc_round_trips: int = 0, created_at: dt.datetime | None = None,
+        recorded_kind: str | None = None,
     ) -> str:
-        """Record an analysis run (and its block); returns its deterministic run_id.
+        """Record an analysis run (and its block); returns its deterministic run_id. The id is of the REQUESTED
+        `kind` ("auto" when detected), so the same request finds it again; the `kind` column holds `recorded_kind`
+        (what the analysis found the target to be) when given.
 
         Parameters are stored canonical with every string holding '://' replaced by '<redacted>': an RPC URL
         may carry an API key and must never reach the file.
@@ -582,7 +585,7 @@ class Cache:
         with self.transaction():
             self._upsert("runs", [dict(
                 run_id=rid, chain_id=chain_id, block=block, block_hash=block_hash, timestamp=timestamp,
-                target=target, kind=kind, params=json.dumps(clean, sort_keys=True, allow_nan=False),
+                target=target, kind=recorded_kind or kind, params=json.dumps(clean, sort_keys=True, allow_nan=False),
                 created_at=created_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
                 rpc_round_trips=rpc_round_trips, defirisk_version=__version__,
             )])

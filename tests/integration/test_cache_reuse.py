@@ -18,8 +18,13 @@ def test_reanalysis_of_the_same_block_reads_the_cache(world, book_file, anvil, t
     assert again.from_cache and again.rpc_round_trips == 1  # only the block pin
     a, b = first.to_json(), again.to_json()
     assert a["positions"] == b["positions"] and a["block_hash"] == b["block_hash"]
+    pool_addr = world.facts["uniswap"]["pools"]["WETH/USDC-500"]
+    analyze(pool_addr, rpc_url=anvil.url, addresses=book_file, cache=cache, block=first.block)  # kind detected
+    again_pool = analyze(pool_addr, rpc_url=anvil.url, addresses=book_file, cache=cache, block=first.block)
+    assert again_pool.from_cache  # the detected kind is recorded, the request still finds its run
     with Cache(cache, read_only=True) as c:
-        assert len(c.load_runs()) == 1
+        runs = c.load_runs()
+        assert len(runs) == 2 and sorted(runs["kind"]) == ["pool", "wallet"]  # what was detected, never "auto"
         n = len(c.load_positions(owner=alice))
         assert n == len(first.positions) + len(first.vault_positions)  # LP and options-vault positions
         assert len(c.load_results()) == n
