@@ -16,9 +16,9 @@ from eth_utils import to_checksum_address
 from ..token_info import TokenInfo
 from ..models.v3_swap import liquidity_depth
 from ..models.v3_amounts import liquidity_to_human
-from ..protocols.aave_reader import LendingSnapshot
-from ..protocols.aave_v3_inputs import account_inputs
-from ..protocols.uniswap_reader import LpSnapshot
+from ..protocols.aave_v3.reader import LendingSnapshot
+from ..protocols.aave_v3.inputs import account_inputs
+from ..protocols.uniswap_v3.reader import LpSnapshot
 from .instruments import NATIVE, Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
 from . import lp as lp_analysis
 from .market_data import MarketData, fee_income_per_day, market_data, token_returns

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
-    from ..protocols.aave_v3_inputs import AaveAccountInputs
+    from ..protocols.aave_v3.inputs import AaveAccountInputs
 
 NATIVE = "0x0000000000000000000000000000000000000000"
 

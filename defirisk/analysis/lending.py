@@ -20,8 +20,8 @@ from ..errors import InputError
 from ..models import aave_math as am
 from ..models import lending_risk as lr
 from ..numbers import finite_or_none as _f
-from ..protocols.aave_v3_inputs import AaveAccountInputs, account_inputs, float_arrays
-from ..protocols.aave_v3_spec import MAX_UINT256, WAD, AaveAccount, AaveReserves
+from ..protocols.aave_v3.inputs import AaveAccountInputs, account_inputs, float_arrays
+from ..protocols.aave_v3.spec import MAX_UINT256, WAD, AaveAccount, AaveReserves
 
 Vols = Mapping[str, tuple[float, str]]  # asset -> (annualized sigma, where it came from)
 

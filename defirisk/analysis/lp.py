@@ -13,8 +13,8 @@ from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import PriceEdge, UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
 from ..models.v3_fees import fee_growth_inside, uncollected_fees_raw
-from ..protocols.lp_spec import LiquidityEvent, LpRecord, PoolRecord
-from ..protocols.uniswap_reader import decode_swap_logs
+from ..protocols.uniswap_v3.spec import LiquidityEvent, LpRecord, PoolRecord
+from ..protocols.uniswap_v3.reader import decode_swap_logs
 from ..token_info import TokenInfo
 
 DAYS_PER_YEAR = 365.0

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..models.usd_pricing import UsdPrice, usd_prices
-from ..protocols.uniswap_reader import LpSnapshot
+from ..protocols.uniswap_v3.reader import LpSnapshot
 from . import lp as lp_analysis
 
 

@@ -11,8 +11,8 @@ from ..models import v3_swap
 from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
-from ..protocols.lp_spec import PoolRecord
-from ..protocols.uniswap_reader import LpSnapshot
+from ..protocols.uniswap_v3.spec import PoolRecord
+from ..protocols.uniswap_v3.reader import LpSnapshot
 from .lp import pool_metrics, pool_price
 
 

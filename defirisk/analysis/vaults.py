@@ -26,10 +26,10 @@ from ..models import vault_greeks as vgm
 from ..models import vault_round
 from ..models.usd_pricing import UsdPrice
 from ..numbers import finite_or_none as _f
-from ..protocols import options_vault as ov
-from ..protocols.lp_spec import PoolRecord
-from ..protocols.options_vault_spec import OTOKEN_UNIT, STATUS_EXPIRED, STATUS_LIVE, DepositorRecord, VaultRecord
-from ..protocols.uniswap_reader import LpSnapshot
+from ..protocols.options_vault import calls as ov
+from ..protocols.uniswap_v3.spec import PoolRecord
+from ..protocols.options_vault.spec import OTOKEN_UNIT, STATUS_EXPIRED, STATUS_LIVE, DepositorRecord, VaultRecord
+from ..protocols.uniswap_v3.reader import LpSnapshot
 from ..token_info import TokenInfo
 from . import lp as lp_analysis
 

@@ -18,7 +18,7 @@ from ..chain.node import ChainContext
 from ..chain import stages
 from ..chain.stages import Stages
 from ..errors import DefiriskError
-from ..protocols import uniswap_reader
+from ..protocols.uniswap_v3 import reader as uniswap_reader
 from ..protocols.probe import probe_kind
 from ..protocols.registry import view_kinds, wallet_parts
 from ..results import Analysis, from_payload

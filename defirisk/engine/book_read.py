@@ -21,8 +21,8 @@ from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_together
 from ..chain.tokens import TokenInfo, decode_token, token_calls
 from .lending_parts import LendingResult
-from ..protocols import uniswap_reader
-from ..protocols import uniswap_v3 as v3
+from ..protocols.uniswap_v3 import reader as uniswap_reader
+from ..protocols.uniswap_v3 import calls as v3
 from .vault_parts import VaultParts, wallet_vaults_stages
 
 NATIVE = "0x0000000000000000000000000000000000000000"  # native ETH in the book (priced as WETH)
@@ -154,7 +154,7 @@ def _lending_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: floa
     from ..analysis import lending as la
     from ..errors import ConfigError, NotAProtocolError
     from .lending_parts import _vols
-    from ..protocols import aave_reader
+    from ..protocols.aave_v3 import reader as aave_reader
 
     out = LendingResult()
     try:

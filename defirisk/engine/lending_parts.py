@@ -11,8 +11,8 @@ from ..analysis.market_data import market_data
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages
 from ..errors import ConfigError, NotAProtocolError
-from ..protocols import aave_reader
-from ..protocols.uniswap_reader import LpSnapshot
+from ..protocols.aave_v3 import reader as aave_reader
+from ..protocols.uniswap_v3.reader import LpSnapshot
 from ..protocols.token_pools import token_pools_stages
 
 

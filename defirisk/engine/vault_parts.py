@@ -17,7 +17,7 @@ from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages
 from ..analysis.market_data import market_data
 from ..models.usd_pricing import UsdPrice
-from ..protocols import vault_snapshot as vs
+from ..protocols.options_vault import reader as vs
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
 from ..errors import NotAProtocolError
-from . import options_vault as ov
+from .options_vault import calls as ov
 from .registry import FAMILIES
 
 

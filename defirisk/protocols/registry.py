@@ -3,9 +3,10 @@ snapshots, and the engine's wallet readers all derive from `FAMILIES` (in this o
 from __future__ import annotations
 
 from .adapter import Adapter, Events
-from .families.aave_v3 import AAVE_V3
-from .families.options_vault import OPTIONS_VAULT
-from .families.uniswap import UNISWAP_V2, UNISWAP_V3
+from .aave_v3.adapter import AAVE_V3
+from .options_vault.adapter import OPTIONS_VAULT
+from .uniswap_v2.adapter import UNISWAP_V2
+from .uniswap_v3.adapter import UNISWAP_V3
 
 FAMILIES: tuple[Adapter, ...] = (
     UNISWAP_V3,

@@ -12,7 +12,7 @@ from ..addressbook import AddressBook
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_stages
-from .uniswap_reader import LpSnapshot, PricingDiscovery, PoolReads, swap_filter, balances_and_tokens_stages
+from .uniswap_v3.reader import LpSnapshot, PricingDiscovery, PoolReads, swap_filter, balances_and_tokens_stages
 
 
 def fetch_token_pools(ctx: ChainContext, book: AddressBook, tokens: Iterable[str]) -> LpSnapshot:

@@ -15,7 +15,7 @@ import json
 import logging
 from typing import Any, Callable, Mapping, Sequence
 
-from ..protocols.aave_reader import REORG_WINDOW, STREAM, cursor_job
+from ..protocols.aave_v3.reader import REORG_WINDOW, STREAM, cursor_job
 from ..store import scan_sql
 from ..store.cache import Cache
 from .streams import Stream, decode_logs

@@ -13,8 +13,8 @@ from typing import Any, Sequence
 from eth_utils import to_checksum_address
 
 from ..chain.logs import LogFilter
-from ..protocols import uniswap_v2 as v2
-from ..protocols import uniswap_v3 as v3
+from ..protocols.uniswap_v2 import calls as v2
+from ..protocols.uniswap_v3 import calls as v3
 from ..store import scan_sql
 from ..store.cache import Cache
 from ..store.scan_state import load_stream_ranges

@@ -95,7 +95,7 @@ def build_streams(cfg: ScanConfig, ctx: ChainContext, book: AddressBook | None,
         ss = [Stream(job.name, "pools", a) for a in job.pools]
         for m in job.markets:
             if m not in resolved:
-                from ..protocols import aave_v3
+                from ..protocols.aave_v3 import calls as aave_v3
 
                 resolved[m] = aave_v3.resolve_market(ctx, m).pool
             ss.append(Stream(job.name, "markets", resolved[m]))

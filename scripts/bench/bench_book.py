@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from defirisk.models.tick_math import sqrt_ratio_at_tick
-from defirisk.protocols.aave_v3_inputs import AaveAccountInputs
+from defirisk.protocols.aave_v3.inputs import AaveAccountInputs
 from defirisk.risk.book import approximate_pnl, book_greeks
 from defirisk.risk.exposure import exposure
 from defirisk.analysis.instruments import Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, Spot

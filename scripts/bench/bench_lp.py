@@ -16,7 +16,7 @@ from defirisk import abi
 from defirisk.api import analyze
 from defirisk.chain import stages
 from defirisk.demo import available_protocols
-from defirisk.protocols import vault_snapshot
+from defirisk.protocols.options_vault import reader as vault_snapshot
 from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.tx import Chain
 from defirisk.devnet.uniswap_world import mint_many_positions

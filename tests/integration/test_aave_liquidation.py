@@ -15,8 +15,8 @@ from defirisk.devnet.aave_world import BORROWERS, MAX_UINT, AaveKit, kit_from_wo
 from defirisk.devnet.world import World
 from defirisk.models import aave_math as am
 from defirisk.models import lending_risk as lr
-from defirisk.protocols import aave_v3 as av
-from defirisk.protocols.aave_v3_inputs import AaveAccountInputs, account_inputs, float_arrays
+from defirisk.protocols.aave_v3 import calls as av
+from defirisk.protocols.aave_v3.inputs import AaveAccountInputs, account_inputs, float_arrays
 
 from .aave_helpers import HF_NOT_BELOW, attempt, decode_liquidations, liquidation_tx, send_at
 

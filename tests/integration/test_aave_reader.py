@@ -25,8 +25,8 @@ from defirisk.devnet.solc import compile_fixtures
 from defirisk.devnet.tx import Chain
 from defirisk.devnet.world import World
 from defirisk.errors import InputError, NotAProtocolError
-from defirisk.protocols import aave_v3 as av
-from defirisk.protocols.aave_v3_spec import MAX_UINT256, RAY
+from defirisk.protocols.aave_v3 import calls as av
+from defirisk.protocols.aave_v3.spec import MAX_UINT256, RAY
 
 pytestmark = pytest.mark.anvil
 

@@ -12,7 +12,9 @@ from defirisk.api import analyze
 from defirisk.chain import stages
 from defirisk.chain.node import connect
 from defirisk.errors import NotAProtocolError
-from defirisk.protocols import aave_reader, uniswap_reader, vault_snapshot
+from defirisk.protocols.aave_v3 import reader as aave_reader
+from defirisk.protocols.uniswap_v3 import reader as uniswap_reader
+from defirisk.protocols.options_vault import reader as vault_snapshot
 
 pytestmark = pytest.mark.anvil
 

@@ -8,7 +8,7 @@ import pytest
 from defirisk.api import analyze, scan
 from defirisk.chain.node import connect
 from defirisk.chain.rpc import RpcClient
-from defirisk.protocols.aave_reader import REORG_WINDOW
+from defirisk.protocols.aave_v3.reader import REORG_WINDOW
 from defirisk.scan.config import load_config
 from defirisk.scan.runner import scan_once
 

@@ -11,8 +11,8 @@ from defirisk.devnet.solc import compile_fixtures
 from defirisk.devnet.vault_world import VAULTS, VaultKit, deploy_vault, kit_from_world
 from defirisk.devnet.world import World
 from defirisk.errors import InputError, NotAProtocolError
-from defirisk.protocols import options_vault as ov
-from defirisk.protocols.options_vault_spec import OTOKEN_UNIT, STATUS_EXPIRED, STATUS_IDLE, STATUS_LIVE
+from defirisk.protocols.options_vault import calls as ov
+from defirisk.protocols.options_vault.spec import OTOKEN_UNIT, STATUS_EXPIRED, STATUS_IDLE, STATUS_LIVE
 
 pytestmark = pytest.mark.anvil
 

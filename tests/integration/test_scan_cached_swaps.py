@@ -10,9 +10,9 @@ import pytest
 from defirisk.api import analyze
 from defirisk.chain.node import connect
 from defirisk.chain.rpc import RpcClient
-from defirisk.protocols import uniswap_v2 as v2
-from defirisk.protocols import uniswap_v3 as v3
-from defirisk.protocols.uniswap_reader import swap_filter
+from defirisk.protocols.uniswap_v2 import calls as v2
+from defirisk.protocols.uniswap_v3 import calls as v3
+from defirisk.protocols.uniswap_v3.reader import swap_filter
 from defirisk.scan.config import load_config
 from defirisk.scan.known_logs import CachedSwapLogs
 from defirisk.scan.runner import scan_once

@@ -15,7 +15,7 @@ from defirisk.api import analyze
 from defirisk.devnet.solc import compile_fixtures
 from defirisk.devnet.vault_world import VaultKit, deploy_vault, kit_from_world
 from defirisk.devnet.world import World
-from defirisk.protocols.options_vault_spec import OTOKEN_UNIT
+from defirisk.protocols.options_vault.spec import OTOKEN_UNIT
 from defirisk.store.cache import Cache
 
 from .cli_helpers import run_cli as run

@@ -6,9 +6,9 @@ import os
 import pytest
 
 from defirisk.chain.node import connect
-from defirisk.protocols import options_vault as ov
+from defirisk.protocols.options_vault import calls as ov
 from defirisk.protocols.probe import probe_kind
-from defirisk.protocols.options_vault_spec import OTOKEN_UNIT, STATUS_COMMITTED, STATUS_EXPIRED, STATUS_IDLE, STATUS_LIVE
+from defirisk.protocols.options_vault.spec import OTOKEN_UNIT, STATUS_COMMITTED, STATUS_EXPIRED, STATUS_IDLE, STATUS_LIVE
 
 pytestmark = pytest.mark.live
 

@@ -8,9 +8,9 @@ from eth_abi import encode
 
 from defirisk import abi
 from defirisk.analysis.lending import token_vols
-from defirisk.protocols.aave_reader import (REORG_WINDOW, borrowers_of, discovery_range, event_rows, missing_ranges,
+from defirisk.protocols.aave_v3.reader import (REORG_WINDOW, borrowers_of, discovery_range, event_rows, missing_ranges,
                                            trusted_ranges)
-from defirisk.protocols.lp_spec import PoolRecord
+from defirisk.protocols.uniswap_v3.spec import PoolRecord
 
 WETH, USDC, DAI, WBTC = ("0x" + c * 40 for c in "abcd")
 

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from defirisk.analysis.lending import account_entry, market_view, position_rows, result_rows
-from defirisk.protocols.aave_v3_spec import MAX_UINT256, RAY, AaveAccount, AaveMarket, AaveReserve, AaveReserves, AaveUserReserve
+from defirisk.protocols.aave_v3.spec import MAX_UINT256, RAY, AaveAccount, AaveMarket, AaveReserve, AaveReserves, AaveUserReserve
 
 POOL, WETH, USDC = "0x" + "11" * 20, "0x" + "aa" * 20, "0x" + "bb" * 20
 

@@ -10,8 +10,8 @@ from defirisk import abi
 from defirisk.chain.calls import CallFailed
 from defirisk.chain.tokens import TokenInfo
 from defirisk.errors import NotAProtocolError
-from defirisk.protocols import options_vault as ov
-from defirisk.protocols.options_vault_spec import (
+from defirisk.protocols.options_vault import calls as ov
+from defirisk.protocols.options_vault.spec import (
     OTOKEN_UNIT,
     STATUS_COMMITTED,
     STATUS_EXPIRED,

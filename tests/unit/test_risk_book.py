@@ -14,7 +14,7 @@ from defirisk.errors import InputError
 from defirisk.models import aave_math
 from defirisk.models.tick_math import sqrt_ratio_at_tick, tick_at_sqrt_ratio
 from defirisk.models.v3_amounts import position_amounts_raw
-from defirisk.protocols.aave_v3_inputs import AaveAccountInputs
+from defirisk.protocols.aave_v3.inputs import AaveAccountInputs
 from defirisk.risk.book import approximate_pnl, book_greeks, build_book, merge_exposures
 from defirisk.risk.exposure import exposure
 from defirisk.analysis.instruments import NATIVE, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot

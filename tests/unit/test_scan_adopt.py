@@ -1,7 +1,7 @@
 """Which blocks a scan stream of an Aave market takes from the market view's cache (pure)."""
 from __future__ import annotations
 
-from defirisk.protocols.aave_reader import REORG_WINDOW as W
+from defirisk.protocols.aave_v3.reader import REORG_WINDOW as W
 from defirisk.scan.adopt import _raw_log, adoptable_end
 from defirisk.scan.streams import KINDS, Stream, decode_logs
 

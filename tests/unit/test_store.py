@@ -11,7 +11,7 @@ import pytest
 
 from defirisk.chain.tokens import TokenInfo
 from defirisk.errors import DefiriskError, InputError
-from defirisk.protocols.lp_spec import LpRecord, PoolRecord
+from defirisk.protocols.uniswap_v3.spec import LpRecord, PoolRecord
 from defirisk.store import cache as cache_mod
 from defirisk.store.cache import Cache, default_cache_path, from_raw, run_id_of, to_raw
 

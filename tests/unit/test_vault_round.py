@@ -14,8 +14,8 @@ from defirisk.errors import InputError
 from defirisk.models.usd_pricing import UsdPrice
 from defirisk.models.vault_greeks import break_even_price, payoff_at_expiry, vault_greeks
 from defirisk.models.vault_round import premium_per_option, price_grid, round_pnl_at_expiry_asset, value_at_expiry_asset
-from defirisk.protocols import options_vault as ov
-from defirisk.protocols.options_vault_spec import OTOKEN_UNIT, STATUS_LIVE, DepositorRecord, OptionSeries, ShortPosition, VaultRecord
+from defirisk.protocols.options_vault import calls as ov
+from defirisk.protocols.options_vault.spec import OTOKEN_UNIT, STATUS_LIVE, DepositorRecord, OptionSeries, ShortPosition, VaultRecord
 
 prices = st.floats(100, 10_000)
 amounts = st.floats(1, 1e6)

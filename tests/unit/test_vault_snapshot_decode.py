@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from defirisk.chain.calls import CallFailed
-from defirisk.protocols.vault_snapshot import DEPOSIT, TRANSFER, ZERO, _holds_something, accounts_from_logs, depositor_filter
+from defirisk.protocols.options_vault.reader import DEPOSIT, TRANSFER, ZERO, _holds_something, accounts_from_logs, depositor_filter
 
 VAULT = "0x" + "ab" * 20
 A, B, C = ("0x" + x * 20 for x in ("11", "22", "33"))

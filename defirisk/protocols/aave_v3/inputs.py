@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .aave_v3_spec import AaveAccount, AaveReserves
+from ..aave_v3.spec import AaveAccount, AaveReserves
 
 
 @dataclass(frozen=True)

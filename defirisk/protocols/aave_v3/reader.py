@@ -20,15 +20,15 @@ from typing import Any, Callable, Sequence
 
 from eth_utils import to_checksum_address
 
-from .. import abi
-from ..addressbook import AddressBook
-from ..chain.batch import Batch
-from ..chain.logs import LogFilter
-from ..chain.node import ChainContext
-from ..chain.stages import Stages, run_stages, run_together
-from . import aave_v3 as av
-from .log_rows import logs_to_rows
-from .aave_v3_spec import AaveAccount, AaveMarket, AaveReserves
+from ... import abi
+from ...addressbook import AddressBook
+from ...chain.batch import Batch
+from ...chain.logs import LogFilter
+from ...chain.node import ChainContext
+from ...chain.stages import Stages, run_stages, run_together
+from ..aave_v3 import calls as av
+from ..log_rows import logs_to_rows
+from ..aave_v3.spec import AaveAccount, AaveMarket, AaveReserves
 
 PROTOCOL = "aave_v3"
 STREAM = "aave_events"  # its rows: every INDEXED_EVENTS log of the pool in [0, cursor) ("aave_borrowers": older, Borrow/Supply only)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..chain.tokens import TokenInfo
-from ..models.vault_shares import OTOKEN_DECIMALS, OTOKEN_UNIT  # noqa: F401  (re-exported: Gamma's fixed 8 decimals)
+from ...chain.tokens import TokenInfo
+from ...models.vault_shares import OTOKEN_DECIMALS, OTOKEN_UNIT  # noqa: F401  (re-exported: Gamma's fixed 8 decimals)
 
 STATUS_LIVE = "live"  # a current option that has not expired
 STATUS_EXPIRED = "expired_not_rolled"  # the current option expired; the keeper has not closed the round

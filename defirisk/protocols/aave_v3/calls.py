@@ -24,16 +24,16 @@ from typing import Any, Iterable, Sequence
 
 from eth_utils import to_checksum_address
 
-from ..addresses import address_from_topic, parse_address
-from ..chain.batch import Batch
-from ..chain.calls import Call, CallFailed, call
-from ..chain.logs import LogFilter, fetch_logs
-from ..chain.node import ChainContext
-from ..chain.stages import Stages, calls_stage, run_stages
-from ..chain.tokens import token_calls
-from .. import abi
-from ..errors import DefiriskError, InputError, NotAProtocolError
-from .aave_v3_spec import (
+from ...addresses import address_from_topic, parse_address
+from ...chain.batch import Batch
+from ...chain.calls import Call, CallFailed, call
+from ...chain.logs import LogFilter, fetch_logs
+from ...chain.node import ChainContext
+from ...chain.stages import Stages, calls_stage, run_stages
+from ...chain.tokens import token_calls
+from ... import abi
+from ...errors import DefiriskError, InputError, NotAProtocolError
+from ..aave_v3.spec import (
     MAX_UINT256,
     AaveAccount,
     AaveMarket,

@@ -21,15 +21,15 @@ from typing import Any, Iterable, Sequence
 
 from eth_utils import to_checksum_address
 
-from ..addresses import Address, parse_address
-from ..chain.batch import Batch, Ref
-from ..chain.calls import Call, CallFailed, call
-from ..chain.node import ChainContext
-from ..chain.stages import Stages, run_stages
-from ..chain.tokens import TokenInfo, decode_token, token_calls
-from ..errors import NotAProtocolError
-from ..models import vault_shares as vs
-from .options_vault_spec import (
+from ...addresses import Address, parse_address
+from ...chain.batch import Batch, Ref
+from ...chain.calls import Call, CallFailed, call
+from ...chain.node import ChainContext
+from ...chain.stages import Stages, run_stages
+from ...chain.tokens import TokenInfo, decode_token, token_calls
+from ...errors import NotAProtocolError
+from ...models import vault_shares as vs
+from ..options_vault.spec import (
     OTOKEN_DECIMALS,
     OTOKEN_UNIT,
     STATUS_COMMITTED,

@@ -9,12 +9,12 @@ from typing import Any, Sequence
 from eth_abi.packed import encode_packed
 from eth_utils import keccak, to_checksum_address
 
-from .. import abi
-from ..addresses import topic_address
-from ..chain.calls import Call, CallFailed, call
-from ..chain.logs import LogFilter
-from ..models.tick_math import MAX_TICK, MIN_TICK
-from .lp_spec import LiquidityEvent, LpRecord, PoolRecord
+from ... import abi
+from ...addresses import topic_address
+from ...chain.calls import Call, CallFailed, call
+from ...chain.logs import LogFilter
+from ...models.tick_math import MAX_TICK, MIN_TICK
+from ..uniswap_v3.spec import LiquidityEvent, LpRecord, PoolRecord
 
 POOL = "UniswapV3Pool"
 NPM = "NonfungiblePositionManager"

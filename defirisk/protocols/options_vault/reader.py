@@ -16,18 +16,18 @@ from typing import Any, Iterable, Sequence
 
 from eth_utils import to_checksum_address
 
-from ..abi import event
-from ..addressbook import AddressBook
-from ..chain.batch import Batch, Ref
-from ..chain.calls import CallFailed
-from ..chain.logs import LogFilter
-from ..chain.node import ChainContext
-from ..chain.stages import Stages, run_stages, run_together, together
-from . import options_vault as ov
-from . import uniswap_v2 as v2
-from . import uniswap_v3 as v3
-from .options_vault_spec import DepositorRecord, VaultRecord
-from .uniswap_reader import LpSnapshot, PoolReads, PricingDiscovery, swap_filter, balances_and_tokens_stages
+from ...abi import event
+from ...addressbook import AddressBook
+from ...chain.batch import Batch, Ref
+from ...chain.calls import CallFailed
+from ...chain.logs import LogFilter
+from ...chain.node import ChainContext
+from ...chain.stages import Stages, run_stages, run_together, together
+from ..options_vault import calls as ov
+from ..uniswap_v2 import calls as v2
+from ..uniswap_v3 import calls as v3
+from ..options_vault.spec import DepositorRecord, VaultRecord
+from ..uniswap_v3.reader import LpSnapshot, PoolReads, PricingDiscovery, swap_filter, balances_and_tokens_stages
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DEPOSITOR_LOOKBACK_BLOCKS = 2_000_000  # about 9 months of mainnet blocks of Deposit/Transfer history

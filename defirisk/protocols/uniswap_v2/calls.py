@@ -6,12 +6,12 @@ from typing import Any, Sequence
 
 from eth_utils import to_checksum_address
 
-from .. import abi
-from ..addresses import address_from_topic, topic_address
-from ..chain.calls import Call, CallFailed, call
-from ..chain.logs import LogFilter
-from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_price_x96_of_reserves, tick_at_sqrt_ratio_clamped
-from .lp_spec import LiquidityEvent, LpRecord, PoolRecord
+from ... import abi
+from ...addresses import address_from_topic, topic_address
+from ...chain.calls import Call, CallFailed, call
+from ...chain.logs import LogFilter
+from ...models.tick_math import MAX_TICK, MIN_TICK, sqrt_price_x96_of_reserves, tick_at_sqrt_ratio_clamped
+from ..uniswap_v3.spec import LiquidityEvent, LpRecord, PoolRecord
 
 PAIR = "UniswapV2Pair"
 FACTORY = "UniswapV2Factory"

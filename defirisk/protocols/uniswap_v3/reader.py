@@ -11,18 +11,18 @@ from typing import Iterable
 
 from eth_utils import to_checksum_address
 
-from ..addressbook import AddressBook
-from ..chain.batch import Batch, Ref
-from ..chain.calls import CallFailed, call
-from ..chain.logs import LogFilter
-from ..chain.node import ChainContext
-from ..chain.stages import Stages, run_stages
-from ..chain.tokens import TokenInfo, decode_token, token_calls
-from ..errors import NotAProtocolError
-from . import uniswap_v2 as v2
-from . import uniswap_v3 as v3
-from .log_words import decode_ints
-from .lp_spec import LpRecord, PoolRecord
+from ...addressbook import AddressBook
+from ...chain.batch import Batch, Ref
+from ...chain.calls import CallFailed, call
+from ...chain.logs import LogFilter
+from ...chain.node import ChainContext
+from ...chain.stages import Stages, run_stages
+from ...chain.tokens import TokenInfo, decode_token, token_calls
+from ...errors import NotAProtocolError
+from ..uniswap_v2 import calls as v2
+from ..uniswap_v3 import calls as v3
+from ..log_words import decode_ints
+from ..uniswap_v3.spec import LpRecord, PoolRecord
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

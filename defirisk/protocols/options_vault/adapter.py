@@ -6,7 +6,7 @@ from typing import Any
 from ...chain.batch import Batch
 from ...chain.node import ChainContext
 from ...errors import NotAProtocolError
-from .. import options_vault as ov
+from ..options_vault import calls as ov
 from ..adapter import Events, Family, ProbeAnswer
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from ...chain.batch import Batch
 from ...chain.node import ChainContext
 from ...errors import NotAProtocolError
-from .. import aave_v3 as av
+from ..aave_v3 import calls as av
 from ..adapter import Events, Family, ProbeAnswer
 
 

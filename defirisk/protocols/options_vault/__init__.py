@@ -1,0 +1,2 @@
+"""The options_vault protocol family: spec.py records, calls.py contract calls and decoders, reader.py staged
+readers, adapter.py its registry entry."""
