@@ -13,7 +13,7 @@ from .exposure import Exposure, FactorGreeks, exposure
 from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState
 from .liquidity import Unwind, unwind_costs
 from .revalue import revalue, scenario_detail
-from .scenarios import GRID_MOVES, Scenario, builtin_scenarios
+from .scenarios import GRID_MOVES, Scenario, betas, builtin_scenarios
 
 
 @dataclass
@@ -204,9 +204,16 @@ def build_book(instruments: Sequence[Instrument], m: MarketState, scenarios: Seq
 
 def grid(instruments: Sequence[Instrument], m: MarketState, g: BookGreeks, factor: str,
          moves: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Book P&L (full, delta, delta-gamma) along moves of one factor (others moved together when risky), USD."""
+    """Book P&L (full, delta, delta-gamma) along moves of one factor, USD: the other risky tokens move by their beta
+    to it (from the market's recorded returns), or together with it without history, as in the built-in grid."""
     risky = [f for f in g.factors if f not in m.stables]
-    scen = [Scenario(f"{mv:+.3f}", {f: Fraction(mv).limit_denominator(10**6) for f in risky}) for mv in moves]
+    b = betas(m.returns, factor)
+
+    def shock(f: str, mv: float) -> Fraction:
+        beta = 1.0 if f == factor or f not in b or not math.isfinite(b[f]) else b[f]
+        return max(Fraction(mv * beta).limit_denominator(10**6), Fraction(-99, 100))
+
+    scen = [Scenario(f"{mv:+.3f}", {f: shock(f, mv) for f in risky}) for mv in moves]
     v = revalue(instruments, m, scen)
     now = revalue(instruments, m, [Scenario("now")])[:, 0]
     ok = np.isfinite(now)

@@ -283,3 +283,19 @@ def test_grid_moves_other_risky_tokens_by_their_beta() -> None:
     (down,) = [s for s in grid if s.name == "WETH -40%"]
     assert down.shocks[WETH] == Fraction(-2, 5) and down.shocks[odd] == Fraction(-2, 5)
     assert float(down.shocks[WBTC]) == pytest.approx(-0.4 * b[WBTC], abs=1e-3)
+
+
+def test_the_plotted_curve_moves_tokens_as_the_scenario_grid_does() -> None:
+    from defirisk.risk.book import grid
+
+    rng = np.random.default_rng(5)
+    base = rng.normal(0, 0.01, 300)
+    m = market(returns={WETH: tuple(base), WBTC: tuple(0.3 * base + rng.normal(0, 0.002, 300))})
+    tick = -int(math.log(20) / math.log(1.0001)) + int(math.log(1e10) / math.log(1.0001))
+    xs = [weth_usdc_range(), Spot("wallet", "w:btc", "o", WBTC, 8, 5 * 10**8),
+          LpRange("uniswap_v3", "2", "o", "p", WBTC, WETH, 8, 18, sqrt_ratio_at_tick(tick), tick, tick - 2000,
+                  tick + 2000, 10**15, 3000, sigma=0.3)]
+    b = build_book(xs, m)
+    (s40,) = [r for r in b.scenarios if r.scenario.name == "WETH -40%"]
+    full, _, _ = grid(b.instruments, m, b.greeks, WETH, [-0.4])
+    assert float(full[0]) == pytest.approx(s40.pnl_full_usd, rel=2e-3)
