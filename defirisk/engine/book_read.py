@@ -1,7 +1,7 @@
 """The book's read: every position of every wallet at one pinned block, all readers in one lockstep run.
 
-Each wallet gets the same readers as `analyze` (LP, Aave v3 when the book configures it, options vaults when it
-lists them); all of them, for all wallets, run together (chain/stages.run_together), so a 5-wallet book costs the
+Each wallet gets the same readers as `analyze` (the LP reader, and each configured family's part: Aave v3,
+options vaults, ...); all of them, for all wallets, run together (chain/stages.run_together), so a 5-wallet book costs the
 round trips of its longest single reader. Wallet spot balances (ERC-20 `balanceOf` of every token the book
 touches, and native ETH) are one more stage that starts as soon as the readers naming those tokens are done: it
 shares a request with a reader still running (the Aave reader's volatility stages), else it is one more round trip.
@@ -10,9 +10,7 @@ The records the readers return are kept (the book's conversion to instruments ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from eth_utils import to_checksum_address
+from typing import Any, Callable
 
 from ..addressbook import AddressBook
 from ..chain.batch import Batch
@@ -20,10 +18,9 @@ from ..chain.calls import CallFailed, call
 from ..chain.node import ChainContext
 from ..chain.stages import Stages, run_together
 from ..chain.tokens import TokenInfo, decode_token, token_calls
-from .lending_parts import LendingResult
 from ..protocols.uniswap_v3 import reader as uniswap_reader
 from ..protocols.uniswap_v3 import calls as v3
-from .vault_parts import VaultParts, wallet_vaults_stages
+from .parts import parts
 
 NATIVE = "0x0000000000000000000000000000000000000000"  # native ETH in the book (priced as WETH)
 
@@ -34,8 +31,7 @@ class WalletRead:
 
     wallet: str
     lp: uniswap_reader.LpSnapshot
-    lending: LendingResult | None = None
-    vaults: VaultParts | None = None
+    parts: dict[str, Any] = field(default_factory=dict)  # family name -> what its part's reader returned
 
 
 @dataclass
@@ -49,20 +45,18 @@ class BookRead:
 
 
 def touched_tokens(reads: list[WalletRead]) -> list[str]:
-    """Every token the book's positions touch: LP pools' tokens, Aave reserves held, vault assets and underlyings."""
+    """Every token the book's positions touch: LP pools' tokens, then what each family's part names (Aave reserves
+    held, vault assets and underlyings, ...)."""
     out: dict[str, None] = {}
+    by_name = {f.name: p for f, p in parts()}
     for w in reads:
         pools = w.lp.pools
         for p in w.lp.positions:
             rec = pools.get(p.pool)
             if rec is not None:
                 out.update({rec.token0: None, rec.token1: None})
-        if w.lending is not None and w.lending.snapshot is not None:
-            for a in w.lending.snapshot.accounts:
-                out.update({to_checksum_address(p.reserve.asset): None for p in a.positions})
-        if w.vaults is not None and w.vaults.snapshot is not None and not w.vaults.positions.empty:
-            for v in w.vaults.snapshot.vaults:
-                out.update({to_checksum_address(v.asset): None, to_checksum_address(v.underlying): None})
+        for name, result in w.parts.items():
+            out.update(dict.fromkeys(by_name[name].tokens(result)))
     return list(out)
 
 
@@ -148,50 +142,29 @@ def _mark(done: dict[str, Any], key: str, g: Stages[Any]) -> Stages[Any]:
     return res
 
 
-def _lending_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float,
-                    done: dict[str, Any], key: str) -> Stages[LendingResult]:
-    """lending_api.wallet_lending_stages, publishing the accounts (tokens known) before its volatility stages."""
-    from ..analysis import lending as la
-    from ..errors import ConfigError, NotAProtocolError
-    from .lending_parts import _vols
-    from ..protocols.aave_v3 import reader as aave_reader
-
-    out = LendingResult()
-    try:
-        snap = yield from aave_reader.wallet_lending_stages(ctx, book, wallet)
-    except (NotAProtocolError, ConfigError) as e:  # as analyze: a wrong book entry must not hide the other positions
-        out.warnings.append(f"aave_v3: the address book's market could not be read: {e}")
-        done[key] = out
-        return out
-    out.snapshot = snap
-    done[key] = out  # the accounts are known: the balance stage may start while volatility is read
-    vols, out.volatility = yield from _vols(ctx, book, snap, vol)
-    out.entries = [la.account_entry(a, snap.reserves, stables=book.list("stablecoins"), vols=vols,
-                                    horizon_years=horizon_days / 365) for a in snap.accounts]
-    out.warnings += [f"aave_v3 {e['wallet']}: {m}" for e in out.entries for m in e["errors"]]
-    return out
+def _publish(done: dict[str, Any], key: str) -> Callable[[Any], None]:
+    """A part's on_read callback: record its result under `key` (the balance stage waits on these)."""
+    def on_read(result: Any) -> None:
+        done[key] = result
+    return on_read
 
 
 def read_book(ctx: ChainContext, book: AddressBook, wallets: list[str], *, vol: float | None, horizon_days: float,
               balances: bool = True) -> BookRead:
-    """Every wallet's LP, Aave v3 and options-vault records at the context's block, in one lockstep run."""
+    """Every wallet's LP records and each configured family's records at the context's block, in one lockstep run."""
     done: dict[str, Any] = {}
     gens: list[Stages[Any]] = []
-    keys: list[str] = []
-    has_aave, has_vaults = book.has("aave_v3"), bool(book.list("options_vaults"))
+    active = [(f.name, p) for f, p in parts() if f.configured(book)]
     for w in wallets:
         gens.append(_mark(done, f"lp:{w}", uniswap_reader.wallet_lp_stages(ctx, book, w)))
-        keys.append(f"lp:{w}")
-        if has_aave:
-            gens.append(_lending_stages(ctx, book, w, vol, horizon_days, done, f"aave:{w}"))
-            keys.append(f"aave:{w}")
-        if has_vaults:
-            gens.append(_mark(done, f"vault:{w}", wallet_vaults_stages(ctx, book, w, vol)))
-            keys.append(f"vault:{w}")
+        for name, part in active:
+            # the part publishes its records as soon as the positions (tokens) are known
+            gens.append(part.stages(ctx, book, w, vol, horizon_days, on_read=_publish(done, f"{name}:{w}")))
     n_readers = len(gens)
 
     def reads_of() -> list[WalletRead]:
-        return [WalletRead(w, done[f"lp:{w}"], done.get(f"aave:{w}"), done.get(f"vault:{w}")) for w in wallets]
+        return [WalletRead(w, done[f"lp:{w}"], {n: done[f"{n}:{w}"] for n, _ in active if f"{n}:{w}" in done})
+                for w in wallets]
 
     if balances and wallets:
         gens.append(_balances_stages(ctx, wallets, done, n_readers, reads_of))

@@ -12,6 +12,7 @@ from .._version import __version__
 from ..addressbook import AddressBook
 from ..analysis.exposures import BookInputs, build_market
 from .book_read import read_book
+from .parts import parts
 from ..chain.node import ChainContext
 from ..errors import InputError
 from ..risk.book import Book, build_book
@@ -159,18 +160,12 @@ def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vo
     inputs = BookInputs(balances=read.balances if balances else {}, tokens=read.tokens)
     warnings: list[str] = []
     skipped: set[str] = set()
+    by_name = {f.name: p for f, p in parts()}
     for w in read.wallets:
         inputs.lp.append(w.lp)
         skipped.update(w.lp.skipped)
-        if w.lending is not None:
-            warnings += w.lending.warnings
-            if w.lending.snapshot is not None:
-                inputs.lending.append(w.lending.snapshot)
-        if w.vaults is not None:
-            if w.vaults.snapshot is not None:
-                inputs.lp.append(w.vaults.snapshot.pricing)
-            if not w.vaults.positions.empty:
-                inputs.vault_rows.append(w.vaults.positions)
+        for name, result in w.parts.items():
+            warnings += by_name[name].book_inputs(result, inputs)
     instruments, m, md = build_market(inputs, stablecoins=book.list("stablecoins"), hubs=book.list("pricing_hubs"),
                                       timestamp=ctx.timestamp, flat_vol=vol)
     resolve = resolver(m)

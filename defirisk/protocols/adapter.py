@@ -1,8 +1,9 @@
 """The adapter contract: what one protocol family tells the rest of defirisk. `protocols/registry.py` lists the
 families; probe, the scan's streams and head snapshots, event decoding and the engine's dispatch derive from it.
 
-Adding a protocol = one adapter (a module under `protocols/families/`, its records, readers and events beside it)
-plus one line in `registry.FAMILIES`.
+Adding a protocol = one package `protocols/<name>/` (spec, calls, reader, adapter, and `part.py` defining `PART`: how
+its reads join an analysis and the book) plus one line in `registry.FAMILIES`. The engine finds a family's part by
+that convention (engine/parts.py), so nothing below the engine imports a part.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from ..chain.batch import Batch
 from ..chain.node import ChainContext
+from ..chain.stages import Stages
 
 # After the probe batch ran: True when the address is this family's contract.
 ProbeAnswer = Callable[[], bool]
@@ -50,19 +52,51 @@ class Adapter(Protocol):
     @property
     def snapshot_kinds(self) -> Mapping[str, str]: ...
 
-    # the engine part that reads a wallet's positions in this family (engine.WALLET_PARTS key); None: no wallet reader
+    # the wallet reader's name: "lp" for the base LP reader Uniswap v2 and v3 share, the family's name when its
+    # package has its own part (protocols/<name>/part.py), None: no wallet positions
     @property
     def wallet_part(self) -> str | None: ...
+
+    def configured(self, book: Any) -> bool:
+        """Whether the address book names this family's contracts (one of its `book_keys` is non-empty)."""
+        ...
 
     def probe(self, b: Batch, ctx: ChainContext, address: str, code: Any) -> ProbeAnswer:
         """Queue this family's recognition reads of `address` on the shared probe batch (one round trip for every
         family); `code` is the batch's eth_getCode reference. The answer is read after the batch ran."""
         ...
 
-    # Hook for the book (risk/instruments.py, analysis/exposures.py): an adapter may define
-    #   exposures(records, market) -> list[instrument]
-    # turning the records its readers produced (kept on results.Analysis) into the book's instruments. Optional:
-    # today analysis/exposures.py converts the four families' records itself.
+
+
+class WalletPart(Protocol):
+    """How a family's positions join `analyze` and the book: `PART` of `protocols/<family>/part.py` (engine level: it
+    may use analysis/ and results, never api/cli/scan). `result` is whatever the part's stages return."""
+
+    def stages(self, ctx: ChainContext, book: Any, wallet: str, vol: float | None, horizon_days: float,
+               on_read: Callable[[Any], None] | None = None) -> Stages[Any]:
+        """The wallet's reader as lockstep stages; `on_read(result)` as soon as the positions (tokens) are known."""
+        ...
+
+    def join(self, res: Any, result: Any) -> None:
+        """Add `result` to an analysis (results.Analysis) of the wallet."""
+        ...
+
+    def tokens(self, result: Any) -> list[str]:
+        """Checksummed tokens the wallet's positions in this family touch (the book reads their spot balances)."""
+        ...
+
+    def book_inputs(self, result: Any, inputs: Any) -> list[str]:
+        """Add the records to the book's inputs (analysis/exposures.BookInputs); the warnings to show."""
+        ...
+
+    def view(self, ctx: ChainContext, book: Any, target: str, vol: float | None, horizon_days: float,
+             store: Any) -> Any:
+        """The family's own view of `target` (its `view_kind`) as a results.Analysis."""
+        ...
+
+    def save(self, store: Any, run_id: str, res: Any) -> None:
+        """Keep the analysis' rows of this family in the cache (inside the caller's transaction)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -77,6 +111,9 @@ class Family:
     snapshot_kinds: Mapping[str, str] = field(default_factory=dict)
     wallet_part: str | None = None
     prober: Callable[[Batch, ChainContext, str, Any], ProbeAnswer] | None = None
+    def configured(self, book: Any) -> bool:
+        """See Adapter.configured."""
+        return any(book.has(k) for k in self.book_keys)
 
     def probe(self, b: Batch, ctx: ChainContext, address: str, code: Any) -> ProbeAnswer:
         """See Adapter.probe (a family without a prober never matches)."""

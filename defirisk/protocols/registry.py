@@ -59,9 +59,22 @@ def view_kinds() -> tuple[str, ...]:
     return tuple(dict.fromkeys(f.view_kind for f in FAMILIES if f.view_kind is not None))
 
 
+def part_families() -> tuple[Adapter, ...]:
+    """The families with their own engine part (protocols/<family>/part.py), in registry order."""
+    return tuple(f for f in FAMILIES if f.wallet_part is not None and f.wallet_part != "lp")
+
+
+def view_family(kind: str) -> Adapter:
+    """The family whose own view is the `analyze` kind `kind` ("market", "vault"; KeyError when none)."""
+    for f in FAMILIES:
+        if f.view_kind == kind:
+            return f
+    raise KeyError(kind)
+
+
 def wallet_parts() -> tuple[str, ...]:
     """The engine's wallet readers, in the order they run (and their results join the analysis)."""
     return tuple(dict.fromkeys(f.wallet_part for f in FAMILIES if f.wallet_part is not None))
 
 
-__all__ = ["Adapter", "Events", "FAMILIES", "family", "protocol_events", "scan_kinds", "snapshot_kinds", "view_kinds", "wallet_parts"]
+__all__ = ["Adapter", "Events", "FAMILIES", "family", "protocol_events", "scan_kinds", "snapshot_kinds", "view_kinds", "wallet_parts", "part_families", "view_family"]

@@ -47,10 +47,10 @@ def test_the_book_keeps_every_reader_record(world, book_file, anvil):
     assert len(ra.lp.positions) == len(analyze(alice, rpc_url=anvil.url, addresses=book_file, cache=False,
                                                kind="wallet").positions)
     assert [p.id for p in rh.lp.positions] == [str(f["lp_token_id"])]
-    (acct,) = rh.lending.snapshot.accounts
+    (acct,) = rh.parts["aave_v3"].snapshot.accounts
     assert {p.reserve.symbol for p in acct.positions} == {"WETH", "WBTC", "USDC"}
-    assert rh.lending.entries and rh.lending.entries[0]["wallet"] == hedge
-    assert not ra.vaults.positions.empty and rh.vaults.positions.empty
+    assert rh.parts["aave_v3"].entries and rh.parts["aave_v3"].entries[0]["wallet"] == hedge
+    assert not ra.parts["options_vault"].positions.empty and rh.parts["options_vault"].positions.empty
     # the tick maps of the deepest v3 pool per token (initialized ticks near the price, with their liquidityNet)
     from defirisk.engine.book_read import TICK_WINDOW
     maps = {a: t for r in book.wallets for a, t in r.lp.tick_liquidity.items()}

@@ -94,7 +94,7 @@ def test_lp_ranges_pay_the_shocked_amounts_to_the_wei(world, book_file, anvil):
 
 def _reserves(anvil, book_file, hedge):
     book, _ = _book(anvil, book_file, [hedge])
-    return book.wallets[0].lending.snapshot.reserves
+    return book.wallets[0].parts["aave_v3"].snapshot.reserves
 
 
 def _set_oracles(world, reserves, shocks):

@@ -6,13 +6,14 @@ import json
 
 import pytest
 
-from defirisk.engine import lending_parts, vault_parts
 from defirisk.addressbook import load_address_book
 from defirisk.api import analyze
 from defirisk.chain import stages
 from defirisk.chain.node import connect
 from defirisk.errors import NotAProtocolError
+from defirisk.protocols.aave_v3 import part as lending_parts
 from defirisk.protocols.aave_v3 import reader as aave_reader
+from defirisk.protocols.options_vault import part as vault_parts
 from defirisk.protocols.uniswap_v3 import reader as uniswap_reader
 from defirisk.protocols.options_vault import reader as vault_snapshot
 

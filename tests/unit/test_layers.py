@@ -4,7 +4,10 @@ Every import counts: at module level, inside functions, under `if TYPE_CHECKING:
 - protocols/ may use of models/ only the exact ports of contract arithmetic (EXACT_PORTS);
 - analysis/ reads records and market data: no chain/ and no store/;
 - store/ keeps rows: no models/;
-- risk/ (the book) is pure: no chain/, store/, protocols/, api, engine, scan/, devnet/.
+- risk/ (the book) is pure: no chain/, store/, protocols/, api, engine, scan/, devnet/;
+- a family's engine part (protocols/<family>/part.py: how its reads join an analysis and the book) sits at the
+  engine's level: it may use analysis/, models/ and results, never api/cli/scan/engine/report/risk; nothing below
+  the engine imports a part (engine/parts.py finds it by convention), so the rest of protocols/ stays below analysis/.
 models/ has its own test (test_models_are_pure.py). Each rule is proven able to fail on a synthetic source.
 """
 from __future__ import annotations
@@ -28,7 +31,9 @@ RULES: dict[str, tuple[set[str], set[str] | None]] = {
     "store": ({"models", "analysis", "risk", "protocols", "scan", "api", "engine", "cli", "report", "devnet"}, None),
     "risk": ({"chain", "store", "protocols", "api", "engine", "scan", "devnet", "cli", "report",
               "engine"}, None),
+    "parts": ({"api", "engine", "cli", "scan", "report", "risk", "devnet"}, None),
 }
+PART = "part.py"  # the file name of a family's engine part (layer "parts")
 
 # imports that break a rule today, each with the change that removes it; the test fails on any other one
 KNOWN: dict[tuple[str, str], str] = {
@@ -72,14 +77,32 @@ def violations(layer: str, source: str, module: str) -> list[str]:
     return sorted(set(bad))
 
 
+def layer_files(layer: str) -> list[Path]:
+    """The modules a layer's rule applies to (a family's part.py belongs to layer "parts", not "protocols")."""
+    if layer == "parts":
+        return sorted((PACKAGE / "protocols").rglob(PART))
+    return sorted(p for p in (PACKAGE / layer).rglob("*.py") if not (layer == "protocols" and p.name == PART))
+
+
 def layer_offenders(layer: str) -> dict[tuple[str, str], None]:
-    root = PACKAGE / layer
     found: dict[tuple[str, str], None] = {}
-    for path in sorted(root.rglob("*.py")):
+    for path in layer_files(layer):
         rel = path.relative_to(PACKAGE).with_suffix("")
         for bad in violations(layer, path.read_text(encoding="utf-8"), ".".join(["defirisk", *rel.parts])):
             found[(str(path.relative_to(PACKAGE)), bad)] = None
     return found
+
+
+def part_importers() -> list[str]:
+    """Modules below the engine that import a family's part."""
+    out = []
+    for path in layer_files("protocols") + layer_files("analysis") + layer_files("store"):
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        for name in imported_modules(path.read_text(encoding="utf-8"), ".".join(["defirisk", *rel.parts])):
+            parts = name.split(".")
+            if parts[:2] == ["defirisk", "protocols"] and "part" in parts[3:5]:
+                out.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    return out
 
 
 @pytest.mark.parametrize("layer, module, source, want", [
@@ -101,14 +124,21 @@ def layer_offenders(layer: str) -> dict[tuple[str, str], None]:
     ("risk", "defirisk.risk.x", "__import__('defirisk.chain.rpc')", ["defirisk.chain"]),
     ("risk", "defirisk.risk.x", "from .. import api", ["defirisk.api"]),
     ("risk", "defirisk.risk.x", "from ..models.black_scholes import bs_price\nfrom .exposure import x", []),
+    ("parts", "defirisk.protocols.fam.part", "from ...analysis import lp\nfrom ...results import Analysis", []),
+    ("parts", "defirisk.protocols.fam.part", "from ...engine import analyze", ["defirisk.engine"]),
 ])
 def test_the_checker_catches_what_it_should(layer, module, source, want):
     assert violations(layer, source, module) == want
 
 
+def test_nothing_below_the_engine_imports_a_part():
+    assert part_importers() == []
+    assert layer_files("parts"), "no family has an engine part: the rule checks nothing"
+
+
 @pytest.mark.parametrize("layer", sorted(RULES))
 def test_layer_imports_only_what_sits_below(layer):
-    if not (PACKAGE / layer).is_dir():
+    if not layer_files(layer):
         pytest.skip(f"defirisk/{layer} does not exist in this tree")
     offenders = [k for k in layer_offenders(layer) if k not in KNOWN]
     assert offenders == [], f"defirisk/{layer} imports across its layer; move these: {offenders}"

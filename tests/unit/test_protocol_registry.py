@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from defirisk.engine import analyze as engine
+from defirisk.engine.parts import parts as engine_parts
 from defirisk.protocols import registry
 from defirisk.protocols.adapter import Events, Family
 from defirisk.protocols.log_rows import PROTOCOL_EVENTS
@@ -25,7 +26,9 @@ def test_the_lists_derive_from_the_registry():
     assert engine.ANALYZE_KINDS == ("wallet", "pool", "market", "vault")
     assert set(registry.view_kinds()) == {f.view_kind for f in registry.FAMILIES}
     assert registry.wallet_parts() == ("lp", "aave_v3", "options_vault")
-    assert set(registry.wallet_parts()) - {"lp"} == set(engine.WALLET_PARTS)
+    assert [f.name for f in registry.part_families()] == ["aave_v3", "options_vault"]
+    assert [type(p).__name__ for _, p in engine_parts()] == ["_AavePart", "_VaultPart"]
+    assert {registry.view_family(k).name for k in ("market", "vault")} == {"aave_v3", "options_vault"}
 
 
 def test_a_new_family_is_one_registry_line(monkeypatch):

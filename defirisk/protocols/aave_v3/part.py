@@ -1,19 +1,24 @@
-"""Aave v3 in `analyze`: read (protocols/aave_reader), price volatility (protocols/token_pools), assemble
-(analysis/lending). api.py calls `wallet_lending` beside the LP read and `market_lending` for a market address."""
+"""Aave v3's engine part: read (reader.py), price volatility (protocols/token_pools), assemble (analysis/lending).
+A wallet's loans join `analyze` and the book (PART); a market address is the family's own view (every borrower)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from ..addressbook import AddressBook
-from ..analysis import lending as la
-from ..analysis.market_data import market_data
-from ..chain.node import ChainContext
-from ..chain.stages import Stages, run_stages
-from ..errors import ConfigError, NotAProtocolError
-from ..protocols.aave_v3 import reader as aave_reader
-from ..protocols.uniswap_v3.reader import LpSnapshot
-from ..protocols.token_pools import token_pools_stages
+import pandas as pd
+from eth_utils import to_checksum_address
+
+from ...addressbook import AddressBook
+from ...analysis import lending as la
+from ...analysis.exposures import BookInputs
+from ...analysis.market_data import market_data
+from ...chain.node import ChainContext
+from ...chain.stages import Stages, run_stages
+from ...errors import ConfigError, DefiriskError, NotAProtocolError
+from ...results import Analysis
+from ..token_pools import token_pools_stages
+from ..uniswap_v3.reader import LpSnapshot
+from . import reader as aave_reader
 
 
 @dataclass
@@ -52,19 +57,25 @@ def wallet_lending(ctx: ChainContext, book: AddressBook, wallet: str, vol: float
 
 
 def wallet_lending_stages(
-    ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float
+    ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float,
+    on_read: Callable[[LendingResult], None] | None = None,
 ) -> Stages[LendingResult]:
-    """wallet_lending as stages (chain/stages.py), so api.py runs it in lockstep with the LP and vault reads."""
+    """wallet_lending as stages (chain/stages.py), run in lockstep with the other readers; `on_read(result)` once
+    the accounts are known (before the volatility stages)."""
     out = LendingResult()
     try:
         snap = yield from aave_reader.wallet_lending_stages(ctx, book, wallet)
     except (NotAProtocolError, ConfigError) as e:  # a wrong book entry must not hide the LP analysis (node errors still raise)
         out.warnings.append(f"aave_v3: the address book's market could not be read: {e}")
+        if on_read is not None:
+            on_read(out)
         return out
+    out.snapshot = snap
+    if on_read is not None:
+        on_read(out)
     vols, out.volatility = yield from _vols(ctx, book, snap, vol)
     out.entries = [la.account_entry(a, snap.reserves, stables=book.list("stablecoins"), vols=vols,
                                     horizon_years=horizon_days / 365) for a in snap.accounts]
-    out.snapshot = snap
     out.warnings += [f"aave_v3 {e['wallet']}: {m}" for e in out.entries for m in e["errors"]]
     return out
 
@@ -75,7 +86,7 @@ def market_lending(
     """Every borrower of the Aave v3 market at `address`: entries, ranking, liquidation curve and totals."""
     cached = None
     if store is not None:
-        from ..store.aave_events import load_discovery, load_scan_index
+        from ...store.aave_events import load_discovery, load_scan_index  # DuckDB only when a cache is used
 
         def _cached(pool: str) -> aave_reader.CachedIndex:
             """The cache's rows of this pool, the market view's cursor and what scans indexed of it."""
@@ -96,3 +107,56 @@ def market_lending(
     per_wallet = [f"aave_v3 {e['wallet']}: {m}" for e in entries for m in e["errors"] if m not in price_errors]
     warnings = price_errors + per_wallet
     return LendingResult(entries, summary, table, curve, report, warnings, snap)
+
+
+def market_view(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float,
+                store: Any) -> Analysis:
+    """An Aave v3 market: every borrower, ranked, and the liquidation curve."""
+    lend = market_lending(ctx, book, target, vol, horizon_days, store)
+    if lend.snapshot is None:  # never: market_lending returns the snapshot it read
+        raise DefiriskError(f"no Aave v3 market snapshot was read for {target}")
+    base = lend.snapshot.reserves.base_currency_unit
+    prices = {r.asset: {"symbol": r.symbol, "usd": None if r.price_raw is None else r.price_raw / base, "path": ["aave_oracle"]}
+              for r in lend.snapshot.reserves.reserves}
+    return Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp, kind="market",
+        target=target, rpc_round_trips=ctx.round_trips, positions=pd.DataFrame(), prices_usd=prices,
+        volatility=lend.volatility, lending=lend.entries, market=lend.market, borrower_rows=lend.borrowers,
+        liquidation_curve=lend.liquidation_curve, warnings=lend.warnings, horizon_days=horizon_days,
+        lending_snapshot=lend.snapshot,
+    )
+
+
+class _AavePart:
+    """Aave v3 in the engine (protocols/adapter.WalletPart)."""
+
+    stages = staticmethod(wallet_lending_stages)
+    view = staticmethod(market_view)
+
+    def join(self, res: Analysis, lend: LendingResult) -> None:
+        res.lending, res.warnings, res.lending_snapshot = lend.entries, lend.warnings, lend.snapshot
+        res.volatility = {**res.volatility, **lend.volatility}
+
+    def tokens(self, lend: LendingResult) -> list[str]:
+        if lend.snapshot is None:
+            return []
+        return list(dict.fromkeys(to_checksum_address(p.reserve.asset) for a in lend.snapshot.accounts for p in a.positions))
+
+    def book_inputs(self, lend: LendingResult, inputs: BookInputs) -> list[str]:
+        if lend.snapshot is not None:
+            inputs.lending.append(lend.snapshot)
+        return list(lend.warnings)
+
+    def save(self, store: Any, run_id: str, res: Analysis) -> None:
+        """Aave positions and results of the run, and the market's discovered events and cursor."""
+        from ...store.aave_events import save_discovery  # DuckDB only when a cache is used
+        for e in res.lending:
+            if e["assets"]:  # a wallet without an Aave position has nothing to keep but the payload
+                store.put_positions(res.chain_id, res.block, la.position_rows(e))
+                store.put_results(run_id, res.chain_id, la.result_rows(e))
+        snap = res.lending_snapshot
+        if snap is not None and (snap.event_rows or snap.cursor_row):
+            save_discovery(store, snap.event_rows, snap.cursor_row, snap.block_rows)
+
+
+PART = _AavePart()
