@@ -7,7 +7,7 @@ tokens), Aave v3 accounts (exact per-reserve inputs), options-vault slices and s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -16,21 +16,30 @@ from eth_utils import to_checksum_address
 from ..token_info import TokenInfo
 from ..models.v3_swap import liquidity_depth
 from ..models.v3_amounts import liquidity_to_human
-from ..protocols.aave_v3.reader import LendingSnapshot
-from ..protocols.aave_v3.inputs import account_inputs
 from ..protocols.uniswap_v3.reader import LpSnapshot
 from .instruments import NATIVE, Instrument, Loan, LpRange, LpV2, MarketState, OptionSlice, PoolDepth, Spot
 from . import lp as lp_analysis
 from .market_data import MarketData, fee_income_per_day, market_data, token_returns
 
 
+@dataclass(frozen=True)
+class TokenFact:
+    """What a family knows of a token no pool may name: symbol, decimals, and a USD price of its own (an oracle's)
+    used only where no pool route prices the token."""
+
+    symbol: str
+    decimals: int
+    fallback_usd: float | None = None
+
+
 @dataclass
 class BookInputs:
-    """What the readers returned for a book: LP snapshots, Aave snapshots, vault position rows, balances."""
+    """What the readers returned for a book: LP snapshots (positions and the pools that price everything), the
+    instruments each family's part converted (loans, option slices, ...), token facts, wallet balances."""
 
     lp: list[LpSnapshot] = field(default_factory=list)
-    lending: list[LendingSnapshot] = field(default_factory=list)
-    vault_rows: list[pd.DataFrame] = field(default_factory=list)
+    instruments: list[Instrument] = field(default_factory=list)
+    token_facts: dict[str, TokenFact] = field(default_factory=dict)  # checksummed token -> fact (first one kept)
     balances: dict[str, dict[str, int]] = field(default_factory=dict)  # wallet -> token (NATIVE for ETH) -> raw
     tokens: dict[str, TokenInfo] = field(default_factory=dict)  # metadata read for balance tokens
 
@@ -102,42 +111,6 @@ def lp_instruments(snap: LpSnapshot, md: MarketData) -> list[Instrument]:
     return out
 
 
-def loan_instruments(snap: LendingSnapshot) -> list[Loan]:
-    """One Loan per Aave account with a position (assets checksummed so they meet the other protocols' tokens)."""
-    out = []
-    rates = tuple((r.liquidity_rate, r.variable_borrow_rate) for r in snap.reserves.reserves)
-    pool = snap.market.pool
-    for a in snap.accounts:
-        if not a.positions:
-            continue
-        inputs = account_inputs(a, snap.reserves)
-        inputs = replace(inputs, assets=tuple(to_checksum_address(x) for x in inputs.assets))
-        out.append(Loan("aave_v3", f"{pool}:{a.wallet}", a.wallet, pool, inputs, rates))
-    return out
-
-
-def _f(x: Any, default: float = 0.0) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return default
-    return v if math.isfinite(v) else default
-
-
-def vault_instruments(rows: pd.DataFrame) -> list[OptionSlice]:
-    """A slice per vault position row (analysis/vaults.position_rows): collateral + plain asset owed, short options."""
-    out = []
-    for r in rows.to_dict("records") if not rows.empty else []:
-        n = _f(r.get("n_options")) if r.get("otoken") else 0.0
-        out.append(OptionSlice(
-            "options_vault", r["id"], r["owner"], to_checksum_address(r["underlying"]),
-            to_checksum_address(r["collateral_asset"]),
-            _f(r.get("collateral")) + _f(r.get("pending_deposit")) + _f(r.get("queued_withdrawal")), n,
-            _f(r.get("strike"), 1.0), int(r.get("expiry") or 0), bool(r.get("is_put")),
-            _f(r.get("sigma"), math.nan)))
-    return out
-
-
 def spot_instruments(balances: Mapping[str, Mapping[str, int]], decimals: Mapping[str, int]) -> list[Spot]:
     """Wallet balances (protocol "wallet", id "wallet:token"); zero balances left out."""
     out = []
@@ -183,17 +156,12 @@ def build_market(inputs: BookInputs, *, stablecoins: Sequence[str], hubs: Sequen
     prices = {t: u.price for t, u in md.usd.items()}
     symbols = {t: i.symbol for t, i in tokens.items()}
     decimals = {t: i.decimals for t, i in tokens.items()}
-    instruments: list[Instrument] = lp_instruments(snap, md)
-    for ls in inputs.lending:
-        for r in ls.reserves.reserves:
-            a = to_checksum_address(r.asset)
-            symbols.setdefault(a, r.symbol)
-            decimals.setdefault(a, len(str(r.unit)) - 1)
-            if not math.isfinite(prices.get(a, math.nan)) and r.price_raw:
-                prices[a] = r.price_raw / ls.reserves.base_currency_unit  # the oracle where no pool route exists
-        instruments += loan_instruments(ls)
-    for rows in inputs.vault_rows:
-        instruments += vault_instruments(rows)
+    for a, fact in inputs.token_facts.items():
+        symbols.setdefault(a, fact.symbol)
+        decimals.setdefault(a, fact.decimals)
+        if not math.isfinite(prices.get(a, math.nan)) and fact.fallback_usd:
+            prices[a] = fact.fallback_usd  # the family's own price (an oracle) where no pool route exists
+    instruments: list[Instrument] = [*lp_instruments(snap, md), *inputs.instruments]
     instruments += spot_instruments(inputs.balances, decimals)
     wrapped = native_wrapped(tokens, hubs)
     sigmas = _token_sigmas(snap, md, stables, flat_vol)

@@ -160,12 +160,13 @@ def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vo
     inputs = BookInputs(balances=read.balances if balances else {}, tokens=read.tokens)
     warnings: list[str] = []
     skipped: set[str] = set()
-    by_name = {f.name: p for f, p in parts()}
     for w in read.wallets:
         inputs.lp.append(w.lp)
         skipped.update(w.lp.skipped)
-        for name, result in w.parts.items():
-            warnings += by_name[name].book_inputs(result, inputs)
+    for f, part in parts():  # family by family (registry order), each wallet in turn: a stable instrument order
+        for w in read.wallets:
+            if f.name in w.parts:
+                warnings += part.book_inputs(w.parts[f.name], inputs)
     instruments, m, md = build_market(inputs, stablecoins=book.list("stablecoins"), hubs=book.list("pricing_hubs"),
                                       timestamp=ctx.timestamp, flat_vol=vol)
     resolve = resolver(m)

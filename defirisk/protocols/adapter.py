@@ -86,7 +86,8 @@ class WalletPart(Protocol):
         ...
 
     def book_inputs(self, result: Any, inputs: Any) -> list[str]:
-        """Add the records to the book's inputs (analysis/exposures.BookInputs); the warnings to show."""
+        """Add the family's exposures to the book's inputs (analysis/exposures.BookInputs: its instruments, token
+        facts, pricing snapshots); the warnings to show."""
         ...
 
     def view(self, ctx: ChainContext, book: Any, target: str, vol: float | None, horizon_days: float,

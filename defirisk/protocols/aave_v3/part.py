@@ -2,7 +2,7 @@
 A wallet's loans join `analyze` and the book (PART); a market address is the family's own view (every borrower)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import pandas as pd
@@ -10,7 +10,8 @@ from eth_utils import to_checksum_address
 
 from ...addressbook import AddressBook
 from ...analysis import lending as la
-from ...analysis.exposures import BookInputs
+from ...analysis.exposures import BookInputs, TokenFact
+from ...analysis.instruments import Loan
 from ...analysis.market_data import market_data
 from ...chain.node import ChainContext
 from ...chain.stages import Stages, run_stages
@@ -19,6 +20,7 @@ from ...results import Analysis
 from ..token_pools import token_pools_stages
 from ..uniswap_v3.reader import LpSnapshot
 from . import reader as aave_reader
+from .inputs import account_inputs
 
 
 @dataclass
@@ -127,6 +129,20 @@ def market_view(ctx: ChainContext, book: AddressBook, target: str, vol: float | 
     )
 
 
+def loan_instruments(snap: aave_reader.LendingSnapshot) -> list[Loan]:
+    """One Loan per Aave account with a position (assets checksummed so they meet the other protocols' tokens)."""
+    out = []
+    rates = tuple((r.liquidity_rate, r.variable_borrow_rate) for r in snap.reserves.reserves)
+    pool = snap.market.pool
+    for a in snap.accounts:
+        if not a.positions:
+            continue
+        inputs = account_inputs(a, snap.reserves)
+        inputs = replace(inputs, assets=tuple(to_checksum_address(x) for x in inputs.assets))
+        out.append(Loan("aave_v3", f"{pool}:{a.wallet}", a.wallet, pool, inputs, rates))
+    return out
+
+
 class _AavePart:
     """Aave v3 in the engine (protocols/adapter.WalletPart)."""
 
@@ -143,8 +159,13 @@ class _AavePart:
         return list(dict.fromkeys(to_checksum_address(p.reserve.asset) for a in lend.snapshot.accounts for p in a.positions))
 
     def book_inputs(self, lend: LendingResult, inputs: BookInputs) -> list[str]:
-        if lend.snapshot is not None:
-            inputs.lending.append(lend.snapshot)
+        snap = lend.snapshot
+        if snap is not None:
+            inputs.instruments += loan_instruments(snap)
+            base = snap.reserves.base_currency_unit
+            for r in snap.reserves.reserves:
+                inputs.token_facts.setdefault(to_checksum_address(r.asset), TokenFact(
+                    r.symbol, len(str(r.unit)) - 1, r.price_raw / base if r.price_raw else None))
         return list(lend.warnings)
 
     def save(self, store: Any, run_id: str, res: Analysis) -> None:

@@ -16,6 +16,7 @@ from eth_utils import to_checksum_address
 from ...addressbook import AddressBook
 from ...analysis import vaults as va
 from ...analysis.exposures import BookInputs
+from ...analysis.instruments import OptionSlice
 from ...analysis.market_data import market_data
 from ...chain.node import ChainContext
 from ...chain.stages import Stages, run_stages
@@ -102,6 +103,28 @@ def vault_analysis(ctx: ChainContext, book: AddressBook, target: str, vol: float
     return res
 
 
+def _f(x: Any, default: float = 0.0) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return default
+    return v if math.isfinite(v) else default
+
+
+def vault_instruments(rows: pd.DataFrame) -> list[OptionSlice]:
+    """A slice per vault position row (analysis/vaults.position_rows): collateral + plain asset owed, short options."""
+    out = []
+    for r in rows.to_dict("records") if not rows.empty else []:
+        n = _f(r.get("n_options")) if r.get("otoken") else 0.0
+        out.append(OptionSlice(
+            "options_vault", r["id"], r["owner"], to_checksum_address(r["underlying"]),
+            to_checksum_address(r["collateral_asset"]),
+            _f(r.get("collateral")) + _f(r.get("pending_deposit")) + _f(r.get("queued_withdrawal")), n,
+            _f(r.get("strike"), 1.0), int(r.get("expiry") or 0), bool(r.get("is_put")),
+            _f(r.get("sigma"), math.nan)))
+    return out
+
+
 class _VaultPart:
     """Options vaults in the engine (protocols/adapter.WalletPart)."""
 
@@ -123,8 +146,7 @@ class _VaultPart:
     def book_inputs(self, parts: VaultParts, inputs: BookInputs) -> list[str]:
         if parts.snapshot is not None:
             inputs.lp.append(parts.snapshot.pricing)
-        if not parts.positions.empty:
-            inputs.vault_rows.append(parts.positions)
+        inputs.instruments += vault_instruments(parts.positions)
         return []
 
     def save(self, store: Any, run_id: str, res: Analysis) -> None:
