@@ -14,6 +14,14 @@ class NotAProtocolError(InputError):
     """An address is not the contract kind the user asked for (EOA where a pool was expected, ...)."""
 
 
+class NoContractError(NotAProtocolError):
+    """The address holds no contract code at the pinned block (an EOA, or a contract not deployed yet)."""
+
+    def __init__(self, address: str, message: str):
+        super().__init__(message)
+        self.address = address
+
+
 class ConfigError(DefiriskError):
     """Missing configuration: no RPC URL, no address book for a chain, wrong chain id."""
 

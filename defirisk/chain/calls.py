@@ -63,6 +63,11 @@ def call(contract: str, to: str, name: str, *args: Any, allow_failure: bool = Fa
     return Call(to, abi.function(contract, name), tuple(args), allow_failure, **kw)
 
 
+def has_code(code: Any) -> bool:
+    """Whether an eth_getCode reply holds contract code (False for an EOA, or before the contract was deployed)."""
+    return not (isinstance(code, str) and code.lower() in ("0x", "0x0", ""))
+
+
 def hex_block(block: int | str) -> str:
     """JSON-RPC block tag for a block number (or pass a tag through)."""
     return hex(block) if isinstance(block, int) else block

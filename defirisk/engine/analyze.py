@@ -79,7 +79,7 @@ def _analyze_live(
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
         kind=kind, target=target, rpc_round_trips=0, positions=pd.DataFrame(), prices_usd=prices,
-        volatility=vol_info, skipped=snap.skipped, horizon_days=horizon_days, snapshot=snap,
+        volatility=vol_info, skipped=snap.skipped, horizon_days=horizon_days, snapshot=snap, warnings=list(snap.warnings),
     )
     if kind == "pool":
         p = snap.pools[target]

@@ -163,10 +163,12 @@ def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vo
     for w in read.wallets:
         inputs.lp.append(w.lp)
         skipped.update(w.lp.skipped)
+        warnings += w.lp.warnings
     for f, part in parts():  # family by family (registry order), each wallet in turn: a stable instrument order
         for w in read.wallets:
             if f.name in w.parts:
                 warnings += part.book_inputs(w.parts[f.name], inputs)
+    warnings = list(dict.fromkeys(warnings))  # a contract missing at the block is said once, not per wallet
     instruments, m, md = build_market(inputs, stablecoins=book.list("stablecoins"), hubs=book.list("pricing_hubs"),
                                       timestamp=ctx.timestamp, flat_vol=vol)
     resolve = resolver(m)

@@ -18,6 +18,11 @@ from ..chain.stages import Stages
 ProbeAnswer = Callable[[], bool]
 
 
+def not_deployed(family: str, address: str, block: int) -> str:
+    """The one warning for a book contract with no code at the pinned block: its positions are skipped there."""
+    return f"{family}: {address} has no contract code at block {block} (not deployed yet): skipped at this block"
+
+
 @dataclass(frozen=True)
 class Events:
     """The events one contract type emits that the scan indexes: its ABI name (abis/) and event names."""

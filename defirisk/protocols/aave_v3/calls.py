@@ -26,13 +26,13 @@ from eth_utils import to_checksum_address
 
 from ...addresses import address_from_topic, parse_address
 from ...chain.batch import Batch
-from ...chain.calls import Call, CallFailed, call
+from ...chain.calls import Call, CallFailed, call, has_code
 from ...chain.logs import LogFilter, fetch_logs
 from ...chain.node import ChainContext
 from ...chain.stages import Stages, calls_stage, run_stages
 from ...chain.tokens import token_calls
 from ... import abi
-from ...errors import DefiriskError, InputError, NotAProtocolError
+from ...errors import DefiriskError, InputError, NoContractError, NotAProtocolError
 from ..aave_v3.spec import (
     MAX_UINT256,
     AaveAccount,
@@ -89,10 +89,6 @@ def _addr(v: Any) -> str | None:
     return None if a == ZERO else a
 
 
-def _is_empty_code(code: Any) -> bool:
-    return isinstance(code, str) and code.lower() in ("0x", "0x0", "")
-
-
 def decode_reserve_configuration(data: int) -> dict[str, Any]:
     """The fields of a ReserveConfigurationMap bitmap (ReserveConfiguration.sol bit layout, v3.0)."""
 
@@ -147,9 +143,9 @@ _KIND_HINT = (
 
 def decode_probe(address: str, code: Any, replies: Sequence[Any]) -> tuple[str, str, str]:
     """(provider, pool, kind) from `probe_calls` replies and the code at `address`; NotAProtocolError otherwise."""
-    if _is_empty_code(code):
-        raise NotAProtocolError(
-            f"{address} has no contract code (an externally owned account, or nothing deployed at this block): {_KIND_HINT}"
+    if not has_code(code):
+        raise NoContractError(
+            address, f"{address} has no contract code (an externally owned account, or nothing deployed at this block): {_KIND_HINT}"
         )
     get_pool, provider, reserves = replies
     if _addr(get_pool):

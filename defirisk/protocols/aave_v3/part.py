@@ -15,7 +15,8 @@ from ...analysis.instruments import Loan
 from ...analysis.market_data import market_data
 from ...chain.node import ChainContext
 from ...chain.stages import Stages, run_stages
-from ...errors import ConfigError, DefiriskError, NotAProtocolError
+from ...errors import ConfigError, DefiriskError, NoContractError, NotAProtocolError
+from ..adapter import not_deployed
 from ...results import Analysis
 from ..token_pools import token_pools_stages
 from ..uniswap_v3.reader import LpSnapshot
@@ -67,6 +68,11 @@ def wallet_lending_stages(
     out = LendingResult()
     try:
         snap = yield from aave_reader.wallet_lending_stages(ctx, book, wallet)
+    except NoContractError as e:  # --block before the market existed: skipped at this block, as every family
+        out.warnings.append(not_deployed("aave_v3", e.address, ctx.block))
+        if on_read is not None:
+            on_read(out)
+        return out
     except (NotAProtocolError, ConfigError) as e:  # a wrong book entry must not hide the LP analysis (node errors still raise)
         out.warnings.append(f"aave_v3: the address book's market could not be read: {e}")
         if on_read is not None:
@@ -150,7 +156,8 @@ class _AavePart:
     view = staticmethod(market_view)
 
     def join(self, res: Analysis, lend: LendingResult) -> None:
-        res.lending, res.warnings, res.lending_snapshot = lend.entries, lend.warnings, lend.snapshot
+        res.lending, res.lending_snapshot = lend.entries, lend.snapshot
+        res.warnings = [*res.warnings, *lend.warnings]
         res.volatility = {**res.volatility, **lend.volatility}
 
     def tokens(self, lend: LendingResult) -> list[str]:

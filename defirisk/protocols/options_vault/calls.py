@@ -23,11 +23,11 @@ from eth_utils import to_checksum_address
 
 from ...addresses import Address, parse_address
 from ...chain.batch import Batch, Ref
-from ...chain.calls import Call, CallFailed, call
+from ...chain.calls import Call, CallFailed, call, has_code
 from ...chain.node import ChainContext
 from ...chain.stages import Stages, run_stages
 from ...chain.tokens import TokenInfo, decode_token, token_calls
-from ...errors import NotAProtocolError
+from ...errors import NoContractError, NotAProtocolError
 from ...models import vault_shares as vs
 from ..options_vault.spec import (
     OTOKEN_DECIMALS,
@@ -143,9 +143,9 @@ def decode_vault_head(chain_id: int, address: str, code: Any, replies: Sequence[
     address = to_checksum_address(address)
     n = len(VAULT_FNS)
     r = dict(zip(VAULT_FNS, replies[:n]))
-    if isinstance(code, str) and code.lower() in ("0x", "0x0", ""):
-        raise NotAProtocolError(
-            f"{address} has no contract code (an externally owned account, or nothing deployed at this block): "
+    if not has_code(code):
+        raise NoContractError(
+            address, f"{address} has no contract code (an externally owned account, or nothing deployed at this block): "
             "give the address of a Ribbon-v2-style theta vault"
         )
     missing = [fn for fn in ("vaultParams", "vaultState", "optionState", "totalSupply", "totalBalance") if not _ok(r[fn])]

@@ -34,6 +34,7 @@ class VaultParts:
     volatility: dict[str, dict] = field(default_factory=dict)
     vault: dict[str, Any] | None = None
     snapshot: vs.VaultSnapshot | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _prices(book: AddressBook, snap: vs.VaultSnapshot) -> tuple[dict[str, UsdPrice], dict[str, dict]]:
@@ -61,11 +62,12 @@ def wallet_vaults_stages(ctx: ChainContext, book: AddressBook, wallet: str, flat
     """wallet_vaults as stages (chain/stages.py), run in lockstep with the LP and Aave reads."""
     snap = yield from vs.wallet_vaults_stages(ctx, book, wallet)
     if not snap.depositors:
-        return VaultParts(positions=pd.DataFrame(), snapshot=snap)
+        return VaultParts(positions=pd.DataFrame(), snapshot=snap, warnings=snap.warnings)
     usd, prices = _prices(book, snap)
     vol, info = _vols(snap, usd, flat_vol)
     rows = va.position_rows(snap.vaults, snap.depositors, usd, vol, ctx.timestamp)
-    return VaultParts(positions=va.position_table(rows), prices_usd=prices, volatility=info, snapshot=snap)
+    return VaultParts(positions=va.position_table(rows), prices_usd=prices, volatility=info, snapshot=snap,
+                      warnings=snap.warnings)
 
 
 def _part_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float,
@@ -135,6 +137,7 @@ class _VaultPart:
         """Vault positions, their token prices and volatility sources joined into the analysis."""
         res.vault_positions = parts.positions
         res.vault_snapshot = parts.snapshot
+        res.warnings = [*res.warnings, *parts.warnings]
         res.prices_usd = {**parts.prices_usd, **res.prices_usd}
         res.volatility = {**parts.volatility, **res.volatility}
 
@@ -147,7 +150,7 @@ class _VaultPart:
         if parts.snapshot is not None:
             inputs.lp.append(parts.snapshot.pricing)
         inputs.instruments += vault_instruments(parts.positions)
-        return []
+        return list(parts.warnings)
 
     def save(self, store: Any, run_id: str, res: Analysis) -> None:
         """The vault positions and their results."""

@@ -22,6 +22,8 @@ from ...chain.batch import Batch, Ref
 from ...chain.calls import CallFailed
 from ...chain.logs import LogFilter
 from ...chain.node import ChainContext
+from ...errors import NoContractError, NotAProtocolError
+from ..adapter import not_deployed
 from ...chain.stages import Stages, run_stages, run_together, together
 from ..options_vault import calls as ov
 from ..uniswap_v2 import calls as v2
@@ -45,6 +47,7 @@ class VaultSnapshot:
     # underlying -> pools pairing it with a configured stablecoin (volatility candidates)
     underlying_pools: dict[str, list[str]] = field(default_factory=dict)
     discovery: dict | None = None  # vault view: how depositors were found
+    warnings: list[str] = field(default_factory=list)  # book vaults skipped (not deployed at the block, not a vault)
 
 
 # -- depositor discovery (pure builders and decoders) ------------------------------------------------------
@@ -171,7 +174,14 @@ def wallet_vaults_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> S
     yield b
     held = []
     for a, (code, head, dep) in refs.items():
-        ov.decode_vault_head(ctx.chain_id, a, code.value, [r.value for r in head])  # NotAProtocolError if not a vault
+        try:
+            ov.decode_vault_head(ctx.chain_id, a, code.value, [r.value for r in head])
+        except NoContractError:  # as for every family: a vault not deployed yet is skipped at this block
+            snap.warnings.append(not_deployed("options_vault", a, ctx.block))
+            continue
+        except NotAProtocolError as e:  # a wrong book entry must not hide the other positions (as for Aave)
+            snap.warnings.append(f"options_vault: the address book's vault could not be read: {e}")
+            continue
         if _holds_something([r.value for r in dep]):
             held.append(a)
     if not held:

@@ -13,12 +13,13 @@ from eth_utils import to_checksum_address
 
 from ...addressbook import AddressBook
 from ...chain.batch import Batch, Ref
-from ...chain.calls import CallFailed, call
+from ...chain.calls import CallFailed, call, has_code
 from ...chain.logs import LogFilter
 from ...chain.node import ChainContext
 from ...chain.stages import Stages, run_stages
 from ...chain.tokens import TokenInfo, decode_token, token_calls
 from ...errors import NotAProtocolError
+from ..adapter import not_deployed
 from ..uniswap_v2 import calls as v2
 from ..uniswap_v3 import calls as v3
 from ..log_words import decode_ints
@@ -39,6 +40,7 @@ class LpSnapshot:
     skipped: list[str] = field(default_factory=list)
     swaps: dict[str, list[dict]] = field(default_factory=dict)  # pool -> raw Swap/Sync logs in the lookback window
     block_times: dict[int, int] = field(default_factory=dict)  # block -> unix time, for the swap logs
+    warnings: list[str] = field(default_factory=list)  # e.g. a book contract not deployed at the pinned block
 
 
 SWAP_LOOKBACK_BLOCKS = 7 * 7200  # about a week of mainnet blocks
@@ -197,7 +199,8 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
 
     # stage 1: NFT count, direct-position Mint/Burn logs, LP-token transfer logs
     b = Batch(ctx)
-    n_ref = b.call(call(v3.NPM, npm, "balanceOf", wallet)) if npm else None
+    npm_code = b.raw("eth_getCode", [npm, hex(ctx.block)]) if npm else None
+    n_ref = b.call(call(v3.NPM, npm, "balanceOf", wallet, allow_failure=True)) if npm else None
     mint_ref = b.logs(v3.wallet_mint_filter(wallet, ctx.block)) if has_v3 else None
     burn_ref = b.logs(v3.wallet_burn_filter(wallet, ctx.block)) if has_v3 else None
     collect_ref = b.logs(v3.wallet_collect_filter(wallet, ctx.block)) if has_v3 else None
@@ -206,6 +209,12 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
 
     # stage 2: token ids; probes of candidate direct pools and v2 pairs
     b = Batch(ctx)
+    if npm and n_ref and npm_code and not has_code(npm_code.value):  # --block before the manager existed
+        snap.warnings.append(not_deployed("uniswap_v3", npm, ctx.block))  # direct pool positions are still read
+        npm, n_ref = None, None
+    elif n_ref and isinstance(n_ref.value, CallFailed):
+        raise NotAProtocolError(f"the address book's uniswap_v3.position_manager {npm} is not a position manager: "
+                                f"balanceOf() {n_ref.value.reason}")
     n = int(n_ref.value) if n_ref else 0
     id_refs = [b.call(call(v3.NPM, npm, "tokenOfOwnerByIndex", wallet, i)) for i in range(n)] if npm else []
     direct_hist = (v3.decode_direct_history(mint_ref.value, burn_ref.value, collect_ref.value)
