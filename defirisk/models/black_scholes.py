@@ -121,8 +121,32 @@ def bs_price(
     spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
     is_put: ArrayLike = False,
 ) -> np.ndarray:
-    """Option price in the numeraire per unit of underlying."""
-    return bs_greeks(spot, strike, t, sigma, r=r, q=q, is_put=is_put).price
+    """Option price in the numeraire per unit of underlying (bs_greeks' price, computed alone: VaR paths)."""
+    S, K, T, s, r_, q_, put = (np.asarray(x, float) for x in (spot, strike, t, sigma, r, q, is_put))
+    try:
+        S, K, T, s, r_, q_, put = np.broadcast_arrays(S, K, T, s, r_, q_, put)
+    except ValueError as e:
+        raise InputError(f"option inputs do not broadcast: {e}") from None
+    put = put != 0
+    if not (np.all(S > 0) and np.all(K > 0)):
+        raise InputError("spot and strike must be positive")
+    if not np.all(s >= 0):
+        raise InputError("sigma (annualized volatility) must be >= 0")
+    live = T > 0
+    Tl = np.where(live, T, 1.0)
+    vs = s * np.sqrt(Tl)
+    fwd_disc, k_disc = S * np.exp(-q_ * Tl), K * np.exp(-r_ * Tl)
+    smooth = live & (vs > 0)
+    vs_safe = np.where(smooth, vs, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d1 = (np.log(fwd_disc / k_disc) + 0.5 * vs_safe**2) / vs_safe
+    det = np.where(fwd_disc > k_disc, np.inf, np.where(fwd_disc < k_disc, -np.inf, 0.0))
+    d1 = np.where(smooth, d1, det)
+    d2 = np.where(smooth, d1 - vs_safe, det)
+    sign = np.where(put, -1.0, 1.0)
+    price = sign * (fwd_disc * norm_cdf(sign * d1) - k_disc * norm_cdf(sign * d2))
+    intrinsic = np.where(put, np.maximum(K - S, 0.0), np.maximum(S - K, 0.0))
+    return np.where(live, price, intrinsic)
 
 
 def bs_delta(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -35,78 +35,161 @@ def shock_matrix(m: MarketState, tokens: Sequence[str], scenarios: Sequence[Scen
     return out
 
 
-def _shocked_price(m: MarketState, shocks: dict[str, np.ndarray], token: str, n: int) -> np.ndarray:
-    f = m.factor(token)
-    return m.price(token) * (1.0 + shocks.get(f, np.zeros(n)))
+def _move(shocks: Mapping[str, np.ndarray], m: MarketState, token: str, n: int) -> np.ndarray:
+    """1 + the relative move of a token's factor on each path (1 where the factor is not shocked)."""
+    r = shocks.get(m.factor(token))
+    return np.ones(n) if r is None else 1.0 + np.asarray(r, float)
 
 
-def _days(scenarios: Sequence[Scenario]) -> np.ndarray:
-    return np.array([float(s.days) for s in scenarios], float)
+def _rows(shocks: Mapping[str, np.ndarray], m: MarketState, tokens: Sequence[str], n: int) -> np.ndarray:
+    """[token, path] of (1 + move), one row per token (rows shared by tokens of one factor)."""
+    cache: dict[str, np.ndarray] = {}
+    out = np.empty((len(tokens), n))
+    for i, t in enumerate(tokens):
+        f = m.factor(t)
+        if f not in cache:
+            cache[f] = _move(shocks, m, t, n)
+        out[i] = cache[f]
+    return out
 
 
-def revalue_one(x: Instrument, m: MarketState, scenarios: Sequence[Scenario], shocks: dict[str, np.ndarray]) -> np.ndarray:
-    """USD value of one instrument in each scenario (NaN when unpriced)."""
-    n = len(scenarios)
-    if isinstance(x, Spot):
-        return x.amount * _shocked_price(m, shocks, x.token, n)
-    if isinstance(x, (LpRange, LpV2)):
-        S0, S1 = _shocked_price(m, shocks, x.token0, n), _shocked_price(m, shocks, x.token1, n)
-        f = (1 + shocks.get(m.factor(x.token0), np.zeros(n))) / (1 + shocks.get(m.factor(x.token1), np.zeros(n)))
-        if isinstance(x, LpRange):
-            P, pa, pb, L = range_bounds(x)
-            a0, a1 = lp_amounts(P * f, pa, pb, L)
-        else:
-            share = x.balance / x.total_supply if x.total_supply else 0.0
-            r0, r1 = x.reserve0 / 10**x.decimals0, x.reserve1 / 10**x.decimals1
-            a0, a1 = share * r0 / np.sqrt(f), share * r1 * np.sqrt(f)
-        carry = 0.0 if x.fees_usd_per_day is None else x.fees_usd_per_day
-        if isinstance(x, LpRange) and not (x.tick_lower <= x.tick_current < x.tick_upper):
-            carry = 0.0
-        return np.asarray(a0 * S0 + a1 * S1 + carry * _days(scenarios))
-    if isinstance(x, OptionSlice):
-        S, A = _shocked_price(m, shocks, x.underlying, n), _shocked_price(m, shocks, x.asset, n)
-        value = x.collateral * A
-        if x.n_options > 0:
-            t = np.maximum(0.0, (x.expiry - m.timestamp) / SECONDS_PER_YEAR - _days(scenarios) / 365.0)
-            vol = np.array([float(1 + s.vol) for s in scenarios]) * (x.sigma if math.isfinite(x.sigma) else 0.0)
-            ok = np.isfinite(S) & (S > 0)
-            px = bs_price(np.where(ok, S, 1.0), x.strike, t, vol, is_put=x.is_put)
-            value = value - x.n_options * np.where(ok, px, np.nan)
-        return np.asarray(value, float)
-    return np.array([loan_state(x, s)["value_usd"] for s in scenarios], float)
+def _prices(m: MarketState, tokens: Sequence[str]) -> np.ndarray:
+    return np.array([m.price(t) for t in tokens], float)[:, None]
 
 
-def _options_block(xs: Sequence[OptionSlice], m: MarketState, scenarios: Sequence[Scenario],
-                   shocks: dict[str, np.ndarray]) -> np.ndarray:
-    """[option slice, scenario] values in one Black–Scholes call (collateral plus short options)."""
-    n = len(scenarios)
-    S = np.vstack([_shocked_price(m, shocks, x.underlying, n) for x in xs])
-    A = np.vstack([_shocked_price(m, shocks, x.asset, n) for x in xs])
+def _spot_block(xs: Sequence[Spot], m: MarketState, shocks: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    tokens = [x.token for x in xs]
+    return np.array([x.amount for x in xs])[:, None] * _prices(m, tokens) * _rows(shocks, m, tokens, n)
+
+
+def _lp_block(xs: Sequence[LpRange | LpV2], m: MarketState, shocks: Mapping[str, np.ndarray], days: np.ndarray) -> np.ndarray:
+    """[position, path] USD values of v3 ranges and v2 LP balances at the moved prices, plus their carry."""
+    n = len(days)
+    t0, t1 = [x.token0 for x in xs], [x.token1 for x in xs]
+    m0, m1 = _rows(shocks, m, t0, n), _rows(shocks, m, t1, n)
+    S0, S1 = _prices(m, t0) * m0, _prices(m, t1) * m1
+    f = m0 / m1  # the pool price (token1 per token0) moves by the ratio of the two USD moves
+    a0, a1 = np.empty_like(f), np.empty_like(f)
+    v3 = [i for i, x in enumerate(xs) if isinstance(x, LpRange)]
+    v2 = [i for i, x in enumerate(xs) if isinstance(x, LpV2)]
+    if v3:
+        P, pa, pb, L = (np.array(c)[:, None] for c in zip(*(range_bounds(xs[i]) for i in v3)))  # type: ignore[arg-type]
+        sp = np.sqrt(np.clip(P * f[v3], pa, pb))
+        a0[v3], a1[v3] = L * (1.0 / sp - 1.0 / np.sqrt(pb)), L * (sp - np.sqrt(pa))
+    if v2:
+        r0, r1 = (np.array(c)[:, None] for c in zip(*(_v2_share(xs[i]) for i in v2)))  # type: ignore[arg-type]
+        a0[v2], a1[v2] = r0 / np.sqrt(f[v2]), r1 * np.sqrt(f[v2])
+    carry = np.array([_carry(x) for x in xs])[:, None]
+    return a0 * S0 + a1 * S1 + carry * days[None, :]
+
+
+def _v2_share(x: LpV2) -> tuple[float, float]:
+    """The LP balance's share of each reserve (human units)."""
+    share = x.balance / x.total_supply if x.total_supply else 0.0
+    return share * x.reserve0 / 10**x.decimals0, share * x.reserve1 / 10**x.decimals1
+
+
+def _carry(x: LpRange | LpV2) -> float:
+    """Fees per day at constant prices (0 when unknown or out of range)."""
+    if x.fees_usd_per_day is None or (isinstance(x, LpRange) and not (x.tick_lower <= x.tick_current < x.tick_upper)):
+        return 0.0
+    return x.fees_usd_per_day
+
+
+def _options_block(xs: Sequence[OptionSlice], m: MarketState, shocks: Mapping[str, np.ndarray], days: np.ndarray,
+                   volmult: np.ndarray) -> np.ndarray:
+    """[option slice, path] values in one Black–Scholes call (collateral plus short options)."""
+    n = len(days)
+    S = _prices(m, [x.underlying for x in xs]) * _rows(shocks, m, [x.underlying for x in xs], n)
+    A = _prices(m, [x.asset for x in xs]) * _rows(shocks, m, [x.asset for x in xs], n)
     coll = np.array([x.collateral for x in xs])[:, None]
     nopt = np.array([x.n_options for x in xs])[:, None]
     K = np.array([x.strike if x.strike > 0 else 1.0 for x in xs])[:, None]
     t0 = np.array([(x.expiry - m.timestamp) / SECONDS_PER_YEAR for x in xs])[:, None]
-    t = np.maximum(0.0, t0 - _days(scenarios)[None, :] / 365.0)
+    t = np.maximum(0.0, t0 - days[None, :] / 365.0)
     sig = np.array([x.sigma if math.isfinite(x.sigma) else 0.0 for x in xs])[:, None]
-    vol = sig * np.array([float(1 + s.vol) for s in scenarios])[None, :]
+    vol = sig * volmult[None, :]
     put = np.array([x.is_put for x in xs])[:, None]
     ok = np.isfinite(S) & (S > 0)
     px = bs_price(np.where(ok, S, 1.0), K, t, vol, is_put=put)
     return np.asarray(coll * A - np.where(nopt > 0, nopt * np.where(ok, px, np.nan), 0.0), float)
 
 
+LoanValues = Callable[[Loan, Mapping[str, np.ndarray], int], np.ndarray]
+
+
+def revalue_moves(instruments: Sequence[Instrument], m: MarketState, shocks: Mapping[str, np.ndarray],
+                  days: np.ndarray, volmult: np.ndarray | None = None, *, loans: LoanValues | None = None) -> np.ndarray:
+    """[instrument, path] USD values with each factor's relative move `shocks[factor]` (one entry per path),
+    `days` elapsed and volatilities times `volmult`, by full revaluation: LP value functions, options repriced
+    at the remaining time, loans by `loans` (default: Aave's float health and one liquidation, `loan_values`)."""
+    days = np.asarray(days, float)
+    n = len(days)
+    volmult = np.ones(n) if volmult is None else np.asarray(volmult, float)
+    out = np.zeros((len(instruments), n))
+    kinds: dict[type, list[int]] = {}
+    for i, x in enumerate(instruments):
+        kinds.setdefault(LpRange if isinstance(x, LpV2) else type(x), []).append(i)
+    if Spot in kinds:
+        out[kinds[Spot]] = _spot_block([instruments[i] for i in kinds[Spot]], m, shocks, n)  # type: ignore[misc]
+    if LpRange in kinds:
+        out[kinds[LpRange]] = _lp_block([instruments[i] for i in kinds[LpRange]], m, shocks, days)  # type: ignore[misc]
+    if OptionSlice in kinds:
+        out[kinds[OptionSlice]] = _options_block([instruments[i] for i in kinds[OptionSlice]], m, shocks, days, volmult)  # type: ignore[misc]
+    for i in kinds.get(Loan, []):
+        out[i] = (loans or loan_values)(instruments[i], {f: np.asarray(r) for f, r in shocks.items()}, n)  # type: ignore[arg-type]
+    return out
+
+
 def revalue(instruments: Sequence[Instrument], m: MarketState, scenarios: Sequence[Scenario]) -> np.ndarray:
-    """[instrument, scenario] USD values by full revaluation (option slices priced together in one call)."""
+    """[instrument, scenario] USD values by full revaluation; loans by Aave's exact integer rules (loan_state)."""
     tokens = set(m.prices) | {t for s in scenarios for t in s.shocks}
     shocks = shock_matrix(m, sorted(tokens), scenarios)
-    out = np.zeros((len(instruments), len(scenarios)))
-    opt = [i for i, x in enumerate(instruments) if isinstance(x, OptionSlice)]
-    if opt:
-        out[opt] = _options_block([instruments[i] for i in opt], m, scenarios, shocks)  # type: ignore[misc]
-    for i, x in enumerate(instruments):
-        if not isinstance(x, OptionSlice):
-            out[i] = revalue_one(x, m, scenarios, shocks)
-    return out
+    days = np.array([float(s.days) for s in scenarios], float)
+    volmult = np.array([float(1 + s.vol) for s in scenarios], float)
+
+    def exact(x: Loan, _: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        return np.array([loan_state(x, s)["value_usd"] for s in scenarios], float)
+
+    return revalue_moves(instruments, m, shocks, days, volmult, loans=exact)
+
+
+def loan_values(x: Loan, shocks: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """A loan's value (collateral − debt, USD at the oracle's moved prices) on each path, after one maximal
+    liquidation where the health factor falls below 1: the float image of `loan_state` (bonus lost, close factor
+    50 % above HF 0.95, 100 % at or below, seized collateral capped by the balance), vectorized over paths."""
+    i = x.inputs
+    k = len(i.assets)
+    rel = np.vstack([1.0 + np.asarray(shocks[a], float) if a in shocks else np.ones(n) for a in i.assets]) if k else np.ones((0, n))
+    if i.emode_price_base:  # the e-mode price source moves with its first in-category asset held
+        cat = [j for j in range(k) if i.in_emode(j)]
+        for j in cat:
+            rel[j] = rel[cat[0]]
+    price = np.array([i.effective_price(j) / i.base_unit for j in range(k)], float)[:, None] * rel
+    coll = np.array([i.collateral_raw[j] / i.units[j] for j in range(k)], float)[:, None] * price
+    debt = np.array([i.debt_raw[j] / i.units[j] for j in range(k)], float)[:, None] * price
+    if k and any((i.collateral_raw[j] or i.debt_raw[j]) and i.prices_base[j] == 0 for j in range(k)):
+        return np.full(n, np.nan)
+    value = (coll - debt).sum(axis=0) if k else np.zeros(n)
+    counted = np.array([i.counted_collateral(j) for j in range(k)], bool)
+    if not counted.any() or not any(i.debt_raw):
+        return value
+    lt = np.array([i.effective_liquidation_threshold(j) / 1e4 if counted[j] else 0.0 for j in range(k)])[:, None]
+    total_debt = debt.sum(axis=0)
+    hf = np.where(total_debt > 0, (coll * lt).sum(axis=0) / np.where(total_debt > 0, total_debt, 1.0), np.inf)
+    hit = hf < 1.0
+    if not hit.any():
+        return value
+    c = np.argmax(np.where(counted[:, None], coll, -np.inf), axis=0)
+    d = np.argmax(debt, axis=0)
+    cols = np.arange(n)
+    bonus = np.array([i.effective_liquidation_bonus(j) / 1e4 for j in range(k)])[c]
+    repaid = np.where(hf > 0.95, 0.5, 1.0) * debt[d, cols]
+    seized = repaid * bonus
+    capped = seized > coll[c, cols]
+    seized = np.where(capped, coll[c, cols], seized)
+    repaid = np.where(capped, seized / bonus, repaid)
+    return np.where(hit, value - (seized - repaid), value)
 
 
 # -- exact states ------------------------------------------------------------------------------------------
