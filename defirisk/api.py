@@ -111,12 +111,27 @@ def risk(
     cache: Any = None,
     ctx: ChainContext | None = None,
     chain_id: int | None = None,
+    var: Sequence[float] = (),
+    var_horizon_days: float = 1.0,
+    paths: int = 100_000,
+    method: str = "historical",
+    seed: int | None = None,
+    dist: str = "normal",
+    hedge: bool = False,
+    hedge_targets: Sequence[str] = (),
+    hf_target: float = 1.0,
 ) -> BookAnalysis:
     """The book of one or more wallets at one block: Greeks per token, positions' exposures, scenarios by full
     revaluation beside the delta and delta-gamma approximations. `scenarios`: strings such as
     "WETH=-30%,vol=+50%,depth=-60%,days=1"; `scenarios_file`: a TOML file of named ones; `balances`: include the
-    wallets' own token and ETH balances. `cache` as in `analyze` (the run is kept with kind "book")."""
+    wallets' own token and ETH balances. `cache` as in `analyze` (the run is kept with kind "book").
+
+    `var`: VaR/ES levels (0.99) over `var_horizon_days`, by `method` historical | montecarlo | both (`paths`,
+    `seed`, `dist` normal | t for Monte Carlo); `hedge`: the delta hedge (to `hedge_targets` such as "WETH=1.5",
+    else to zero) and the book after it; every loan's collateral buffer keeps its health factor at `hf_target` in
+    the worst stress (and at each VaR quantile's scenario)."""
     from .engine.analyze import analysis_params
+    from .engine.book_limits import LimitOptions, option_dict
     from .engine.book_run import BookAnalysis, run_book
 
     targets = [parse_target(w, what="wallet") for w in ([wallets] if isinstance(wallets, str) else wallets)]
@@ -126,9 +141,14 @@ def risk(
         raise InputError(f"--vol is an annualized volatility such as 0.6 (60%), not {vol}")
     if not (0 < horizon_days <= 3650):
         raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
+    limits = LimitOptions(tuple(float(v) for v in var), float(var_horizon_days), int(paths), method, seed, dist, hedge,
+                          tuple(hedge_targets), float(hf_target))
+    limits.methods  # an unknown method is refused before the node is asked
+    if dist not in ("normal", "t"):
+        raise InputError(f"--dist is normal or t (Student-t), not {dist!r}")
     ctx = ctx or connect(rpc_url, block=block, expected_chain_id=chain_id)
     book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
-    params = {**analysis_params(book, vol, horizon_days, "book"), "scenarios": list(scenarios),
+    params = {**analysis_params(book, vol, horizon_days, "book"), **option_dict(limits), "scenarios": list(scenarios),
               "scenarios_file": Path(scenarios_file).read_text() if scenarios_file and Path(scenarios_file).is_file() else scenarios_file,
               "balances": balances}
     target = ",".join(targets)
@@ -142,7 +162,7 @@ def risk(
                 return BookAnalysis(hit["chain_id"], hit["block"], hit["block_hash"], hit["timestamp"], hit["wallets"],
                                     ctx.round_trips, hit, from_cache=True)
         res = run_book(ctx, book, targets, vol=vol, horizon_days=horizon_days, scenarios=scenarios,
-                       scenarios_file=scenarios_file, balances=balances)
+                       scenarios_file=scenarios_file, balances=balances, limits=limits)
         res.rpc_round_trips = ctx.round_trips
         if store is not None:
             with store.transaction():

@@ -55,7 +55,20 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--wide", action="store_true", help="tables at their natural width")
     r.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     r.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    r.add_argument("--plot", metavar="PNG", help="also draw the book's P&L against the main factor's move (full, delta, delta-gamma)")
+    r.add_argument("--plot", metavar="PNG", help="also draw the book's P&L against the main factor's move (full, delta, delta-gamma)"
+                   " and, with --var, the P&L distribution")
+    r.add_argument("--var", action="append", default=[], metavar="LEVEL",
+                   help="value at risk and expected shortfall at LEVEL, e.g. 0.99 (repeatable, or 0.95,0.99)")
+    r.add_argument("--var-horizon", default="1d", metavar="TIME", help="VaR horizon: 1d, 4h, 10d (default 1d)")
+    r.add_argument("--method", default="historical", choices=("historical", "montecarlo", "both"),
+                   help="VaR paths: recorded history, Monte Carlo, or both (default historical)")
+    r.add_argument("--paths", type=int, default=100_000, help="Monte Carlo paths (default 100000)")
+    r.add_argument("--dist", default="normal", choices=("normal", "t"), help="Monte Carlo shocks: normal or Student-t")
+    r.add_argument("--seed", type=int, help="seed of the Monte Carlo paths (a run is then reproducible)")
+    r.add_argument("--hedge", action="store_true", help="the trades that bring each risky token's delta to zero, and the book after them")
+    r.add_argument("--hedge-target", action="append", default=[], metavar="TOKEN=DELTA",
+                   help="leave this delta (token units) instead of zero, e.g. WETH=1.5 (repeatable; implies --hedge)")
+    r.add_argument("--hf-target", type=float, default=1.0, help="health factor the collateral buffers keep in stress (default 1.0)")
 
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
@@ -144,6 +157,29 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _levels(text: str) -> list[float]:
+    """'0.95,0.99' -> [0.95, 0.99] (a percentage such as 99% is read as 0.99)."""
+    out = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        try:
+            out.append(float(part[:-1]) / 100 if part.endswith("%") else float(part))
+        except ValueError:
+            raise InputError(f"--var takes a level such as 0.99 or 99%, not {part!r}") from None
+    return out
+
+
+def _days(text: str) -> float:
+    """'1d' / '4h' / '30m' / '2' (days) -> days."""
+    t = text.strip().lower()
+    units = {"d": 1.0, "h": 1 / 24, "m": 1 / 1440}
+    try:
+        if t and t[-1] in units:
+            return float(t[:-1]) * units[t[-1]]
+        return float(t)
+    except ValueError:
+        raise InputError(f"--var-horizon takes a time such as 1d, 4h or 10d, not {text!r}") from None
+
+
 def _risk(args: argparse.Namespace) -> int:
     from .api import risk
 
@@ -151,6 +187,9 @@ def _risk(args: argparse.Namespace) -> int:
         args.wallets, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
         horizon_days=args.horizon, scenarios=args.scenario, scenarios_file=args.scenarios,
         balances=not args.no_balances, cache=False if args.no_cache else args.cache, chain_id=args.chain_id,
+        var=[float(v) for arg in args.var for v in _levels(arg)], var_horizon_days=_days(args.var_horizon),
+        paths=args.paths, method=args.method, seed=args.seed, dist=args.dist,
+        hedge=args.hedge or bool(args.hedge_target), hedge_targets=args.hedge_target, hf_target=args.hf_target,
     )
     if args.json:
         print(json.dumps(res.to_json(), indent=1))

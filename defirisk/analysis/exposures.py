@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from eth_utils import to_checksum_address
 
@@ -165,7 +166,11 @@ def build_market(inputs: BookInputs, *, stablecoins: Sequence[str], hubs: Sequen
     instruments += spot_instruments(inputs.balances, decimals)
     wrapped = native_wrapped(tokens, hubs)
     sigmas = _token_sigmas(snap, md, stables, flat_vol)
+    returns = token_returns(snap, stablecoins)
+    for t, r in returns.items():  # a token priced through a hub: realized from its hourly USD returns
+        if t not in sigmas and len(r) >= 2:
+            sigmas[t] = float(np.std(r, ddof=1)) * math.sqrt(365 * 24)
     symbols[NATIVE] = "ETH"
     m = MarketState(timestamp, prices, sigmas, symbols, decimals, frozenset(stables),
-                    {NATIVE: wrapped} if wrapped else {}, _pool_depths(snap), token_returns(snap, stablecoins))
+                    {NATIVE: wrapped} if wrapped else {}, _pool_depths(snap), returns)
     return instruments, m, md

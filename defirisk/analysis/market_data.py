@@ -64,9 +64,11 @@ def fee_income_per_day(snap: LpSnapshot, pool: str) -> float | None:
 
 
 def token_returns(snap: LpSnapshot, stablecoins: Sequence[str], *, bucket_s: int = 3600) -> dict[str, tuple[float, ...]]:
-    """Aligned log returns of each risky token's USD price, from the swaps of its busiest pool against a stablecoin:
-    last price per `bucket_s` window, on the windows every token's series covers (for betas to the main factor).
-    Tokens without such a pool are left out; fewer than 4 common windows give no series at all."""
+    """Aligned log returns of each risky token's USD price, from the swaps of its busiest pool against a stablecoin,
+    else of its busiest pool against a token priced that way (MKR through WETH: the pool's price times that
+    token's USD price at each swap): last price per `bucket_s` window, on the windows every token's series covers
+    (betas to the main factor, VaR). Tokens without such a pool are left out; fewer than 4 common windows give no
+    series at all."""
     import numpy as np
 
     stables = set(stablecoins)
@@ -84,6 +86,27 @@ def token_returns(snap: LpSnapshot, stablecoins: Sequence[str], *, bucket_s: int
         risky, usd = (p.token0, px) if p.token1 in stables else (p.token1, 1.0 / px)
         if len(ts) and (risky not in best or len(ts) > len(best[risky][0])):
             best[risky] = (ts, usd)
+    routed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for addr, logs in snap.swaps.items():  # one hop: a token paired with a token that has a USD series
+        p = snap.pools.get(addr)
+        if p is None or p.token0 not in snap.tokens or p.token1 not in snap.tokens:
+            continue
+        for risky, hub in ((p.token0, p.token1), (p.token1, p.token0)):
+            if risky in best or risky in stables or hub not in best:
+                continue
+            ts, px, _ = lp_analysis.swap_series(logs, p.protocol, snap.tokens[p.token0].decimals,
+                                                snap.tokens[p.token1].decimals, snap.block_times)
+            ok = np.isfinite(px) & (px > 0)
+            ts, px = ts[ok], px[ok]
+            hts, husd = best[hub]
+            order = np.argsort(hts, kind="stable")
+            at = np.searchsorted(hts[order], ts, side="right") - 1  # the hub's last USD price at each swap
+            keep = at >= 0
+            in_hub = px if risky == p.token0 else 1.0 / px  # hub units per risky token
+            usd = in_hub[keep] * husd[order][at[keep]]
+            if len(usd) and (risky not in routed or len(usd) > len(routed[risky][0])):
+                routed[risky] = (ts[keep], usd)
+    best.update(routed)
     if not best:
         return {}
     lo = max(float(ts.min()) for ts, _ in best.values())

@@ -11,6 +11,8 @@ import pandas as pd
 from .._version import __version__
 from ..addressbook import AddressBook
 from ..analysis.exposures import BookInputs, build_market
+from ..risk.book_var import VarResult
+from .book_limits import LimitOptions, limits_document, run_limits
 from .book_read import read_book
 from .parts import parts
 from ..chain.node import ChainContext
@@ -34,6 +36,7 @@ class BookAnalysis:
     document: dict[str, Any]
     book: Book | None = field(default=None, repr=False)
     from_cache: bool = False
+    var: list[VarResult] = field(default_factory=list, repr=False)  # with their path P&Ls (the --plot histogram)
 
     def to_json(self) -> dict[str, Any]:
         """The --json document (schema in the README)."""
@@ -154,7 +157,8 @@ def resolver(m: MarketState) -> Any:
 
 
 def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vol: float | None, horizon_days: float,
-             scenarios: Sequence[str] = (), scenarios_file: str | None = None, balances: bool = True) -> BookAnalysis:
+             scenarios: Sequence[str] = (), scenarios_file: str | None = None, balances: bool = True,
+             limits: LimitOptions | None = None) -> BookAnalysis:
     """Read, convert and stress the book of `wallets` at ctx's block."""
     read = read_book(ctx, book, list(wallets), vol=vol, horizon_days=horizon_days, balances=balances)
     inputs = BookInputs(balances=read.balances if balances else {}, tokens=read.tokens)
@@ -176,6 +180,7 @@ def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vo
     if scenarios_file:
         scen += load_scenarios(scenarios_file, resolve)
     b = build_book(instruments, m, scen)
+    lim = run_limits(b, limits or LimitOptions(), resolve)
     kinds = {(x.protocol, x.id, x.owner): type(x).__name__ for x in instruments}
     if not book.list("stablecoins"):
         warnings.append("the address book has no stablecoins: no token can be priced in USD (add `stablecoins`)")
@@ -185,8 +190,9 @@ def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vo
     doc = {
         "chain_id": ctx.chain_id, "block": ctx.block, "block_hash": ctx.block_hash, "timestamp": ctx.timestamp,
         "kind": "book", "wallets": list(wallets), "horizon_days": horizon_days, "balances": balances,
-        **book_document(b, m, kinds=kinds),
+        **book_document(b, m, kinds=kinds), **limits_document(lim),
         "prices_usd": md.prices, "volatility": md.volatility, "warnings": warnings, "skipped": sorted(skipped),
         "defirisk_version": __version__,
     }
-    return BookAnalysis(ctx.chain_id, ctx.block, ctx.block_hash, ctx.timestamp, list(wallets), ctx.round_trips, doc, b)
+    return BookAnalysis(ctx.chain_id, ctx.block, ctx.block_hash, ctx.timestamp, list(wallets), ctx.round_trips, doc, b,
+                        var=lim.var)

@@ -10,6 +10,24 @@ import numpy as np
 from ..errors import InputError
 
 
+def _histogram(ax: Any, var: list[Any]) -> None:
+    """The P&L distribution of each VaR method at the horizon, with its VaR and ES marked."""
+    seen = set()
+    for r in var:
+        if r.method in seen:
+            continue
+        seen.add(r.method)
+        ax.hist(r.pnl, bins=min(100, max(10, len(r.pnl) // 20)), alpha=0.5, density=True,
+                label=f"{r.method} ({r.paths:,} paths)")
+    for r in var:
+        ax.axvline(-r.var_usd, ls="--", lw=1, color="red")
+        ax.annotate(f"VaR {r.level:g}", (-r.var_usd, 0), rotation=90, fontsize=7, color="red", va="bottom")
+        ax.axvline(-r.es_usd, ls=":", lw=1, color="darkred")
+    ax.set_xlabel(f"book P&L over {var[0].horizon_days:g} day(s), USD (full revaluation of every path)")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=8)
+
+
 def plot_book(res: Any, path: str | Path) -> Path:
     """Draw `res` (a BookAnalysis) into a PNG at `path`; returns the path."""
     import matplotlib
@@ -22,7 +40,15 @@ def plot_book(res: Any, path: str | Path) -> Path:
     doc = res.to_json()
     main = doc["book"]["main_factor"]
     out = Path(path)
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    var = list(getattr(res, "var", []) or [])
+    if var:
+        fig = plt.figure(figsize=(8, 10))
+        gs = fig.add_gridspec(3, 1, height_ratios=[3, 2, 3])
+        ax = fig.add_subplot(gs[0])
+        ax2 = fig.add_subplot(gs[1], sharex=ax)
+        _histogram(fig.add_subplot(gs[2]), var)
+    else:
+        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     if main is None or res.book is None:
         ax.text(0.5, 0.5, "no risky token in the book" if main is None else "answered from the cache: "
                 "run with --no-cache to draw the curve", ha="center", va="center")

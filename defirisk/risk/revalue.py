@@ -269,6 +269,7 @@ def loan_state(x: Loan, s: Scenario) -> dict[str, Any]:
     hf = acct.health_factor
     out: dict[str, Any] = {"health_factor_raw": hf, "liquidated": False, "health_factor_after_raw": hf,
                            "value_usd": _value_usd(inputs), "liquidation": None}
+    out["value_before_usd"] = out["value_usd"]
     if acct.total_debt_base == 0 or hf >= WAD or math.isnan(out["value_usd"]):
         return out
     pick = _pick(inputs)
