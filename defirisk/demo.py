@@ -71,14 +71,17 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wid
 
 def _market_maker_book(world: Any, url: str, book: Path, cache: str, con: Any, *, as_json: bool, plots: str | None,
                        wide: bool) -> dict:
-    """The demo market maker's book (LP ranges, vault shares, an Aave loan, spot, over two wallets) with scenarios."""
+    """The demo market maker's book (LP ranges, vault shares, an Aave loan, spot, over two wallets) with scenarios,
+    its 1-day VaR and ES (historical over the world's 72 hourly rounds, and Monte Carlo), the delta hedge and the
+    loan's collateral buffers."""
     from .api import risk
     from .devnet.book_world import add_market_maker
     from .report.book_text import render_book
 
     facts = add_market_maker(world.chain, world)
     res = risk(facts["wallets"], rpc_url=url, addresses=book, cache=cache,
-               scenarios=["WETH=-30%,WBTC=-35%,vol=+50%,depth=-60%"])
+               scenarios=["WETH=-30%,WBTC=-35%,vol=+50%,depth=-60%"], var=[0.99], method="both", paths=20_000,
+               seed=1, hedge=True)
     if plots:
         from .report.book_plot import plot_book
 

@@ -67,8 +67,8 @@ def token_returns(snap: LpSnapshot, stablecoins: Sequence[str], *, bucket_s: int
     """Aligned log returns of each risky token's USD price, from the swaps of its busiest pool against a stablecoin,
     else of its busiest pool against a token priced that way (MKR through WETH: the pool's price times that
     token's USD price at each swap): last price per `bucket_s` window, on the windows every token's series covers
-    (betas to the main factor, VaR). Tokens without such a pool are left out; fewer than 4 common windows give no
-    series at all."""
+    (betas to the main factor, VaR), windows with no swap in any series left out. Tokens without such a pool are
+    left out; fewer than 4 common windows give no series at all."""
     import numpy as np
 
     stables = set(stablecoins)
@@ -114,12 +114,19 @@ def token_returns(snap: LpSnapshot, stablecoins: Sequence[str], *, bucket_s: int
     edges = np.arange(lo, hi + bucket_s, bucket_s)
     if len(edges) < 5:
         return {}
-    out: dict[str, tuple[float, ...]] = {}
+    last: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for tok, (ts, usd) in best.items():
         order = np.argsort(ts, kind="stable")
         ts, usd = ts[order], usd[order]
         idx = np.searchsorted(ts, edges, side="right") - 1  # the last swap at or before each window's end
-        if (idx < 0).any():
-            continue
-        out[tok] = tuple(float(x) for x in np.diff(np.log(usd[idx])))
-    return out
+        if not (idx < 0).any():
+            last[tok] = (idx, usd)
+    if not last:
+        return {}
+    # a window in which no series recorded a swap is a gap in the record (an idle chain), not a zero return:
+    # it is left out, and the next window's return spans it
+    traded = np.zeros(len(edges), bool)
+    traded[0] = True
+    for idx, _ in last.values():
+        traded[1:] |= np.diff(idx) > 0
+    return {tok: tuple(float(x) for x in np.diff(np.log(usd[idx[traded]]))) for tok, (idx, usd) in last.items()}
