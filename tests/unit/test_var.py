@@ -195,3 +195,28 @@ def test_path_pnl_is_the_sum_of_the_positions_values() -> None:
     assert pnl[[0, 2]] == pytest.approx([r.pnl_full_usd for r in b.scenarios], rel=1e-12)
     assert risk_factors(b.greeks, m) == [WETH] and greek_arrays(b.greeks, m, [WETH])[0][0] == pytest.approx(
         b.greeks.factors[WETH].delta_usd)
+
+
+def test_a_delta_hedged_book_has_no_delta_and_the_var_falls_as_expected() -> None:
+    from defirisk.risk.hedge import hedge_trades, hedged
+
+    m = market()
+    spot = [weth(50.0)]
+    b = build_book(spot, m, builtins=False)
+    (t,) = hedge_trades(b.greeks, m)
+    assert t.trade == pytest.approx(-50.0) and t.notional_usd == pytest.approx(-150_000.0)
+    after = build_book(hedged(spot, [t], m), m, builtins=False)
+    assert abs(after.greeks.factors[WETH].delta) < 1e-12
+    (v,) = value_at_risk(after.instruments, m, after.greeks, WETH, [0.99], 1.0, methods=["montecarlo"], paths=20_000, seed=1)
+    assert v.var_usd == pytest.approx(0.0, abs=1e-6)  # a linear book hedged: nothing left at risk
+    # an LP range hedged: what is left is its gamma, as the delta-gamma quantile with delta 0 says
+    m2 = market(sigmas={WETH: 0.2, WBTC: 0.2})
+    lp = [weth_usdc_range()]
+    b2 = build_book(lp, m2, builtins=False)
+    (before,) = value_at_risk(lp, m2, b2.greeks, WETH, [0.99], 1.0, methods=["montecarlo"], paths=200_000, seed=2)
+    h2 = build_book(hedged(lp, hedge_trades(b2.greeks, m2), m2), m2, builtins=False)
+    assert abs(h2.greeks.factors[WETH].delta) < 1e-9
+    (v2,) = value_at_risk(h2.instruments, m2, h2.greeks, WETH, [0.99], 1.0, methods=["montecarlo"], paths=200_000, seed=2)
+    carry = h2.greeks.theta_usd_per_day
+    assert v2.var_usd < before.var_usd / 5
+    assert v2.var_usd + carry == pytest.approx(v2.var_delta_gamma_usd, rel=0.05)
