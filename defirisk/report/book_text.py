@@ -98,9 +98,11 @@ def _render_hedge(doc: dict[str, Any], c: Console, wide: bool) -> None:
     for col, just in (("token", "left"), ("trade", "right"), ("notional", "right"), ("slippage", "right"),
                       ("route", "left")):
         t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    names = {a: v.get("name") for a, v in (doc.get("volatility") or {}).items() if isinstance(v, dict)}
     for x in h["trades"]:
+        route = names.get(x["route"]) or _short(x["route"] or "none")
         t.add_row(Text(x["symbol"]), amount(x["trade"]), usd_short(x["notional_usd"]),
-                  usd_short(x["slippage_usd"], none="no pool"), Text(_short(x["route"] or "none")))
+                  usd_short(x["slippage_usd"], none="no pool"), Text(route))
     print_table(c, t, wide=wide)
     a, k = h["after"], h["cannot_remove"]
     say(c, f"Proceeds {usd(h['proceeds_usd'])} (stablecoin side, not hedged); slippage {usd(h['slippage_usd'])}.")
