@@ -8,10 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import keccak
-
+from . import abi_codec
+from .checksum import keccak
 from .errors import DefiriskError
 
 ABI_DIRS = (
@@ -69,6 +67,31 @@ def _word_decoders(types: tuple[str, ...]) -> tuple[Callable[[int], Any], ...] |
     """Word decoders of return types that are all one-word ints, addresses or bools (else None: eth-abi)."""
     out = tuple(_word_decoder(t) for t in types)
     return None if any(f is None for f in out) else out  # type: ignore[return-value]
+
+
+def abi_decode(types: Sequence[str], data: bytes) -> tuple:
+    """eth_abi.decode: by word slicing where abi_codec can (the readers' types), else eth-abi itself (imported
+    then: its answer, or its own error)."""
+    try:
+        return abi_codec.decode(types, data)
+    except abi_codec.Unsupported:
+        from eth_abi import decode  # only for what the codec leaves to it (a command usually never imports it)
+        from eth_abi.exceptions import DecodingError
+
+        try:
+            return tuple(decode(list(types), data))
+        except DecodingError as e:  # one error type for the callers (chain/calls reports it)
+            raise ValueError(f"{type(e).__name__}: {e}") from None
+
+
+def abi_encode(types: Sequence[str], args: Sequence[Any]) -> bytes:
+    """eth_abi.encode, by word packing for one-word arguments, else eth-abi itself."""
+    try:
+        return abi_codec.encode(types, args)
+    except abi_codec.Unsupported:
+        from eth_abi import encode
+
+        return bytes(encode(list(types), list(args)))
 
 
 @lru_cache(maxsize=None)

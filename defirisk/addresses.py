@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import NewType
 
-from eth_utils import is_checksum_address, to_checksum_address
+from .checksum import is_checksum_address, to_checksum_address
 
 from .errors import InputError
 

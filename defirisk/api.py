@@ -63,6 +63,8 @@ def analyze(
 
 
 def _is_open_cache(cache: Any) -> bool:
+    if cache is None or isinstance(cache, (bool, str, Path)):
+        return False  # a path or a switch: DuckDB is not imported for --no-cache
     from .store.cache import Cache
 
     return isinstance(cache, Cache)

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from eth_utils import to_checksum_address
+from ..checksum import to_checksum_address
 
 from ..token_info import TokenInfo
 from ..models.v3_swap import liquidity_depth

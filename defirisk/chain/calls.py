@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from eth_abi.exceptions import DecodingError
 
 from .. import abi
 from ..errors import DefiriskError
@@ -79,7 +78,7 @@ def _finish(c: Call, raw: bytes | None, error: str | None) -> Any:
     if error is None:
         try:
             return c.decode_reply(raw)  # type: ignore[arg-type]
-        except (DecodingError, ValueError, OverflowError) as e:
+        except (ValueError, OverflowError) as e:
             error = f"returned data that does not decode as {c.fn.output_types} ({type(e).__name__})"
     if c.allow_failure:
         return CallFailed(error)

@@ -45,7 +45,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from eth_utils import to_checksum_address
+from ..checksum import to_checksum_address
 
 from .. import abi
 from ..errors import DefiriskError

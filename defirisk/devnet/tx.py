@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from eth_abi import encode as abi_encode
-from eth_utils import to_checksum_address
+from ..checksum import to_checksum_address
 
 from .. import abi
 from ..chain.rpc import RpcClient

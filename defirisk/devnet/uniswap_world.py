@@ -62,7 +62,7 @@ from fractions import Fraction
 from math import isqrt
 from typing import Any, Sequence
 
-from eth_utils import keccak, to_checksum_address
+from ..checksum import keccak, to_checksum_address
 
 from .. import abi
 from ..errors import DefiriskError

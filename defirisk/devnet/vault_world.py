@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
+from ..checksum import to_checksum_address
 
 from .artifacts import Artifact
 from .solc import compile_fixtures

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from eth_abi import decode as abi_decode
-from eth_utils import to_checksum_address
+from ..checksum import to_checksum_address
 
 from .. import abi
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from eth_abi import decode as abi_decode
-from eth_utils import to_checksum_address
+from ..checksum import to_checksum_address
 
 from .. import abi
 
@@ -161,6 +160,8 @@ def decoded_json(event: abi.AbiEvent, topics: Sequence[str], data: str) -> str:
         )
     out: dict[str, Any] = {}
     plain = [(n, t) for n, t, i in event.inputs if not i]
+    from eth_abi import decode as abi_decode  # dynamic data fields only: eth-abi's own rules and refusals
+
     vals_ = abi_decode([t for _, t in plain], bytes.fromhex(body))
     data_vals = {n: _jsonable(v) for (n, _), v in zip(plain, vals_)}
     for name, from_topic, i, read, quoted in p.fields:

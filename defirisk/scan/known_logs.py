@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eth_utils import to_checksum_address
+from ..checksum import to_checksum_address
 
 from ..chain.logs import LogFilter
 from ..protocols.uniswap_v2 import calls as v2

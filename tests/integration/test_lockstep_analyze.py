@@ -85,11 +85,13 @@ def test_when_the_lp_reader_is_longest_the_other_readers_are_free(world, book_fi
 
 
 def test_a_failing_reader_still_fails_the_analysis(world, book_file, anvil, tmp_path):
-    """A vault entry that is no vault fails the analysis, whichever reader is longer (as when they ran in turn)."""
+    """A position manager entry that is another contract fails the analysis, whichever reader is longer (as when they
+    ran in turn; a vault or Aave entry that is not one is a warning instead, tested in test_vault_bad_input)."""
     full = json.loads(book_file.read_text())[str(world.chain_id)]
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({str(world.chain_id): {**full, "options_vaults": [*full["options_vaults"], world.tokens.address["USDC"]]}}))
-    with pytest.raises(NotAProtocolError, match="not a Ribbon-v2-style theta vault"):
+    v3 = {**full["uniswap_v3"], "position_manager": full["uniswap_v3"]["factory"]}
+    bad.write_text(json.dumps({str(world.chain_id): {**full, "uniswap_v3": v3}}))
+    with pytest.raises(NotAProtocolError, match="is not a position manager"):
         analyze(world.account("lp_alice"), rpc_url=anvil.url, addresses=bad, cache=False, kind="wallet")
 
 

@@ -1,5 +1,6 @@
 """AbiFunction.decode's word-slicing path returns exactly what eth-abi returns for every function of abis/ whose
-outputs are one-word types, and leaves every reply eth-abi refuses to eth-abi (same error)."""
+outputs are one-word types, and refuses every reply eth-abi refuses (as one ValueError: abi.abi_decode hands it to
+eth-abi, which gives the reason)."""
 from __future__ import annotations
 
 import json
@@ -25,8 +26,8 @@ def _value(rng: random.Random, typ: str):
 def _outcome(f):
     try:
         return f()
-    except Exception as e:  # noqa: BLE001 - the error type is what is compared
-        return type(e)
+    except Exception:  # noqa: BLE001 - refused or not is what is compared
+        return "refused"
 
 
 def test_fast_decoding_equals_eth_abi_for_every_one_word_function():

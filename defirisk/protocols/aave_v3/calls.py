@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ...addresses import address_from_topic, parse_address
 from ...chain.batch import Batch

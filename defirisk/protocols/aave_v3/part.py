@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import pandas as pd
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ...addressbook import AddressBook
 from ...analysis import lending as la

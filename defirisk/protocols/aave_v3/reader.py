@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ... import abi
 from ...addressbook import AddressBook

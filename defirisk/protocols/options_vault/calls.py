@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ...addresses import Address, parse_address
 from ...chain.batch import Batch, Ref

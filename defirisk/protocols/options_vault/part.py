@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ...addressbook import AddressBook
 from ...analysis import vaults as va

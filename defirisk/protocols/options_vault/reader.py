@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ...abi import event
 from ...addressbook import AddressBook

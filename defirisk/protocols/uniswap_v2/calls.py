@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ... import abi
 from ...addresses import address_from_topic, topic_address

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eth_abi.packed import encode_packed
-from eth_utils import keccak, to_checksum_address
+from ...checksum import keccak, to_checksum_address
 
 from ... import abi
 from ...addresses import topic_address
@@ -82,7 +81,8 @@ def ticks_in_word(word: int, bits: int, tick_spacing: int) -> list[int]:
 
 def position_key(owner: str, tick_lower: int, tick_upper: int) -> bytes:
     """The pool's key of a position: keccak256(abi.encodePacked(owner, int24 tickLower, int24 tickUpper))."""
-    return keccak(encode_packed(["address", "int24", "int24"], [owner, tick_lower, tick_upper]))
+    packed = bytes.fromhex(owner[2:]) + (tick_lower % 2**24).to_bytes(3, "big") + (tick_upper % 2**24).to_bytes(3, "big")
+    return keccak(packed)
 
 
 def pool_position_call(pool: str, owner: str, tick_lower: int, tick_upper: int) -> Call:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from eth_utils import to_checksum_address
+from ...checksum import to_checksum_address
 
 from ...addressbook import AddressBook
 from ...chain.batch import Batch, Ref
