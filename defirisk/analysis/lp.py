@@ -12,7 +12,7 @@ from ..models import lp_value, lvr, range_stats
 from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import PriceEdge, UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
-from ..models.v3_fees import fee_growth_inside, uncollected_fees_raw
+from ..models.v3_fees import fee_growth_inside, npm_collect_raw, uncollected_fees_raw
 from ..protocols.uniswap_v3.spec import LiquidityEvent, LpRecord, PoolRecord
 from ..protocols.uniswap_v3.reader import decode_swap_logs
 from ..token_info import TokenInfo
@@ -31,7 +31,11 @@ class ExactPosition:
 
 
 def exact_position(rec: LpRecord, pool: PoolRecord) -> ExactPosition:
-    """What burning all liquidity and collecting would pay now (principal and fees apart), to the wei."""
+    """What burning all liquidity and collecting would pay now (principal and fees apart), to the wei.
+
+    Each NFT alone: NFTs on the same ticks share the pool position's bound, so collecting all of them may pay
+    a few wei less than their sum.
+    """
     if rec.protocol == "uniswap_v2":
         if pool.total_supply == 0:
             return ExactPosition(0, 0, 0, 0)
@@ -41,6 +45,10 @@ def exact_position(rec: LpRecord, pool: PoolRecord) -> ExactPosition:
     in1 = fee_growth_inside(pool.tick, rec.tick_lower, rec.tick_upper, pool.fee_growth_global1_x128, rec.fg_outside_lower1_x128, rec.fg_outside_upper1_x128)
     f0 = uncollected_fees_raw(rec.liquidity, in0, rec.fee_growth_inside0_last_x128, rec.tokens_owed0)
     f1 = uncollected_fees_raw(rec.liquidity, in1, rec.fee_growth_inside1_last_x128, rec.tokens_owed1)
+    pp = rec.pool_position
+    if pp is not None:  # an NFT: its collect pays no more than the manager's shared pool position holds
+        f0 = npm_collect_raw(f0, rec.liquidity, pp.liquidity, in0, pp.fee_growth_inside0_last_x128, pp.tokens_owed0)
+        f1 = npm_collect_raw(f1, rec.liquidity, pp.liquidity, in1, pp.fee_growth_inside1_last_x128, pp.tokens_owed1)
     return ExactPosition(a0, a1, f0, f1)
 
 

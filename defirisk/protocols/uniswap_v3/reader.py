@@ -275,7 +275,8 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     pool_of = {k: to_checksum_address(r.value) for k, r in gp_refs.items()}
     pv3, pv2 = pricing.found()
 
-    # stage 5: NFT pools, their ticks, pricing pools (then balances + token metadata, stage 6)
+    # stage 5: NFT pools, their ticks and the manager's shared positions on them, pricing pools (then balances +
+    # token metadata, stage 6)
     b = Batch(ctx)
     reads.add_v3(b, list(pool_of.values()) + pv3)
     reads.add_v2(b, pv2)
@@ -283,6 +284,8 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
         t: (b.call(v3.tick_call(pool_of[keys[t]], int(p[5]))), b.call(v3.tick_call(pool_of[keys[t]], int(p[6]))))
         for t, p in npm_pos.items()
     }
+    ranges = {t: (pool_of[keys[t]], int(p[5]), int(p[6])) for t, p in npm_pos.items()}
+    shared_refs = {k: b.call(v3.pool_position_call(k[0], npm, k[1], k[2])) for k in set(ranges.values())} if npm else {}
     pos_pools: dict[str, str] = {pool_of[keys[t]]: "uniswap_v3" for t in npm_pos}
     pos_pools.update({r.pool: r.protocol for r in snap.positions})
     swap_refs = {p: b.logs(swap_filter(p, ctx, proto)) for p, proto in pos_pools.items()}
@@ -292,7 +295,8 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     owner = to_checksum_address(wallet)
     for t, p in npm_pos.items():
         lo, up = tick_refs[t]
-        snap.positions.insert(0, v3.npm_record(t, owner, p, pool_of[keys[t]], lo.value, up.value, history.get(t, [])))
+        shared = v3.decode_pool_position(shared_refs[ranges[t]].value)
+        snap.positions.insert(0, v3.npm_record(t, owner, p, pool_of[keys[t]], lo.value, up.value, history.get(t, []), shared))
     snap.positions.sort(key=lambda r: (r.protocol != "uniswap_v3", r.kind, r.pool, r.id))
     snap.pricing_pools = [p for p in pv3 + pv2 if p in snap.pools]
     yield from balances_and_tokens_stages(ctx, snap)
