@@ -220,11 +220,16 @@ def pool_metrics(pool: PoolRecord, tokens: dict[str, TokenInfo], usd: dict[str, 
 
 
 def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block_times: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(unix times, prices token1/token0, |token1 volume|) of a pool's swaps, from Swap (v3) or Sync (v2) logs."""
-    ts, px, vol = [], [], []
+    """(unix times, prices token1/token0, |token1 volume|) of a pool's swaps, from Swap (v3) or Sync (v2) logs.
+
+    Times come from `block_times` (the headers read: block -> unix s), interpolated between them for other blocks
+    (`block_time_at`); swaps outside the blocks read are left out.
+    """
+    lo, hi = (min(block_times), max(block_times)) if block_times else (0, -1)
+    blocks, px, vol = [], [], []
     prev_r1 = None
     for pt in decode_swap_logs(logs, protocol):
-        if pt.block not in block_times:
+        if not lo <= pt.block <= hi:
             continue
         if protocol == "uniswap_v3":
             price = sqrt_price_x96_to_price(pt.sqrt_price_x96, dec0, dec1)
@@ -236,10 +241,19 @@ def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block
             price = (r1 / 10**dec1) / (r0 / 10**dec0)
             v = abs(r1 - prev_r1) / 10**dec1 if prev_r1 is not None else 0.0
             prev_r1 = r1
-        ts.append(block_times[pt.block])
+        blocks.append(pt.block)
         px.append(price)
         vol.append(v)
-    return np.array(ts, float), np.array(px, float), np.array(vol, float)
+    return block_time_at(block_times, blocks), np.array(px, float), np.array(vol, float)
+
+
+def block_time_at(block_times: dict[int, int], blocks: Sequence[int]) -> np.ndarray:
+    """Unix times (s) of `blocks`: a header's own time where it was read, else linear in the block number between
+    the nearest headers read on either side (steady slots, 12 s on mainnet since the merge, make this accurate)."""
+    known = sorted(block_times)
+    if not known:
+        return np.zeros(len(blocks))
+    return np.interp(np.asarray(blocks, float), known, [float(block_times[b]) for b in known])
 
 
 def choose_volatility(

@@ -39,12 +39,14 @@ class LpSnapshot:
     tick_liquidity: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # pool -> [(tick, liquidityNet)]
     skipped: list[str] = field(default_factory=list)
     swaps: dict[str, list[dict]] = field(default_factory=dict)  # pool -> raw Swap/Sync logs in the lookback window
-    block_times: dict[int, int] = field(default_factory=dict)  # block -> unix time, for the swap logs
+    # block -> unix time of the headers read for the swap logs (time_anchors); analysis/lp.swap_series interpolates
+    # the swaps' other blocks between them
+    block_times: dict[int, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. a book contract not deployed at the pinned block
 
 
 SWAP_LOOKBACK_BLOCKS = 7 * 7200  # about a week of mainnet blocks
-MAX_TIMED_BLOCKS = 1000  # header reads for realized volatility are capped at this many blocks
+TIME_ANCHORS = 128  # headers read for swap times beyond each pool's first and last swap block
 
 
 def swap_filter(pool: PoolRecord | str, ctx: ChainContext, protocol: str) -> LogFilter:
@@ -78,6 +80,23 @@ def decode_swap_logs(logs: Iterable[dict], protocol: str) -> list[SwapPoint]:
             r0, r1 = decode_ints(v2.SYNC, lg["topics"], lg["data"], ("reserve0", "reserve1"))
             out.append(SwapPoint(blk, reserve0=r0, reserve1=r1))
     return out
+
+
+def time_anchors(swaps: dict[str, list[dict]], most: int = TIME_ANCHORS) -> list[int]:
+    """Blocks whose headers give the swaps' times: every swap block when there are at most `most`; else each pool's
+    first and last swap block, both ends of the `most` // 4 widest gaps between swap blocks, and `most` // 2 swap
+    blocks spread evenly by rank (at most 2 per pool + `most`, whatever the history)."""
+    per_pool = [sorted({int(lg["blockNumber"], 16) for lg in logs}) for logs in swaps.values()]
+    blocks = sorted({b for bs in per_pool for b in bs})
+    if len(blocks) <= most:
+        return blocks
+    out = {b for bs in per_pool if bs for b in (bs[0], bs[-1])}  # a series' ends fix its elapsed time exactly
+    # a quiet stretch may pass at another pace than the swaps around it: keep it out of any interpolation
+    gaps = sorted(range(1, len(blocks)), key=lambda i: blocks[i - 1] - blocks[i])[: most // 4]
+    out.update(blocks[j] for i in gaps for j in (i - 1, i))
+    n = most // 2
+    out.update(blocks[k * (len(blocks) - 1) // (n - 1)] for k in range(n))
+    return sorted(out)
 
 
 def _hubs(book: AddressBook) -> list[str]:
@@ -153,7 +172,8 @@ def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens:
 
 
 def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = ()) -> Stages[None]:
-    """One stage: pool token balances (for TVL and v2 burns) and metadata of every token seen (fills `snap`)."""
+    """One stage: pool token balances (for TVL and v2 burns), metadata of every token seen and the headers of the
+    swaps' time anchors (fills `snap`)."""
     from dataclasses import replace
 
     b = Batch(ctx)
@@ -165,8 +185,7 @@ def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens
         )
     toks = list(dict.fromkeys([t for p in snap.pools.values() for t in (p.token0, p.token1)] + list(extra_tokens)))
     meta = {t: b.calls(token_calls(t)) for t in toks if t not in snap.tokens}
-    blocks = sorted({int(lg["blockNumber"], 16) for logs in snap.swaps.values() for lg in logs})[-MAX_TIMED_BLOCKS:]
-    hdr = {n: b.raw("eth_getBlockByNumber", [hex(n), False]) for n in blocks}
+    hdr = {n: b.raw("eth_getBlockByNumber", [hex(n), False]) for n in time_anchors(snap.swaps)}
     yield b
     snap.block_times = {n: int(r.value["timestamp"], 16) for n, r in hdr.items() if isinstance(r.value, dict)}
     for addr, (r0, r1) in bal.items():
