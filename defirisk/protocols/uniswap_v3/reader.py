@@ -166,14 +166,16 @@ class PoolReads:
         return out
 
 
-def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = ()) -> None:
+def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = (), *,
+                              times: bool = True) -> None:
     """One round trip: pool token balances (for TVL and v2 burns) and metadata of every token seen."""
-    run_stages(ctx, balances_and_tokens_stages(ctx, snap, extra_tokens))
+    run_stages(ctx, balances_and_tokens_stages(ctx, snap, extra_tokens, times=times))
 
 
-def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = ()) -> Stages[None]:
-    """One stage: pool token balances (for TVL and v2 burns), metadata of every token seen and the headers of the
-    swaps' time anchors (fills `snap`)."""
+def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = (), *,
+                               times: bool = True) -> Stages[None]:
+    """One stage: pool token balances (for TVL and v2 burns), metadata of every token seen and, when `times`, the
+    headers of the swaps' time anchors (fills `snap`)."""
     from dataclasses import replace
 
     b = Batch(ctx)
@@ -185,7 +187,7 @@ def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens
         )
     toks = list(dict.fromkeys([t for p in snap.pools.values() for t in (p.token0, p.token1)] + list(extra_tokens)))
     meta = {t: b.calls(token_calls(t)) for t in toks if t not in snap.tokens}
-    hdr = {n: b.raw("eth_getBlockByNumber", [hex(n), False]) for n in time_anchors(snap.swaps)}
+    hdr = {n: b.raw("eth_getBlockByNumber", [hex(n), False]) for n in (time_anchors(snap.swaps) if times else ())}
     yield b
     snap.block_times = {n: int(r.value["timestamp"], 16) for n, r in hdr.items() if isinstance(r.value, dict)}
     for addr, (r0, r1) in bal.items():
@@ -199,12 +201,13 @@ def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens
         snap.tokens[t] = decode_token(ctx.chain_id, t, *[r.value for r in refs])
 
 
-def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnapshot:
-    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them (at most 6 round trips)."""
-    return run_stages(ctx, wallet_lp_stages(ctx, book, wallet))
+def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str, *, times: bool = True) -> LpSnapshot:
+    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them (at most
+    6 round trips); `times=False` skips the swap times (a flat volatility needs none)."""
+    return run_stages(ctx, wallet_lp_stages(ctx, book, wallet, times=times))
 
 
-def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[LpSnapshot]:
+def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str, *, times: bool = True) -> Stages[LpSnapshot]:
     """fetch_wallet_lp's 6 stages as a generator (chain/stages.py), to share round trips with other readers."""
     snap = LpSnapshot()
     has_v3, has_v2 = book.has("uniswap_v3"), book.has("uniswap_v2")
@@ -318,12 +321,13 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
         snap.positions.insert(0, v3.npm_record(t, owner, p, pool_of[keys[t]], lo.value, up.value, history.get(t, []), shared))
     snap.positions.sort(key=lambda r: (r.protocol != "uniswap_v3", r.kind, r.pool, r.id))
     snap.pricing_pools = [p for p in pv3 + pv2 if p in snap.pools]
-    yield from balances_and_tokens_stages(ctx, snap)
+    yield from balances_and_tokens_stages(ctx, snap, times=times)
     return snap
 
 
-def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot:
-    """A v3 pool or v2 pair at the pinned block: state, tick liquidity (v3), tokens and pricing pools."""
+def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str, *, times: bool = True) -> LpSnapshot:
+    """A v3 pool or v2 pair at the pinned block: state, tick liquidity (v3), tokens and pricing pools; `times=False`
+    skips the swap times (a flat volatility needs none)."""
     snap = LpSnapshot()
     b = Batch(ctx)
     reads = PoolReads()
@@ -358,5 +362,5 @@ def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot
     snap.pools.update({a: p for a, p in reads.records().items() if a != rec.address})
     snap.pricing_pools = [p for p in pv3 + pv2 if p in snap.pools]
     snap.tick_liquidity[rec.address] = [(t, int(r.value[1])) for t, r in zip(ticks, tick_refs)]
-    _read_balances_and_tokens(ctx, snap)
+    _read_balances_and_tokens(ctx, snap, times=times)
     return snap
