@@ -50,7 +50,7 @@ def _lp_on_pool(world) -> tuple[str, str]:
     c, a, tok = world.chain, _arts(), world.tokens
     f = world.facts["uniswap"]
     info = f["pool_info"][POOL]
-    owner = world.account("history_lp")
+    owner = world.account("rt_one")  # a role other tests use too (40 devnet accounts; each test reverts the chain)
     fund(c, tok, [owner], {"WBTC": 10, "USDC": 1_000_000}, [f["position_manager"]])
     tick, sp = int(c.static(a["pool"], info["address"], "slot0")[1]), info["tick_spacing"]
     t0 = info["token0"]
@@ -67,7 +67,7 @@ def _long_history(world, n: int) -> None:
     c, a, tok = world.chain, _arts(), world.tokens
     f = world.facts["uniswap"]
     info = f["pool_info"][POOL]
-    trader = world.account("history_trader")
+    trader = world.account("trader")
     fund(c, tok, [trader], {"WBTC": 1_000, "USDC": 100_000_000}, [f["swap_router"]])
     rng = random.Random(11)
     t = c.timestamp()
