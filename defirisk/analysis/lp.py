@@ -12,7 +12,7 @@ from ..models import lp_value, lvr, range_stats
 from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
 from ..models.usd_pricing import PriceEdge, UsdPrice
 from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_price_x96_to_price
-from ..models.v3_fees import fee_growth_inside, uncollected_fees_raw
+from ..models.v3_fees import fee_growth_inside, npm_collect_raw, uncollected_fees_raw
 from ..protocols.uniswap_v3.spec import LiquidityEvent, LpRecord, PoolRecord
 from ..protocols.uniswap_v3.reader import decode_swap_logs
 from ..token_info import TokenInfo
@@ -31,7 +31,11 @@ class ExactPosition:
 
 
 def exact_position(rec: LpRecord, pool: PoolRecord) -> ExactPosition:
-    """What burning all liquidity and collecting would pay now (principal and fees apart), to the wei."""
+    """What burning all liquidity and collecting would pay now (principal and fees apart), to the wei.
+
+    Each NFT alone: NFTs on the same ticks share the pool position's bound, so collecting all of them may pay
+    a few wei less than their sum.
+    """
     if rec.protocol == "uniswap_v2":
         if pool.total_supply == 0:
             return ExactPosition(0, 0, 0, 0)
@@ -41,6 +45,10 @@ def exact_position(rec: LpRecord, pool: PoolRecord) -> ExactPosition:
     in1 = fee_growth_inside(pool.tick, rec.tick_lower, rec.tick_upper, pool.fee_growth_global1_x128, rec.fg_outside_lower1_x128, rec.fg_outside_upper1_x128)
     f0 = uncollected_fees_raw(rec.liquidity, in0, rec.fee_growth_inside0_last_x128, rec.tokens_owed0)
     f1 = uncollected_fees_raw(rec.liquidity, in1, rec.fee_growth_inside1_last_x128, rec.tokens_owed1)
+    pp = rec.pool_position
+    if pp is not None:  # an NFT: its collect pays no more than the manager's shared pool position holds
+        f0 = npm_collect_raw(f0, rec.liquidity, pp.liquidity, in0, pp.fee_growth_inside0_last_x128, pp.tokens_owed0)
+        f1 = npm_collect_raw(f1, rec.liquidity, pp.liquidity, in1, pp.fee_growth_inside1_last_x128, pp.tokens_owed1)
     return ExactPosition(a0, a1, f0, f1)
 
 
@@ -212,11 +220,16 @@ def pool_metrics(pool: PoolRecord, tokens: dict[str, TokenInfo], usd: dict[str, 
 
 
 def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block_times: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(unix times, prices token1/token0, |token1 volume|) of a pool's swaps, from Swap (v3) or Sync (v2) logs."""
-    ts, px, vol = [], [], []
+    """(unix times, prices token1/token0, |token1 volume|) of a pool's swaps, from Swap (v3) or Sync (v2) logs.
+
+    Times come from `block_times` (the headers read: block -> unix s), interpolated between them for other blocks
+    (`block_time_at`); swaps outside the blocks read are left out.
+    """
+    lo, hi = (min(block_times), max(block_times)) if block_times else (0, -1)
+    blocks, px, vol = [], [], []
     prev_r1 = None
     for pt in decode_swap_logs(logs, protocol):
-        if pt.block not in block_times:
+        if not lo <= pt.block <= hi:
             continue
         if protocol == "uniswap_v3":
             price = sqrt_price_x96_to_price(pt.sqrt_price_x96, dec0, dec1)
@@ -228,10 +241,19 @@ def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block
             price = (r1 / 10**dec1) / (r0 / 10**dec0)
             v = abs(r1 - prev_r1) / 10**dec1 if prev_r1 is not None else 0.0
             prev_r1 = r1
-        ts.append(block_times[pt.block])
+        blocks.append(pt.block)
         px.append(price)
         vol.append(v)
-    return np.array(ts, float), np.array(px, float), np.array(vol, float)
+    return block_time_at(block_times, blocks), np.array(px, float), np.array(vol, float)
+
+
+def block_time_at(block_times: dict[int, int], blocks: Sequence[int]) -> np.ndarray:
+    """Unix times (s) of `blocks`: a header's own time where it was read, else linear in the block number between
+    the nearest headers read on either side (steady slots, 12 s on mainnet since the merge, make this accurate)."""
+    known = sorted(block_times)
+    if not known:
+        return np.zeros(len(blocks))
+    return np.interp(np.asarray(blocks, float), known, [float(block_times[b]) for b in known])
 
 
 def choose_volatility(

@@ -67,11 +67,12 @@ def _analyze_live(
     T = horizon_days / 365.0
     joined: dict[str, Any] = {}
     families = part_families()
+    times = vol is None  # swap times serve realized volatility only
     if kind == "pool":
-        snap = uniswap_reader.fetch_pool_lp(ctx, book, target)
+        snap = uniswap_reader.fetch_pool_lp(ctx, book, target, times=times)
     else:  # every family's wallet reader in lockstep: round trips = the longest reader's, not their sum
         active = [(f.name, part(f)) for f in families if f.configured(book)]
-        readers: list[Stages[Any]] = [uniswap_reader.wallet_lp_stages(ctx, book, target)]
+        readers: list[Stages[Any]] = [uniswap_reader.wallet_lp_stages(ctx, book, target, times=times)]
         readers += [p.stages(ctx, book, target, vol, horizon_days) for _, p in active]
         snap, *more = stages.run_together(ctx, *readers)
         joined = {name: r for (name, _), r in zip(active, more)}

@@ -13,6 +13,11 @@ How a collect arrives at its number, for both kinds of owner:
 So both are ``tokens_owed + uint128(mulDiv((inside − last) mod 2**256, liquidity, Q128))`` with
 ``inside`` = fee_growth_inside(...) at the block. ``tokens_owed`` also holds principal that a
 decreaseLiquidity/burn moved there and that was not collected yet; separate it upstream if needed.
+
+Every NFT on the same ticks shares ONE pool position (owner: the manager). The manager rounds down per NFT
+over that NFT's own interval, the pool once per poke for all of them, so after the others collected, the last
+NFT can be owed a wei more than the pool position holds; the pool's ``collect`` pays min(requested, owed), so
+the NFT gets ``npm_collect_raw``: the smaller of the two.
 """
 from __future__ import annotations
 
@@ -64,3 +69,18 @@ def uncollected_fees_pool_raw(liquidity: int, fee_growth_inside_x128: int, fee_g
     feeGrowthInside{0,1}LastX128, tokensOwed{0,1}); pool.collect pays min(requested, this).
     """
     return uncollected_fees_raw(liquidity, fee_growth_inside_x128, fee_growth_inside_last_x128, tokens_owed)
+
+
+def npm_collect_raw(nft_owed: int, nft_liquidity: int, pool_liquidity: int, fee_growth_inside_x128: int,
+                    pool_fee_growth_inside_last_x128: int, pool_tokens_owed: int) -> int:
+    """Raw amount NonfungiblePositionManager.collect pays one NFT now (one token): min(NFT owed, pool position owed).
+
+    `nft_owed` is uncollected_fees_raw of the NFT; the pool_* fields are the manager's shared position on the pool.
+    collect pokes the pool (burn(0)) only when the NFT has liquidity, so only then does the pool position accrue.
+    """
+    nft_owed = check_uint(nft_owed, 128, "nft_owed")
+    if not check_uint(nft_liquidity, 128, "nft_liquidity"):
+        return min(nft_owed, check_uint(pool_tokens_owed, 128, "pool_tokens_owed"))
+    pool_owed = uncollected_fees_pool_raw(pool_liquidity, fee_growth_inside_x128, pool_fee_growth_inside_last_x128,
+                                          pool_tokens_owed)
+    return min(nft_owed, pool_owed)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from defirisk.errors import InputError
 from defirisk.models.tick_math import MAX_UINT256, Q128, Q256
-from defirisk.models.v3_fees import fee_growth_inside, uncollected_fees_pool_raw, uncollected_fees_raw
+from defirisk.models.v3_fees import fee_growth_inside, npm_collect_raw, uncollected_fees_pool_raw, uncollected_fees_raw
 
 U128 = 2**128
 
@@ -139,3 +139,28 @@ def test_uncollected_fees_match_the_position_update_arithmetic(L, inside, last, 
         delta += Q256  # uint256 subtraction underflow
     accrued = (delta * L >> 128) & (U128 - 1)
     assert uncollected_fees_raw(L, inside, last, owed) == (owed + accrued) & (U128 - 1)
+
+
+# --- an NFT's collect is bounded by the manager's shared pool position --------------------------------------
+
+
+def test_the_last_nft_on_shared_ticks_gets_what_the_pool_position_holds():
+    """NFTs A and B (liquidity 1 each) share one pool position. Growth 0.4 (in wei per unit liquidity) while both are
+    in: A's close pokes the pool, which keeps floor(0.8) = 0 and pays A floor(0.4) = 0. Growth 0.7 more on B alone:
+    the manager owes B floor(0.4 + 0.7) = 1, the pool position accrues floor(0.7) = 0 at B's poke, so collect pays 0."""
+    g1, g2 = 4 * Q128 // 10, 7 * Q128 // 10
+    nft_owed = uncollected_fees_raw(1, g1 + g2, 0, 0)
+    assert nft_owed == 1
+    assert npm_collect_raw(nft_owed, 1, 1, g1 + g2, g1, 0) == 0
+    g3 = g1 + g2 + 4 * Q128 // 10  # 0.4 more: the pool position has a whole wei again
+    assert npm_collect_raw(uncollected_fees_raw(1, g3, 0, 0), 1, 1, g3, g1, 0) == 1
+    assert npm_collect_raw(5, 1, 7, 0, 0, 9) == 5  # the pool holding more pays the NFT's own figure
+
+
+def test_a_closed_nft_does_not_poke_the_shared_position():
+    """collect pokes the pool only for an NFT with liquidity: a closed one is bounded by the stored tokensOwed alone,
+    even while the other NFTs' liquidity accrues on the shared position."""
+    assert npm_collect_raw(10, 0, 10**18, 5 * Q128, 0, 7) == 7
+    assert npm_collect_raw(10, 1, 10**18, 5 * Q128, 0, 7) == 10
+    with pytest.raises(InputError):
+        npm_collect_raw(2**128, 1, 1, 0, 0, 0)

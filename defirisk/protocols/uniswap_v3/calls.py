@@ -13,7 +13,7 @@ from ...addresses import topic_address
 from ...chain.calls import Call, CallFailed, call
 from ...chain.logs import LogFilter
 from ...models.tick_math import MAX_TICK, MIN_TICK
-from ..uniswap_v3.spec import LiquidityEvent, LpRecord, PoolRecord
+from ..uniswap_v3.spec import LiquidityEvent, LpRecord, PoolPosition, PoolRecord
 
 POOL = "UniswapV3Pool"
 NPM = "NonfungiblePositionManager"
@@ -156,8 +156,14 @@ def decode_direct_history(
     return out
 
 
-def npm_record(token_id: int, owner: str, pos: Sequence[Any], pool: str, lower: Sequence[Any], upper: Sequence[Any], history: Sequence[LiquidityEvent]) -> LpRecord:
-    """An LpRecord from positions(tokenId) and the two ticks' state."""
+def decode_pool_position(res: Sequence[Any]) -> PoolPosition:
+    """A PoolPosition from the pool's positions(key) result."""
+    return PoolPosition(*(int(x) for x in res[:5]))
+
+
+def npm_record(token_id: int, owner: str, pos: Sequence[Any], pool: str, lower: Sequence[Any], upper: Sequence[Any],
+               history: Sequence[LiquidityEvent], shared: PoolPosition | None = None) -> LpRecord:
+    """An LpRecord from positions(tokenId), the two ticks' state and the manager's shared position on the pool."""
     return LpRecord(
         protocol="uniswap_v3",
         kind="npm",
@@ -176,6 +182,7 @@ def npm_record(token_id: int, owner: str, pos: Sequence[Any], pool: str, lower: 
         fg_outside_upper0_x128=int(upper[2]),
         fg_outside_upper1_x128=int(upper[3]),
         history=tuple(history),
+        pool_position=shared,
     )
 
 

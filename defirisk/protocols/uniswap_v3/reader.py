@@ -39,12 +39,14 @@ class LpSnapshot:
     tick_liquidity: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # pool -> [(tick, liquidityNet)]
     skipped: list[str] = field(default_factory=list)
     swaps: dict[str, list[dict]] = field(default_factory=dict)  # pool -> raw Swap/Sync logs in the lookback window
-    block_times: dict[int, int] = field(default_factory=dict)  # block -> unix time, for the swap logs
+    # block -> unix time of the headers read for the swap logs (time_anchors); analysis/lp.swap_series interpolates
+    # the swaps' other blocks between them
+    block_times: dict[int, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. a book contract not deployed at the pinned block
 
 
 SWAP_LOOKBACK_BLOCKS = 7 * 7200  # about a week of mainnet blocks
-MAX_TIMED_BLOCKS = 1000  # header reads for realized volatility are capped at this many blocks
+TIME_ANCHORS = 128  # headers read for swap times beyond each pool's first and last swap block
 
 
 def swap_filter(pool: PoolRecord | str, ctx: ChainContext, protocol: str) -> LogFilter:
@@ -78,6 +80,23 @@ def decode_swap_logs(logs: Iterable[dict], protocol: str) -> list[SwapPoint]:
             r0, r1 = decode_ints(v2.SYNC, lg["topics"], lg["data"], ("reserve0", "reserve1"))
             out.append(SwapPoint(blk, reserve0=r0, reserve1=r1))
     return out
+
+
+def time_anchors(swaps: dict[str, list[dict]], most: int = TIME_ANCHORS) -> list[int]:
+    """Blocks whose headers give the swaps' times: every swap block when there are at most `most`; else each pool's
+    first and last swap block, both ends of the `most` // 4 widest gaps between swap blocks, and `most` // 2 swap
+    blocks spread evenly by rank (at most 2 per pool + `most`, whatever the history)."""
+    per_pool = [sorted({int(lg["blockNumber"], 16) for lg in logs}) for logs in swaps.values()]
+    blocks = sorted({b for bs in per_pool for b in bs})
+    if len(blocks) <= most:
+        return blocks
+    out = {b for bs in per_pool if bs for b in (bs[0], bs[-1])}  # a series' ends fix its elapsed time exactly
+    # a quiet stretch may pass at another pace than the swaps around it: keep it out of any interpolation
+    gaps = sorted(range(1, len(blocks)), key=lambda i: blocks[i - 1] - blocks[i])[: most // 4]
+    out.update(blocks[j] for i in gaps for j in (i - 1, i))
+    n = most // 2
+    out.update(blocks[k * (len(blocks) - 1) // (n - 1)] for k in range(n))
+    return sorted(out)
 
 
 def _hubs(book: AddressBook) -> list[str]:
@@ -147,13 +166,16 @@ class PoolReads:
         return out
 
 
-def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = ()) -> None:
+def _read_balances_and_tokens(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = (), *,
+                              times: bool = True) -> None:
     """One round trip: pool token balances (for TVL and v2 burns) and metadata of every token seen."""
-    run_stages(ctx, balances_and_tokens_stages(ctx, snap, extra_tokens))
+    run_stages(ctx, balances_and_tokens_stages(ctx, snap, extra_tokens, times=times))
 
 
-def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = ()) -> Stages[None]:
-    """One stage: pool token balances (for TVL and v2 burns) and metadata of every token seen (fills `snap`)."""
+def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens: Iterable[str] = (), *,
+                               times: bool = True) -> Stages[None]:
+    """One stage: pool token balances (for TVL and v2 burns), metadata of every token seen and, when `times`, the
+    headers of the swaps' time anchors (fills `snap`)."""
     from dataclasses import replace
 
     b = Batch(ctx)
@@ -165,8 +187,7 @@ def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens
         )
     toks = list(dict.fromkeys([t for p in snap.pools.values() for t in (p.token0, p.token1)] + list(extra_tokens)))
     meta = {t: b.calls(token_calls(t)) for t in toks if t not in snap.tokens}
-    blocks = sorted({int(lg["blockNumber"], 16) for logs in snap.swaps.values() for lg in logs})[-MAX_TIMED_BLOCKS:]
-    hdr = {n: b.raw("eth_getBlockByNumber", [hex(n), False]) for n in blocks}
+    hdr = {n: b.raw("eth_getBlockByNumber", [hex(n), False]) for n in (time_anchors(snap.swaps) if times else ())}
     yield b
     snap.block_times = {n: int(r.value["timestamp"], 16) for n, r in hdr.items() if isinstance(r.value, dict)}
     for addr, (r0, r1) in bal.items():
@@ -180,12 +201,13 @@ def balances_and_tokens_stages(ctx: ChainContext, snap: LpSnapshot, extra_tokens
         snap.tokens[t] = decode_token(ctx.chain_id, t, *[r.value for r in refs])
 
 
-def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str) -> LpSnapshot:
-    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them (at most 6 round trips)."""
-    return run_stages(ctx, wallet_lp_stages(ctx, book, wallet))
+def fetch_wallet_lp(ctx: ChainContext, book: AddressBook, wallet: str, *, times: bool = True) -> LpSnapshot:
+    """Every Uniswap v2/v3 LP position of `wallet` at the pinned block, with the pools needed to price them (at most
+    6 round trips); `times=False` skips the swap times (a flat volatility needs none)."""
+    return run_stages(ctx, wallet_lp_stages(ctx, book, wallet, times=times))
 
 
-def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[LpSnapshot]:
+def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str, *, times: bool = True) -> Stages[LpSnapshot]:
     """fetch_wallet_lp's 6 stages as a generator (chain/stages.py), to share round trips with other readers."""
     snap = LpSnapshot()
     has_v3, has_v2 = book.has("uniswap_v3"), book.has("uniswap_v2")
@@ -275,7 +297,8 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     pool_of = {k: to_checksum_address(r.value) for k, r in gp_refs.items()}
     pv3, pv2 = pricing.found()
 
-    # stage 5: NFT pools, their ticks, pricing pools (then balances + token metadata, stage 6)
+    # stage 5: NFT pools, their ticks and the manager's shared positions on them, pricing pools (then balances +
+    # token metadata, stage 6)
     b = Batch(ctx)
     reads.add_v3(b, list(pool_of.values()) + pv3)
     reads.add_v2(b, pv2)
@@ -283,6 +306,8 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
         t: (b.call(v3.tick_call(pool_of[keys[t]], int(p[5]))), b.call(v3.tick_call(pool_of[keys[t]], int(p[6]))))
         for t, p in npm_pos.items()
     }
+    ranges = {t: (pool_of[keys[t]], int(p[5]), int(p[6])) for t, p in npm_pos.items()}
+    shared_refs = {k: b.call(v3.pool_position_call(k[0], npm, k[1], k[2])) for k in set(ranges.values())} if npm else {}
     pos_pools: dict[str, str] = {pool_of[keys[t]]: "uniswap_v3" for t in npm_pos}
     pos_pools.update({r.pool: r.protocol for r in snap.positions})
     swap_refs = {p: b.logs(swap_filter(p, ctx, proto)) for p, proto in pos_pools.items()}
@@ -292,15 +317,17 @@ def wallet_lp_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stage
     owner = to_checksum_address(wallet)
     for t, p in npm_pos.items():
         lo, up = tick_refs[t]
-        snap.positions.insert(0, v3.npm_record(t, owner, p, pool_of[keys[t]], lo.value, up.value, history.get(t, [])))
+        shared = v3.decode_pool_position(shared_refs[ranges[t]].value)
+        snap.positions.insert(0, v3.npm_record(t, owner, p, pool_of[keys[t]], lo.value, up.value, history.get(t, []), shared))
     snap.positions.sort(key=lambda r: (r.protocol != "uniswap_v3", r.kind, r.pool, r.id))
     snap.pricing_pools = [p for p in pv3 + pv2 if p in snap.pools]
-    yield from balances_and_tokens_stages(ctx, snap)
+    yield from balances_and_tokens_stages(ctx, snap, times=times)
     return snap
 
 
-def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot:
-    """A v3 pool or v2 pair at the pinned block: state, tick liquidity (v3), tokens and pricing pools."""
+def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str, *, times: bool = True) -> LpSnapshot:
+    """A v3 pool or v2 pair at the pinned block: state, tick liquidity (v3), tokens and pricing pools; `times=False`
+    skips the swap times (a flat volatility needs none)."""
     snap = LpSnapshot()
     b = Batch(ctx)
     reads = PoolReads()
@@ -335,5 +362,5 @@ def fetch_pool_lp(ctx: ChainContext, book: AddressBook, pool: str) -> LpSnapshot
     snap.pools.update({a: p for a, p in reads.records().items() if a != rec.address})
     snap.pricing_pools = [p for p in pv3 + pv2 if p in snap.pools]
     snap.tick_liquidity[rec.address] = [(t, int(r.value[1])) for t, r in zip(ticks, tick_refs)]
-    _read_balances_and_tokens(ctx, snap)
+    _read_balances_and_tokens(ctx, snap, times=times)
     return snap

@@ -45,13 +45,26 @@ class PoolRecord:
 
 
 @dataclass(frozen=True)
+class PoolPosition:
+    """A position as the pool keeps it (`positions(keccak(owner, tickLower, tickUpper))`, raw units): for an NFT,
+    the manager's one position shared by every NFT on those ticks."""
+
+    liquidity: int
+    fee_growth_inside0_last_x128: int
+    fee_growth_inside1_last_x128: int
+    tokens_owed0: int
+    tokens_owed1: int
+
+
+@dataclass(frozen=True)
 class LpRecord:
     """One LP position (raw units): a position-manager NFT, a position owned directly on a pool, or v2 LP tokens.
 
     v3: liquidity and the fee-growth snapshot of the position, plus the fee growth outside its two ticks at the
     pinned block (all needed to compute uncollected fees exactly). v2: liquidity = LP tokens held.
     `history` holds the liquidity changes, oldest first; `entry_known` is False when part of the position
-    arrived by transfer with no deposit amounts on record.
+    arrived by transfer with no deposit amounts on record. `pool_position` (NFTs) is the manager's shared position on
+    the pool, which bounds what the NFT's `collect` can pay.
     """
 
     protocol: str
@@ -72,3 +85,4 @@ class LpRecord:
     fg_outside_upper1_x128: int = 0
     history: tuple[LiquidityEvent, ...] = field(default=())
     entry_known: bool = True
+    pool_position: PoolPosition | None = None
