@@ -122,6 +122,7 @@ def risk(
     hedge: bool = False,
     hedge_targets: Sequence[str] = (),
     hf_target: float = 1.0,
+    lookback_days: float = 90.0,
 ) -> BookAnalysis:
     """The book of one or more wallets at one block: Greeks per token, positions' exposures, scenarios by full
     revaluation beside the delta and delta-gamma approximations. `scenarios`: strings such as
@@ -129,7 +130,7 @@ def risk(
     wallets' own token and ETH balances. `cache` as in `analyze` (the run is kept with kind "book").
 
     `var`: VaR/ES levels (0.99) over `var_horizon_days`, by `method` historical | montecarlo | both (`paths`,
-    `seed`, `dist` normal | t for Monte Carlo); `hedge`: the delta hedge (to `hedge_targets` such as "WETH=1.5",
+    `seed`, `dist` normal | t for Monte Carlo) from the prices recorded over `lookback_days`; `hedge`: the delta hedge (to `hedge_targets` such as "WETH=1.5",
     else to zero) and the book after it; every loan's collateral buffer keeps its health factor at `hf_target` in
     the worst stress (and at each VaR quantile's scenario)."""
     from .engine.analyze import analysis_params
@@ -144,7 +145,7 @@ def risk(
     if not (0 < horizon_days <= 3650):
         raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
     limits = LimitOptions(tuple(float(v) for v in var), float(var_horizon_days), int(paths), method, seed, dist, hedge,
-                          tuple(hedge_targets), float(hf_target))
+                          tuple(hedge_targets), float(hf_target), float(lookback_days))
     limits.methods  # an unknown method is refused before the node is asked
     if dist not in ("normal", "t"):
         raise InputError(f"--dist is normal or t (Student-t), not {dist!r}")
@@ -163,6 +164,10 @@ def risk(
             if hit is not None:
                 return BookAnalysis(hit["chain_id"], hit["block"], hit["block_hash"], hit["timestamp"], hit["wallets"],
                                     ctx.round_trips, hit, from_cache=True)
+        if store is not None:  # the history's swap logs from the scan's rows where it holds them
+            from .scan.snapshot import with_cached_swaps
+
+            ctx = with_cached_swaps(ctx, store)
         res = run_book(ctx, book, targets, vol=vol, horizon_days=horizon_days, scenarios=scenarios,
                        scenarios_file=scenarios_file, balances=balances, limits=limits)
         res.rpc_round_trips = ctx.round_trips

@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--hedge", action="store_true", help="the trades that bring each risky token's delta to zero, and the book after them")
     r.add_argument("--hedge-target", action="append", default=[], metavar="TOKEN=DELTA",
                    help="leave this delta (token units) instead of zero, e.g. WETH=1.5 (repeatable; implies --hedge)")
+    r.add_argument("--lookback", type=float, default=90.0, metavar="DAYS",
+                   help="price history of the historical VaR and of the correlations (days, default 90)")
     r.add_argument("--hf-target", type=float, default=1.0, help="health factor the collateral buffers keep in stress (default 1.0)")
 
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
@@ -190,6 +192,7 @@ def _risk(args: argparse.Namespace) -> int:
         var=[float(v) for arg in args.var for v in _levels(arg)], var_horizon_days=_days(args.var_horizon),
         paths=args.paths, method=args.method, seed=args.seed, dist=args.dist,
         hedge=args.hedge or bool(args.hedge_target), hedge_targets=args.hedge_target, hf_target=args.hf_target,
+        lookback_days=args.lookback,
     )
     if args.json:
         print(json.dumps(res.to_json(), indent=1))

@@ -29,6 +29,7 @@ class LimitOptions:
     hedge: bool = False
     hedge_targets: tuple[str, ...] = ()  # "WETH=1.5": the delta (token units) to leave, per token
     hf_target: float = 1.0
+    lookback_days: float = 90.0  # the history of the historical VaR (and of Monte Carlo's correlations)
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -69,19 +70,21 @@ class Limits:
     buffers: list[dict[str, Any]] = field(default_factory=list)
 
 
-def run_limits(b: Book, opts: LimitOptions, resolve: Callable[[str], str]) -> Limits:
-    """VaR (its quantile paths added to the book's scenarios), hedge and buffers of a built book."""
+def run_limits(b: Book, opts: LimitOptions, resolve: Callable[[str], str],
+               returns: Mapping[str, Sequence[float]] | None = None) -> Limits:
+    """VaR (its quantile paths added to the book's scenarios), hedge and buffers of a built book; `returns`: the
+    factors' hourly log returns over the lookback (default: those of the book's read)."""
     out = Limits()
     xs, m, g = b.instruments, b.market, b.greeks
     if opts.var_levels:
         out.var = value_at_risk(xs, m, g, b.main_factor, opts.var_levels, opts.var_horizon_days, methods=opts.methods,
-                                paths=opts.paths, seed=opts.seed, dist=opts.dist)
+                                paths=opts.paths, seed=opts.seed, dist=opts.dist, returns=returns)
         for r in out.var:
             s = r.scenario
             out.var_scenarios.append(Scenario(scenario_name(r, opts.methods[0]), s.shocks, s.vol, s.depth, s.days))
         b.scenarios += evaluate(xs, m, out.var_scenarios, g)
     if opts.hedge:
-        out.hedge = hedge_json(b, opts, resolve)
+        out.hedge = hedge_json(b, opts, resolve, returns)
     out.buffers = buffers_json(b, out.var_scenarios, opts.hf_target)
     return out
 
@@ -114,7 +117,8 @@ def _targets(opts: LimitOptions, resolve: Callable[[str], str]) -> dict[str, flo
     return out
 
 
-def hedge_json(b: Book, opts: LimitOptions, resolve: Callable[[str], str]) -> dict[str, Any]:
+def hedge_json(b: Book, opts: LimitOptions, resolve: Callable[[str], str],
+               returns: Mapping[str, Sequence[float]] | None = None) -> dict[str, Any]:
     """The trades to the target deltas, their routes and slippage, and the book after them."""
     xs, m, g = b.instruments, b.market, b.greeks
     trades = hedge_trades(g, m, _targets(opts, resolve))
@@ -125,7 +129,7 @@ def hedge_json(b: Book, opts: LimitOptions, resolve: Callable[[str], str]) -> di
         after_var = [{"level": r.level, "method": r.method, "var_usd": _n(r.var_usd), "es_usd": _n(r.es_usd)}
                      for r in value_at_risk(after.instruments, m, ga, after.main_factor, opts.var_levels,
                                             opts.var_horizon_days, methods=opts.methods, paths=opts.paths,
-                                            seed=opts.seed, dist=opts.dist)]
+                                            seed=opts.seed, dist=opts.dist, returns=returns)]
     worst = worst_stress(b, [s.scenario.name for s in b.scenarios if s.scenario.name.startswith("var_")])
     return {
         "trades": [{"token": t.token, "symbol": t.symbol, "delta_before": _n(t.delta_before), "target": t.target,
@@ -172,4 +176,4 @@ def option_dict(opts: LimitOptions) -> Mapping[str, Any]:
     """The options as recorded in the run's parameters (part of its cache key)."""
     return {"var": list(opts.var_levels), "var_horizon_days": opts.var_horizon_days, "paths": opts.paths,
             "method": opts.method, "seed": opts.seed, "dist": opts.dist, "hedge": opts.hedge,
-            "hedge_targets": list(opts.hedge_targets), "hf_target": opts.hf_target}
+            "hedge_targets": list(opts.hedge_targets), "hf_target": opts.hf_target, "lookback_days": opts.lookback_days}

@@ -10,7 +10,9 @@ import pandas as pd
 
 from .._version import __version__
 from ..addressbook import AddressBook
-from ..analysis.exposures import BookInputs, build_market
+from ..analysis.exposures import BookInputs, build_market, merge_snapshots
+from ..analysis.market_data import token_returns
+from .book_history import read_history
 from ..risk.book_var import VarResult
 from .book_limits import LimitOptions, limits_document, run_limits
 from .book_read import read_book
@@ -180,7 +182,16 @@ def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vo
     if scenarios_file:
         scen += load_scenarios(scenarios_file, resolve)
     b = build_book(instruments, m, scen)
-    lim = run_limits(b, limits or LimitOptions(), resolve)
+    opts = limits or LimitOptions()
+    returns, history = None, None
+    if opts.var_levels:  # the lookback's prices (two more round trips; the cache's swap rows where a scan holds them)
+        if not (0 < opts.lookback_days <= 3650):
+            raise InputError(f"--lookback is a number of days such as 90, not {opts.lookback_days}")
+        hist = read_history(ctx, merge_snapshots(inputs.lp), book.list("stablecoins"), opts.lookback_days)
+        returns = token_returns(hist, book.list("stablecoins"))
+        history = {"lookback_days": opts.lookback_days, "pools": sorted(hist.pools),
+                   "hourly_returns": len(next(iter(returns.values()), ())), "tokens": sorted(returns)}
+    lim = run_limits(b, opts, resolve, returns)
     kinds = {(x.protocol, x.id, x.owner): type(x).__name__ for x in instruments}
     if not book.list("stablecoins"):
         warnings.append("the address book has no stablecoins: no token can be priced in USD (add `stablecoins`)")
@@ -191,6 +202,7 @@ def run_book(ctx: ChainContext, book: AddressBook, wallets: Sequence[str], *, vo
         "chain_id": ctx.chain_id, "block": ctx.block, "block_hash": ctx.block_hash, "timestamp": ctx.timestamp,
         "kind": "book", "wallets": list(wallets), "horizon_days": horizon_days, "balances": balances,
         **book_document(b, m, kinds=kinds), **limits_document(lim),
+        "var_history": history,
         "prices_usd": md.prices, "volatility": md.volatility, "warnings": warnings, "skipped": sorted(skipped),
         "defirisk_version": __version__,
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -114,12 +114,12 @@ def liquidity_cost(instruments: Sequence[Instrument], m: MarketState, g: BookGre
 
 
 def make_moves(method: str, m: MarketState, factors: Sequence[str], horizon_days: float, paths: int,
-               seed: int | None, dist: str) -> Moves:
-    """The paths of one method over the book's factors."""
+               seed: int | None, dist: str, returns: Mapping[str, Sequence[float]]) -> Moves:
+    """The paths of one method over the book's factors (`returns`: the hourly log returns of the history)."""
     if method == "historical":
-        return historical_moves(m.returns, factors, horizon_days)
+        return historical_moves(returns, factors, horizon_days)
     if method == "montecarlo":
-        corr, src = correlation(m.returns, factors)
+        corr, src = correlation(returns, factors)
         mv = montecarlo_moves(factors, [m.sigma(f) for f in factors], corr, horizon_days, paths, seed=seed, dist=dist)
         return Moves(mv.factors, mv.rel, mv.horizon_days, mv.method, f"{mv.note}; {src}")
     raise InputError(f"unknown VaR method {method!r}: historical, montecarlo or both")
@@ -127,8 +127,11 @@ def make_moves(method: str, m: MarketState, factors: Sequence[str], horizon_days
 
 def value_at_risk(instruments: Sequence[Instrument], m: MarketState, g: BookGreeks, main: str | None,
                   levels: Sequence[float], horizon_days: float, *, methods: Sequence[str] = ("historical",),
-                  paths: int = 100_000, seed: int | None = None, dist: str = "normal") -> list[VarResult]:
-    """VaR and ES at every level by every method, with the approximations, LVaR, component ES and backtest."""
+                  paths: int = 100_000, seed: int | None = None, dist: str = "normal",
+                  returns: Mapping[str, Sequence[float]] | None = None) -> list[VarResult]:
+    """VaR and ES at every level by every method, with the approximations, LVaR, component ES and backtest;
+    `returns`: the factors' hourly log returns over the lookback (default: the market state's)."""
+    returns = m.returns if returns is None else returns
     for lv in levels:
         check_level(lv)
     if not (horizon_days > 0) or not math.isfinite(horizon_days):
@@ -138,12 +141,12 @@ def value_at_risk(instruments: Sequence[Instrument], m: MarketState, g: BookGree
     xs = priced(instruments, m)
     factors = risk_factors(g, m)
     sig = [m.sigma(f) for f in factors]
-    corr, _ = correlation(m.returns, factors)
+    corr, _ = correlation(returns, factors)
     cov = horizon_cov(factors, [s if math.isfinite(s) else 0.0 for s in sig], corr, horizon_days)
     delta, gamma = greek_arrays(g, m, factors)
     out = []
     for method in methods:
-        moves = make_moves(method, m, factors, horizon_days, paths, seed, dist)
+        moves = make_moves(method, m, factors, horizon_days, paths, seed, dist, returns)
         pnl = path_pnl(xs, m, moves)
         for lv in levels:
             v, es, tail = var_es(pnl, lv)

@@ -114,3 +114,21 @@ def test_a_hedge_target_leaves_that_delta(capsys, mm, world):
     weth = world.tokens.address["WETH"]
     assert h["after"]["greeks"][weth]["delta"] == pytest.approx(100.0, abs=1e-6)
     assert all(math.isfinite(t["trade"]) for t in h["trades"])
+
+
+def test_the_history_comes_from_a_scans_rows_when_the_cache_holds_them(world, book_file, anvil, env, tmp_path):
+    """A scan of every pool, then `risk --var` on its cache at the scanned head: the lookback's swap logs come from
+    the cache's rows (fewer round trips, the same VaR as from the node)."""
+    from defirisk.api import risk, scan
+
+    from .scan_helpers import world_config
+
+    f = add_market_maker(world.chain, world)
+    cache = tmp_path / "c.duckdb"
+    summary = scan(world_config(world, book_file, confirmations=0), cache=cache)
+    kw = dict(rpc_url=anvil.url, addresses=book_file, var=[0.99], block=summary["head"], balances=False)
+    node = risk(f["wallets"], cache=False, **kw).to_json()
+    cached = risk(f["wallets"], cache=cache, **kw).to_json()
+    assert node["var_history"]["pools"] and cached["var_history"] == node["var_history"]
+    assert cached["var"][0]["var_usd"] == node["var"][0]["var_usd"]
+    assert cached["rpc_round_trips"] < node["rpc_round_trips"]
