@@ -1,4 +1,4 @@
-"""USD prices of tokens through a graph of pools anchored on stablecoins (pure; networkx + stdlib).
+"""USD prices of tokens through a graph of pools anchored on stablecoins (pure; stdlib).
 
 Each pool is an edge between its two tokens carrying the price and the depth it offers. Starting from the
 anchors (priced at 1 USD), the deepest edge from a priced token to an unpriced one is taken first (a
@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -36,14 +32,17 @@ class UsdPrice:
     depth_usd: float
 
 
-def build_graph(edges: list[PriceEdge]) -> nx.MultiGraph:
-    """A multigraph of tokens with one edge per pool."""
-    import networkx as nx  # here: the graph library costs ~0.2 s of import, paid only when prices are routed
+Graph = dict[str, dict[str, dict[str, PriceEdge]]]  # token -> neighbour -> pool -> edge (insertion order)
 
-    g: nx.MultiGraph[str] = nx.MultiGraph()
+
+def build_graph(edges: list[PriceEdge]) -> Graph:
+    """A multigraph of tokens with one edge per pool, as nested dicts (a graph library's ~0.2 s import is not
+    worth it for one adjacency map: the search below is the widest-path loop)."""
+    g: Graph = {}
     for e in edges:
         if e.price > 0 and e.depth0 > 0 and e.depth1 > 0:
-            g.add_edge(e.token0, e.token1, key=e.pool, edge=e)
+            g.setdefault(e.token0, {}).setdefault(e.token1, {})[e.pool] = e
+            g.setdefault(e.token1, {}).setdefault(e.token0, {})[e.pool] = e
     return g
 
 
@@ -56,17 +55,15 @@ def usd_prices(edges: list[PriceEdge], anchors: list[str]) -> dict[str, UsdPrice
 
     def push_from(tok: str) -> None:
         nonlocal counter
-        if tok not in g:
-            return
         p = out[tok].price
-        for _, nb, data in g.edges(tok, data=True):
+        for nb, pools in g.get(tok, {}).items():  # neighbours, then their pools, in the order they were added
             if nb in out:
                 continue
-            e: PriceEdge = data["edge"]
-            depth_usd = (e.depth0 if tok == e.token0 else e.depth1) * p
-            bottleneck = min(depth_usd, out[tok].depth_usd)
-            counter += 1
-            heapq.heappush(heap, (-bottleneck, counter, tok, nb, e))
+            for e in pools.values():
+                depth_usd = (e.depth0 if tok == e.token0 else e.depth1) * p
+                bottleneck = min(depth_usd, out[tok].depth_usd)
+                counter += 1
+                heapq.heappush(heap, (-bottleneck, counter, tok, nb, e))
 
     for a in anchors:
         push_from(a)

@@ -1,5 +1,5 @@
 """A real `defirisk analyze --no-cache` of a wallet with LP, Aave and vault reads imports no DuckDB, plotting,
-eth-abi, eth_utils/pydantic, web3 or scipy (their imports are most of a short command's start-up)."""
+eth-abi, eth_utils/pydantic, web3, scipy or networkx (their imports are most of a short command's start-up)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import sys
 import pytest
 
 pytestmark = pytest.mark.anvil
-NOT_NEEDED = {"duckdb", "matplotlib", "eth_abi", "eth_utils", "pydantic", "web3", "scipy"}
+NOT_NEEDED = {"duckdb", "matplotlib", "eth_abi", "eth_utils", "pydantic", "web3", "scipy", "networkx"}
 
 
 def test_an_uncached_wallet_analysis_imports_only_what_it_uses(anvil, world, book_file):

@@ -33,7 +33,8 @@ def test_help_loads_no_heavy_package():
 
 
 def test_the_analysis_path_loads_no_plotting_cache_or_web3():
-    # what `defirisk analyze --no-cache` needs: the public API, without matplotlib, DuckDB, web3 or networkx
+    # what `defirisk analyze --no-cache` needs: the public API, without matplotlib, DuckDB, web3 or networkx (the
+    # USD route search keeps its own adjacency map)
     loaded = _loaded_after("import defirisk.api")
     assert not loaded & {"matplotlib", "duckdb", "web3", "networkx"}, loaded
     assert "pandas" in loaded  # not vacuous: the probe does see what the API imports (its result frames)
