@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ._version import __version__
-from .analysis.vaults import vault_positions_json
+from .analysis.vaults import position_frame, vault_positions_json
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_HORIZON_DAYS = 7.0
 
@@ -25,7 +27,7 @@ class Analysis:
     kind: str  # "wallet" | "pool" | "vault"
     target: str
     rpc_round_trips: int
-    positions: pd.DataFrame
+    position_rows: list[dict] = field(default_factory=list)  # LP positions (analysis/lp.position_table rows)
     prices_usd: dict[str, dict] = field(default_factory=dict)
     volatility: dict[str, dict] = field(default_factory=dict)
     pool: dict[str, Any] | None = None
@@ -42,13 +44,27 @@ class Analysis:
     cached_payload: dict[str, Any] | None = None
     snapshot: Any = field(default=None, repr=False)  # the records read (for the cache), not part of the JSON
     lending_snapshot: Any = field(default=None, repr=False)  # the Aave records and discovery rows (for the cache)
-    vault_positions: pd.DataFrame | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
+    vault_rows: list[dict] | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
     vault_snapshot: Any = field(default=None, repr=False)  # the vault records read (vault_snapshot.VaultSnapshot), for the book
     vault: dict[str, Any] | None = None  # the vault view (kind "vault"): pooled position, series, depositors found
 
     @property
+    def positions(self) -> pd.DataFrame:
+        """The LP positions table, one row per position (pandas is imported when a caller asks for it)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.position_rows)
+
+    @property
+    def vault_positions(self) -> pd.DataFrame | None:
+        """The options-vault positions table (None when no vault was read)."""
+        return None if self.vault_rows is None else position_frame(self.vault_rows)
+
+    @property
     def borrowers(self) -> pd.DataFrame | None:
         """Market analyses: the borrowers ranked nearest-to-liquidation first, one row each (None otherwise)."""
+        import pandas as pd
+
         return None if self.borrower_rows is None else pd.DataFrame(self.borrower_rows)
 
     def to_json(self) -> dict[str, Any]:
@@ -65,7 +81,7 @@ class Analysis:
             "rpc_round_trips": self.rpc_round_trips,
             "from_cache": self.from_cache,
             "horizon_days": self.horizon_days,
-            "positions": positions_json(self.positions) + vault_positions_json(self.vault_positions),
+            "positions": positions_json(self.position_rows) + vault_positions_json(self.vault_rows),
             "prices_usd": self.prices_usd,
             "volatility": self.volatility,
             "pool": self.pool,
@@ -94,16 +110,17 @@ def _num(x: Any) -> Any:
     return x
 
 
-def _records(df: pd.DataFrame | None) -> list[dict] | None:
+def _records(df: Any) -> list[dict] | None:
     if df is None:
         return None
     return [{k: _num(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
-def positions_json(df: pd.DataFrame) -> list[dict]:
-    """Positions as JSON objects: exact integers as decimal strings, floats as numbers (null when unknown)."""
+def positions_json(rows: list[dict]) -> list[dict]:
+    """Positions (analysis/lp rows) as JSON objects: exact integers as decimal strings, floats as numbers (null when
+    unknown)."""
     out = []
-    for r in df.to_dict("records") if not df.empty else []:
+    for r in rows:
         out.append(
             {
                 "protocol": r["protocol"],
@@ -157,7 +174,7 @@ def positions_json(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-# The columns of the computed position tables (analysis/lp.position_table, analysis/vaults.position_table), so an
+# The columns of the computed position tables (analysis/lp.position_table, analysis/vaults.position_rows), so an
 # analysis answered from the cache has the same frames; columns its document does not carry come back empty.
 LP_COLUMNS = (
     "protocol", "kind", "id", "owner", "pool", "fee", "token0", "token1", "symbol0", "symbol1", "decimals0", "decimals1",
@@ -238,41 +255,44 @@ def _cell(col: str, v: Any) -> Any:
     return v
 
 
-def _frame(items: list[dict[str, Any]], columns: tuple[str, ...], paths: dict[str, tuple[str, ...]]) -> pd.DataFrame:
-    if not items:
-        return pd.DataFrame()
+def _rows(items: list[dict[str, Any]], columns: tuple[str, ...], paths: dict[str, tuple[str, ...]]) -> list[dict]:
     rows = [{c: _cell(c, _at(it, paths.get(c, (c,)))) for c in columns} for it in items]
-    df = pd.DataFrame(rows, columns=list(columns))
-    if "price_upper" in df and columns is LP_COLUMNS:  # the document's null upper bound is the table's +inf
-        df["price_upper"] = [math.inf if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in df["price_upper"]]
-    return df
+    if columns is LP_COLUMNS:  # the document's null upper bound is the table's +inf
+        for r in rows:
+            v = r["price_upper"]
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                r["price_upper"] = math.inf
+    return rows
 
 
-def lp_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
-    """The LP positions table (computed columns) from the document's LP items."""
-    return _frame(items, LP_COLUMNS, _LP_PATHS)
+def lp_rows(items: list[dict[str, Any]]) -> list[dict]:
+    """The LP positions table's rows (computed columns) from the document's LP items."""
+    return _rows(items, LP_COLUMNS, _LP_PATHS)
 
 
-def vault_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
-    """The vault positions table (computed columns) from the document's options_vault items."""
-    return _frame(items, VAULT_COLUMNS, _VAULT_PATHS)
+def vault_rows(items: list[dict[str, Any]]) -> list[dict]:
+    """The vault positions table's rows (computed columns) from the document's options_vault items."""
+    return _rows(items, VAULT_COLUMNS, _VAULT_PATHS)
 
 
 def from_payload(payload: dict, round_trips: int) -> Analysis:
     items = payload.get("positions") or []
-    pos = lp_frame([p for p in items if p.get("protocol") != "options_vault"])
+    pos = lp_rows([p for p in items if p.get("protocol") != "options_vault"])
+    depth, impact = payload.get("depth"), payload.get("price_impact")
+    if depth is not None or impact is not None:  # the pool view's tables
+        import pandas as pd
     a = Analysis(
         chain_id=payload["chain_id"], block=payload["block"], block_hash=payload["block_hash"],
         timestamp=payload.get("timestamp", 0), kind=payload["kind"], target=payload["target"],
-        rpc_round_trips=round_trips, positions=pos, prices_usd=payload.get("prices_usd", {}),
+        rpc_round_trips=round_trips, position_rows=pos, prices_usd=payload.get("prices_usd", {}),
         volatility=payload.get("volatility", {}), pool=payload.get("pool"),
-        depth=pd.DataFrame(payload["depth"]) if payload.get("depth") is not None else None,
-        price_impact=pd.DataFrame(payload["price_impact"]) if payload.get("price_impact") is not None else None,
+        depth=pd.DataFrame(depth) if depth is not None else None,
+        price_impact=pd.DataFrame(impact) if impact is not None else None,
         lending=payload.get("lending", []), market=payload.get("market"), borrower_rows=payload.get("borrowers"),
         liquidation_curve=payload.get("liquidation_curve"), warnings=payload.get("warnings", []),
         skipped=payload.get("skipped", []), from_cache=True,
         horizon_days=payload.get("horizon_days", DEFAULT_HORIZON_DAYS), cached_payload=payload,
-        vault_positions=vault_frame([p for p in items if p.get("protocol") == "options_vault"]), vault=payload.get("vault"),
+        vault_rows=vault_rows([p for p in items if p.get("protocol") == "options_vault"]), vault=payload.get("vault"),
     )
     return a
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 from ..checksum import to_checksum_address
 
 from ..token_info import TokenInfo

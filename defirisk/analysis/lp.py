@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..models import lp_value, lvr, range_stats
 from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
@@ -129,8 +128,9 @@ def position_table(
     usd: dict[str, UsdPrice],
     sigma: dict[str, float],
     horizon_years: float,
-) -> pd.DataFrame:
-    """One row per position: exact raw amounts/fees, human amounts, USD value, IL, LVR, Greeks, range stats.
+) -> list[dict[str, Any]]:
+    """One row per position: exact raw amounts/fees, human amounts, USD value, IL, LVR, Greeks, range stats (the
+    computed columns vectorized over positions; results.Analysis turns the rows into a DataFrame on demand).
 
     Greeks are of the liquidity only (uncollected fees are plain balances): delta = dV/dP in token0 units,
     gamma = d2V/dP2, with V in token1 and P in token1 per token0 (human units); vega in USD per vol point
@@ -171,39 +171,45 @@ def position_table(
                 sigma=sigma.get(r.pool, np.nan),
             )
         )
-    df = pd.DataFrame(rows)
-    if df.empty:
-        return df
-    P, pa, pb, L = (df[c].to_numpy(float) for c in ("price", "price_lower", "price_upper", "L"))
-    sig = df["sigma"].to_numpy(float)
-    usd1 = df["usd1"].to_numpy(float)
+    if not rows:
+        return rows
+
+    def col(c: str) -> np.ndarray:
+        return np.array([float("nan") if r[c] is None else r[c] for r in rows], float)
+
+    P, pa, pb, L = (col(c) for c in ("price", "price_lower", "price_upper", "L"))
+    a0, a1, f0, f1 = col("amount0"), col("amount1"), col("fees0"), col("fees1")
+    u0, usd1 = col("usd0"), col("usd1")
+    sig = col("sigma")
     T = horizon_years
-    df["value_token1"] = df["amount0"] * P + df["amount1"]
-    df["value_usd"] = df["amount0"] * df["usd0"] + df["amount1"] * df["usd1"]
-    df["fees_usd"] = df["fees0"] * df["usd0"] + df["fees1"] * df["usd1"]
-    df["owed_principal_usd"] = df["owed_principal0"] * df["usd0"] + df["owed_principal1"] * df["usd1"]
-    hodl = df["hodl0"] * P + df["hodl1"]
-    ok = df["entry_known"].to_numpy(bool) & (hodl.to_numpy(float) > 0)
-    df["hodl_value_token1"] = np.where(ok, hodl, np.nan)
-    df["il_vs_hodl"] = np.where(ok, df["value_token1"] / hodl.where(hodl > 0, np.nan) - 1.0, np.nan)
-    df["net_vs_hodl"] = np.where(ok, (df["value_token1"] + df["fees0"] * P + df["fees1"]) / hodl.where(hodl > 0, np.nan) - 1.0, np.nan)
-    df["in_range"] = (P >= pa) & (P < pb)
-    df["delta"] = lp_value.lp_delta(P, pa, pb, L)
-    df["gamma"] = lp_value.lp_gamma(P, pa, pb, L)
-    df["dollar_gamma"] = df["gamma"] * P**2 / 100 * usd1
-    df["delta_usd"] = df["delta"] * df["usd0"]
+    out: dict[str, Any] = {}
+    out["value_token1"] = value_t1 = a0 * P + a1
+    out["value_usd"] = a0 * u0 + a1 * usd1
+    out["fees_usd"] = f0 * u0 + f1 * usd1
+    out["owed_principal_usd"] = col("owed_principal0") * u0 + col("owed_principal1") * usd1
+    hodl = col("hodl0") * P + col("hodl1")
+    ok = np.array([bool(r["entry_known"]) for r in rows]) & (hodl > 0)
+    hodl_pos = np.where(hodl > 0, hodl, np.nan)
+    out["hodl_value_token1"] = np.where(ok, hodl, np.nan)
+    out["il_vs_hodl"] = np.where(ok, value_t1 / hodl_pos - 1.0, np.nan)
+    out["net_vs_hodl"] = np.where(ok, (value_t1 + f0 * P + f1) / hodl_pos - 1.0, np.nan)
+    out["in_range"] = (P >= pa) & (P < pb)
+    out["delta"] = delta = lp_value.lp_delta(P, pa, pb, L)
+    out["gamma"] = gamma = lp_value.lp_gamma(P, pa, pb, L)
+    out["dollar_gamma"] = gamma * P**2 / 100 * usd1
+    out["delta_usd"] = delta * u0
     live = np.isfinite(sig) & (L > 0)
     s = np.where(live, sig, 0.5)
     vega, theta = lp_value.lp_vega_theta(P, pa, pb, L, s, T)
-    df["vega"] = np.where(live, vega * usd1, np.nan)
-    df["theta"] = np.where(live, theta * usd1, np.nan)
-    df["lvr_per_day_usd"] = np.where(live, lvr.lvr_rate(P, pa, pb, L, s) / DAYS_PER_YEAR * usd1, np.nan)
-    down, up = range_stats.distance_to_edges(P, pa, pb)
-    df["dist_lower_pct"], df["dist_upper_pct"] = down, up
+    out["vega"] = np.where(live, vega * usd1, np.nan)
+    out["theta"] = np.where(live, theta * usd1, np.nan)
+    out["lvr_per_day_usd"] = np.where(live, lvr.lvr_rate(P, pa, pb, L, s) / DAYS_PER_YEAR * usd1, np.nan)
+    out["dist_lower_pct"], out["dist_upper_pct"] = range_stats.distance_to_edges(P, pa, pb)
     vd, vu = range_stats.distance_in_vol_units(P, pa, pb, s, T)
-    df["dist_lower_vol"], df["dist_upper_vol"] = np.where(live, vd, np.nan), np.where(live, vu, np.nan)
-    df["prob_exit"] = np.where(live, range_stats.prob_exit_range(P, pa, pb, s, T), np.nan)
-    return df
+    out["dist_lower_vol"], out["dist_upper_vol"] = np.where(live, vd, np.nan), np.where(live, vu, np.nan)
+    out["prob_exit"] = np.where(live, range_stats.prob_exit_range(P, pa, pb, s, T), np.nan)
+    cols = {k: np.broadcast_to(np.asarray(v), (len(rows),)).tolist() for k, v in out.items()}
+    return [{**r, **{k: v[i] for k, v in cols.items()}} for i, r in enumerate(rows)]
 
 
 def pool_metrics(pool: PoolRecord, tokens: dict[str, TokenInfo], usd: dict[str, UsdPrice]) -> dict:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..models import v3_swap
 from ..models.tick_math import MAX_TICK, MIN_TICK, sqrt_ratio_at_tick
@@ -14,6 +13,9 @@ from ..models.v3_amounts import liquidity_to_human, position_amounts_raw, sqrt_p
 from ..protocols.uniswap_v3.spec import PoolRecord
 from ..protocols.uniswap_v3.reader import LpSnapshot
 from .lp import pool_metrics, pool_price
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def active_liquidity_segments(ticks: Sequence[tuple[int, int]], active: int, tick_current: int) -> list[tuple[int, int, int]]:
@@ -25,6 +27,8 @@ def active_liquidity_segments(ticks: Sequence[tuple[int, int]], active: int, tic
 
 def depth_table(pool: PoolRecord, snap: LpSnapshot) -> pd.DataFrame:
     """Liquidity by tick range with the token amounts each range holds (human units) — the depth chart data."""
+    import pandas as pd  # the pool view's tables (a wallet's analysis never imports pandas)
+
     t0, t1 = snap.tokens[pool.token0], snap.tokens[pool.token1]
     if pool.protocol == "uniswap_v2":
         return pd.DataFrame(
@@ -70,6 +74,8 @@ def pool_summary(pool: PoolRecord, snap: LpSnapshot, usd: dict[str, UsdPrice]) -
 
 def impact_table(pool: PoolRecord, snap: LpSnapshot, usd: dict[str, UsdPrice], fractions: Sequence[float]) -> pd.DataFrame:
     """Selling token0 (or token1) worth `fractions` of TVL: average price, end price and cost in % and USD."""
+    import pandas as pd
+
     m = pool_metrics(pool, snap.tokens, usd)
     t0, t1 = snap.tokens[pool.token0], snap.tokens[pool.token1]
     P = pool_price(pool, snap.tokens)

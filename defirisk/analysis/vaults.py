@@ -20,7 +20,6 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..models import vault_greeks as vgm
 from ..models import vault_round
@@ -225,8 +224,10 @@ def _row(v: VaultRecord, d: DepositorRecord, s: ov.DepositorSlice, pooled: dict[
     )
 
 
-def position_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The rows as a DataFrame (exact integers stay Python ints in object columns)."""
+def position_frame(rows: Sequence[dict[str, Any]]) -> Any:
+    """The rows as a DataFrame (exact integers stay Python ints in object columns); pandas imported here only."""
+    import pandas as pd
+
     return pd.DataFrame(list(rows), dtype=object) if rows else pd.DataFrame()
 
 
@@ -237,12 +238,11 @@ def _s(x: Any) -> str | None:
     return None if x is None else str(int(x))
 
 
-def vault_positions_json(df: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """Vault positions as JSON items of `positions` (protocol "options_vault"); exact integers as decimal strings."""
-    if df is None or df.empty:
-        return []
-    out = []
-    for r in df.to_dict("records"):
+def vault_positions_json(rows: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Vault positions (position_rows) as JSON items of `positions` (protocol "options_vault"); exact integers as
+    decimal strings."""
+    out: list[dict[str, Any]] = []
+    for r in rows or []:
         out.append({
             "protocol": "options_vault", "kind": r["kind"], "id": r["id"], "owner": r["owner"], "vault": r["vault"],
             "vault_symbol": r["vault_symbol"], "vault_name": r["vault_name"], "status": r["status"], "round": int(r["round"]),

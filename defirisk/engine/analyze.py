@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from ..addressbook import AddressBook
 from ..analysis import lp as lp_analysis
 from ..analysis import pool as pool_analysis
@@ -79,7 +77,7 @@ def _analyze_live(
     usd, sigma, vol_info, prices = _vol_and_prices(book, snap, vol)
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
-        kind=kind, target=target, rpc_round_trips=0, positions=pd.DataFrame(), prices_usd=prices,
+        kind=kind, target=target, rpc_round_trips=0, prices_usd=prices,
         volatility=vol_info, skipped=snap.skipped, horizon_days=horizon_days, snapshot=snap, warnings=list(snap.warnings),
     )
     if kind == "pool":
@@ -87,9 +85,8 @@ def _analyze_live(
         res.pool = pool_analysis.pool_summary(p, snap, usd)
         res.depth = pool_analysis.depth_table(p, snap)
         res.price_impact = pool_analysis.impact_table(p, snap, usd, SELL_FRACTIONS)
-        res.positions = pd.DataFrame()
     else:
-        res.positions = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
+        res.position_rows = lp_analysis.position_table(snap.positions, snap.pools, snap.tokens, usd, sigma, T)
         for f in families:
             if f.name in joined:
                 part(f).join(res, joined[f.name])
@@ -112,8 +109,9 @@ def _save(store: Cache, res: Analysis, target: str, kind: str, params: dict) -> 
             store.put_tokens(list(snap.tokens.values()))
             prices = {a: lp_analysis.pool_price(p, snap.tokens) for a, p in snap.pools.items() if p.token0 in snap.tokens and p.token1 in snap.tokens}
             store.put_pools(res.chain_id, res.block, res.block_hash, list(snap.pools.values()), prices)
-        if not res.positions.empty:
-            store.put_positions(res.chain_id, res.block, res.positions)
-            store.put_results(run_id, res.chain_id, res.positions)
+        if res.position_rows:
+            frame = res.positions  # the cache's rows come from the table (pandas: only with a cache)
+            store.put_positions(res.chain_id, res.block, frame)
+            store.put_results(run_id, res.chain_id, frame)
         for _, p in parts():  # each family keeps its own rows (none when the analysis has none of them)
             p.save(store, run_id, res)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import pandas as pd
 
 from .._version import __version__
 from ..addressbook import AddressBook
@@ -23,6 +22,10 @@ from ..risk.book import Book, build_book
 from ..risk.exposure import Exposure, FactorGreeks
 from ..analysis.instruments import NATIVE, MarketState
 from ..risk.scenarios import Scenario, betas, load_scenarios, parse_scenario, shocks_json
+
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -47,12 +50,16 @@ class BookAnalysis:
     @property
     def greeks(self) -> pd.DataFrame:
         """One row per factor token: delta, delta_usd, gamma, dollar_gamma, vega, gamma_cost_per_day."""
+        import pandas as pd
+
         g = self.document["book"]["greeks"]
         return pd.DataFrame([{"token": t, **v} for t, v in g.items()])
 
     @property
     def positions(self) -> pd.DataFrame:
         """One row per (position, factor): value, Greeks, carry."""
+        import pandas as pd
+
         rows = []
         for p in self.document["positions"]:
             e = p["exposure"]
@@ -66,6 +73,8 @@ class BookAnalysis:
     @property
     def scenarios(self) -> pd.DataFrame:
         """One row per scenario: value and P&L by full revaluation and by the approximations, unwind cost."""
+        import pandas as pd
+
         return pd.DataFrame([{k: v for k, v in s.items() if k not in ("positions", "shocks")} for s in self.document["scenarios"]])
 
 

@@ -41,7 +41,7 @@ def _num(v: Any) -> float | None:
 def lp_observations(res: Analysis) -> Observations:
     """LP positions: in range or not, value, IL and LVR."""
     obs: Observations = {}
-    for r in res.positions.to_dict("records") if not res.positions.empty else []:
+    for r in res.position_rows:
         obs[f"{r['protocol']}:{r['id']}"] = {
             "kind": r.get("kind"), "in_range": bool(r.get("in_range")), "value_usd": _num(r.get("value_usd")),
             "il_vs_hodl": _num(r.get("il_vs_hodl")), "lvr_per_day_usd": _num(r.get("lvr_per_day_usd")),

@@ -50,7 +50,7 @@ def test_the_book_keeps_every_reader_record(world, book_file, anvil):
     (acct,) = rh.parts["aave_v3"].snapshot.accounts
     assert {p.reserve.symbol for p in acct.positions} == {"WETH", "WBTC", "USDC"}
     assert rh.parts["aave_v3"].entries and rh.parts["aave_v3"].entries[0]["wallet"] == hedge
-    assert not ra.parts["options_vault"].positions.empty and rh.parts["options_vault"].positions.empty
+    assert ra.parts["options_vault"].positions and not rh.parts["options_vault"].positions
     # the tick maps of the deepest v3 pool per token (initialized ticks near the price, with their liquidityNet)
     from defirisk.engine.book_read import TICK_WINDOW
     maps = {a: t for r in book.wallets for a, t in r.lp.tick_liquidity.items()}

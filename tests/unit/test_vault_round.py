@@ -149,7 +149,7 @@ def test_no_volatility_gives_no_greeks_and_settlement_value():
     (r,) = va.position_rows([v], [d], usd, {WETH: (float("nan"), va.NO_VOL, None)}, v.timestamp)
     assert all(r[g] is None for g in va.GREEKS) and "no volatility source" in r["value_basis"]
     assert r["value_usd"] == pytest.approx(101 * 3000.0)  # out of the money at 3000: all the asset
-    (item,) = va.vault_positions_json(va.position_table([r]))
+    (item,) = va.vault_positions_json([r])
     assert item["sigma"] is None and item["greeks"]["delta"] is None and item["shares_raw"] == str(10**20)
     # and with a volatility, the in-round value is the Black-Scholes mark
     (r,) = va.position_rows([v], [d], usd, {WETH: (0.8, "flat (--vol)", None)}, v.timestamp)

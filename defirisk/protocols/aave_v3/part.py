@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-import pandas as pd
 from ...checksum import to_checksum_address
 
 from ...addressbook import AddressBook
@@ -128,7 +127,7 @@ def market_view(ctx: ChainContext, book: AddressBook, target: str, vol: float | 
               for r in lend.snapshot.reserves.reserves}
     return Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp, kind="market",
-        target=target, rpc_round_trips=ctx.round_trips, positions=pd.DataFrame(), prices_usd=prices,
+        target=target, rpc_round_trips=ctx.round_trips, prices_usd=prices,
         volatility=lend.volatility, lending=lend.entries, market=lend.market, borrower_rows=lend.borrowers,
         liquidation_curve=lend.liquidation_curve, warnings=lend.warnings, horizon_days=horizon_days,
         lending_snapshot=lend.snapshot,

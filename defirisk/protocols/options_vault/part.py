@@ -9,7 +9,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import pandas as pd
 
 from ...checksum import to_checksum_address
 
@@ -29,7 +28,7 @@ from . import reader as vs
 class VaultParts:
     """What a vault read adds to an analysis."""
 
-    positions: pd.DataFrame
+    positions: list[dict[str, Any]]  # analysis/vaults.position_rows
     prices_usd: dict[str, dict] = field(default_factory=dict)
     volatility: dict[str, dict] = field(default_factory=dict)
     vault: dict[str, Any] | None = None
@@ -62,11 +61,11 @@ def wallet_vaults_stages(ctx: ChainContext, book: AddressBook, wallet: str, flat
     """wallet_vaults as stages (chain/stages.py), run in lockstep with the LP and Aave reads."""
     snap = yield from vs.wallet_vaults_stages(ctx, book, wallet)
     if not snap.depositors:
-        return VaultParts(positions=pd.DataFrame(), snapshot=snap, warnings=snap.warnings)
+        return VaultParts(positions=[], snapshot=snap, warnings=snap.warnings)
     usd, prices = _prices(book, snap)
     vol, info = _vols(snap, usd, flat_vol)
     rows = va.position_rows(snap.vaults, snap.depositors, usd, vol, ctx.timestamp)
-    return VaultParts(positions=va.position_table(rows), prices_usd=prices, volatility=info, snapshot=snap,
+    return VaultParts(positions=rows, prices_usd=prices, volatility=info, snapshot=snap,
                       warnings=snap.warnings)
 
 
@@ -87,7 +86,7 @@ def vault_view(ctx: ChainContext, book: AddressBook, vault: str, flat_vol: float
     vol, info = _vols(snap, usd, flat_vol)
     rows = va.position_rows(snap.vaults, snap.depositors, usd, vol, ctx.timestamp)
     summary = va.vault_summary(v, rows, usd, vol[v.underlying], ctx.timestamp, snap.discovery)
-    return VaultParts(positions=va.position_table(rows), prices_usd=prices, volatility=info, vault=summary, snapshot=snap)
+    return VaultParts(positions=rows, prices_usd=prices, volatility=info, vault=summary, snapshot=snap)
 
 
 def vault_analysis(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float,
@@ -95,7 +94,7 @@ def vault_analysis(ctx: ChainContext, book: AddressBook, target: str, vol: float
     """The vault view as an analysis: its pooled position and Greeks, series, round and depositor slices."""
     res = Analysis(
         chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
-        kind="vault", target=target, rpc_round_trips=0, positions=pd.DataFrame(), horizon_days=horizon_days,
+        kind="vault", target=target, rpc_round_trips=0, horizon_days=horizon_days,
     )
     parts = vault_view(ctx, book, target, vol)
     PART.join(res, parts)
@@ -113,10 +112,10 @@ def _f(x: Any, default: float = 0.0) -> float:
     return v if math.isfinite(v) else default
 
 
-def vault_instruments(rows: pd.DataFrame) -> list[OptionSlice]:
+def vault_instruments(rows: list[dict[str, Any]]) -> list[OptionSlice]:
     """A slice per vault position row (analysis/vaults.position_rows): collateral + plain asset owed, short options."""
     out = []
-    for r in rows.to_dict("records") if not rows.empty else []:
+    for r in rows:
         n = _f(r.get("n_options")) if r.get("otoken") else 0.0
         out.append(OptionSlice(
             "options_vault", r["id"], r["owner"], to_checksum_address(r["underlying"]),
@@ -135,14 +134,14 @@ class _VaultPart:
 
     def join(self, res: Analysis, parts: VaultParts) -> None:
         """Vault positions, their token prices and volatility sources joined into the analysis."""
-        res.vault_positions = parts.positions
+        res.vault_rows = parts.positions
         res.vault_snapshot = parts.snapshot
         res.warnings = [*res.warnings, *parts.warnings]
         res.prices_usd = {**parts.prices_usd, **res.prices_usd}
         res.volatility = {**parts.volatility, **res.volatility}
 
     def tokens(self, parts: VaultParts) -> list[str]:
-        if parts.snapshot is None or parts.positions.empty:
+        if parts.snapshot is None or not parts.positions:
             return []
         return list(dict.fromkeys(to_checksum_address(t) for v in parts.snapshot.vaults for t in (v.asset, v.underlying)))
 
@@ -154,7 +153,7 @@ class _VaultPart:
 
     def save(self, store: Any, run_id: str, res: Analysis) -> None:
         """The vault positions and their results."""
-        items = va.vault_positions_json(res.vault_positions)
+        items = va.vault_positions_json(res.vault_rows)
         if items:
             vpos, vres = va.cache_rows(items)
             store.put_positions(res.chain_id, res.block, vpos)
