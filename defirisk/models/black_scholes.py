@@ -53,11 +53,31 @@ class BSGreeks:
         return BSGreeks(**{fl.name: getattr(self, fl.name) * f for fl in fields(self)})
 
 
-def bs_greeks(
-    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
-    is_put: ArrayLike = False,
-) -> BSGreeks:
-    """Black–Scholes–Merton price, delta, gamma, vega (per vol pt), theta (per day), rho (per rate pt), per unit."""
+@dataclass(frozen=True)
+class _Core:
+    """The broadcast inputs and the d1/d2 of one Black–Scholes evaluation (shared by bs_greeks and bs_price)."""
+
+    S: np.ndarray
+    K: np.ndarray
+    s: np.ndarray
+    r: np.ndarray
+    q: np.ndarray
+    put: np.ndarray
+    live: np.ndarray
+    Tl: np.ndarray
+    sqT: np.ndarray
+    vs_safe: np.ndarray
+    dq: np.ndarray
+    fwd_disc: np.ndarray
+    k_disc: np.ndarray
+    smooth: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    sign: np.ndarray
+
+
+def _core(spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, r: ArrayLike, q: ArrayLike,
+          is_put: ArrayLike) -> _Core:
     S, K, T, s, r_, q_, put = (np.asarray(x, float) for x in (spot, strike, t, sigma, r, q, is_put))
     try:
         S, K, T, s, r_, q_, put = np.broadcast_arrays(S, K, T, s, r_, q_, put)
@@ -85,7 +105,18 @@ def bs_greeks(
     det = np.where(fwd_disc > k_disc, np.inf, np.where(fwd_disc < k_disc, -np.inf, 0.0))
     d1 = np.where(smooth, d1, det)
     d2 = np.where(smooth, d1 - vs_safe, det)
-    sign = np.where(put, -1.0, 1.0)
+    return _Core(S, K, s, r_, q_, put, live, Tl, sqT, vs_safe, dq, fwd_disc, k_disc, smooth, d1, d2,
+                 np.where(put, -1.0, 1.0))
+
+
+def bs_greeks(
+    spot: ArrayLike, strike: ArrayLike, t: ArrayLike, sigma: ArrayLike, *, r: ArrayLike = 0.0, q: ArrayLike = 0.0,
+    is_put: ArrayLike = False,
+) -> BSGreeks:
+    """Black–Scholes–Merton price, delta, gamma, vega (per vol pt), theta (per day), rho (per rate pt), per unit."""
+    c = _core(spot, strike, t, sigma, r, q, is_put)
+    S, K, s, r_, q_, put, live, Tl, sqT = c.S, c.K, c.s, c.r, c.q, c.put, c.live, c.Tl, c.sqT
+    vs_safe, dq, fwd_disc, k_disc, smooth, d1, d2, sign = c.vs_safe, c.dq, c.fwd_disc, c.k_disc, c.smooth, c.d1, c.d2, c.sign
     Nd1, Nd2 = norm_cdf(sign * d1), norm_cdf(sign * d2)
     pdf = norm_pdf(d1)  # 0 at d = ±inf
 
@@ -122,31 +153,10 @@ def bs_price(
     is_put: ArrayLike = False,
 ) -> np.ndarray:
     """Option price in the numeraire per unit of underlying (bs_greeks' price, computed alone: VaR paths)."""
-    S, K, T, s, r_, q_, put = (np.asarray(x, float) for x in (spot, strike, t, sigma, r, q, is_put))
-    try:
-        S, K, T, s, r_, q_, put = np.broadcast_arrays(S, K, T, s, r_, q_, put)
-    except ValueError as e:
-        raise InputError(f"option inputs do not broadcast: {e}") from None
-    put = put != 0
-    if not (np.all(S > 0) and np.all(K > 0)):
-        raise InputError("spot and strike must be positive")
-    if not np.all(s >= 0):
-        raise InputError("sigma (annualized volatility) must be >= 0")
-    live = T > 0
-    Tl = np.where(live, T, 1.0)
-    vs = s * np.sqrt(Tl)
-    fwd_disc, k_disc = S * np.exp(-q_ * Tl), K * np.exp(-r_ * Tl)
-    smooth = live & (vs > 0)
-    vs_safe = np.where(smooth, vs, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d1 = (np.log(fwd_disc / k_disc) + 0.5 * vs_safe**2) / vs_safe
-    det = np.where(fwd_disc > k_disc, np.inf, np.where(fwd_disc < k_disc, -np.inf, 0.0))
-    d1 = np.where(smooth, d1, det)
-    d2 = np.where(smooth, d1 - vs_safe, det)
-    sign = np.where(put, -1.0, 1.0)
-    price = sign * (fwd_disc * norm_cdf(sign * d1) - k_disc * norm_cdf(sign * d2))
-    intrinsic = np.where(put, np.maximum(K - S, 0.0), np.maximum(S - K, 0.0))
-    return np.where(live, price, intrinsic)
+    c = _core(spot, strike, t, sigma, r, q, is_put)
+    price = c.sign * (c.fwd_disc * norm_cdf(c.sign * c.d1) - c.k_disc * norm_cdf(c.sign * c.d2))
+    intrinsic = np.where(c.put, np.maximum(c.K - c.S, 0.0), np.maximum(c.S - c.K, 0.0))
+    return np.where(c.live, price, intrinsic)
 
 
 def bs_delta(
