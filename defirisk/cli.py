@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     a.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     a.add_argument("--plot", metavar="PNG", help="also draw value and Greeks versus price (wallet, vault), the depth chart (pool) or the liquidation curve (market)")
+    _export_args(a, "positions, lending_assets, borrowers")
 
     r = sub.add_parser("risk", help="the book of one or more wallets: Greeks per token, scenarios by full revaluation",
                        description="Every position of the given wallets (LP, lending, vaults, spot balances) in one book at "
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave this delta (token units) instead of zero, e.g. WETH=1.5 (repeatable; implies --hedge)")
     r.add_argument("--lookback", type=float, default=90.0, metavar="DAYS",
                    help="price history of the historical VaR and of the correlations (days, default 90)")
+    _export_args(r, "positions, greeks, scenarios, var, buffers")
     r.add_argument("--hf-target", type=float, default=1.0, help="health factor the collateral buffers keep in stress (default 1.0)")
 
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
@@ -89,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--wide", action="store_true", help="tables with every column instead of a compact summary per position")
     d.add_argument("--plots", metavar="DIR", default="defirisk-demo-plots", help="folder for the charts (default ./defirisk-demo-plots)")
 
+    x = sub.add_parser("export", help="write one table of a cache to a Parquet or CSV file",
+                       description="Copy every row of one cache table (all chains in the file) to FILE, Parquet or CSV "
+                                   "by its suffix, through DuckDB's own COPY (exact integers stay exact).")
+    x.add_argument("table", help="the cache table (events, positions, results, pool_states, runs, ...)")
+    x.add_argument("--cache", metavar="PATH", required=True, help="the DuckDB cache file")
+    x.add_argument("-o", "--output", metavar="FILE", required=True, help="the file to write: .parquet or .csv")
+
     v = sub.add_parser("devnet", help="start a local chain with the demo world and keep it up until Ctrl-C",
                        description="Start Anvil, build the demo world (Uniswap, Aave, vaults, a market maker), write its "
                                    "address book and an example scan config, print the RPC URL and example commands, and "
@@ -97,6 +106,38 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--addresses", metavar="FILE", default="defirisk-devnet.addresses.json",
                    help="where to write the address book (default ./defirisk-devnet.addresses.json); the scan config goes beside it")
     return p
+
+
+def _export_args(p: argparse.ArgumentParser, tables: str) -> None:
+    p.add_argument("--format", choices=("csv", "parquet", "json"),
+                   help=f"also write the result to -o: the document (json) or its tables ({tables}) as csv/parquet")
+    p.add_argument("-o", "--output", metavar="PATH", help="file for --format (tables: <stem>.<table>.<format> beside it)")
+
+
+def _write_export(args: argparse.Namespace, doc: dict, tables: dict) -> None:
+    """--format / -o: write the files and name each one (after the report, like --plot)."""
+    if args.format is None and args.output is None:
+        return
+    if args.format is None or args.output is None:
+        raise InputError("--format and -o go together: --format csv -o positions.csv")
+    from .report.export import write_tables
+
+    sys.stdout.flush()
+    for f in write_tables(tables, doc, args.format, args.output):
+        print(f"wrote {f}", file=sys.stderr)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .report.export import export_cache_table
+    from .store.cache import Cache
+
+    if not Path(args.cache).is_file():
+        raise InputError(f"no cache file at {args.cache}")
+    with Cache(args.cache, read_only=True) as c:
+        print(f"wrote {export_cache_table(c, args.table, args.output)}", file=sys.stderr)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(cache=args.cache, as_json=args.json, plots=args.plots, wide=args.wide)
+        if args.command == "export":
+            return _export(args)
         if args.command == "devnet":
             from .devnet.serve import run_devnet
 
@@ -146,6 +189,11 @@ def _analyze(args: argparse.Namespace) -> int:
         from .report.text import render
 
         render(res, wide=args.wide)
+    if args.format or args.output:
+        from .report.export import analysis_tables
+
+        doc = res.to_json()
+        _write_export(args, doc, analysis_tables(doc))
     if args.plot:  # after the report: a chart that cannot be written must not cost the analysis
         from .report.plots import plot_files
 
@@ -201,6 +249,11 @@ def _risk(args: argparse.Namespace) -> int:
         from .report.text import make_console
 
         render_book(res.to_json(), make_console(), wide=args.wide)
+    if args.format or args.output:
+        from .report.export import book_tables
+
+        doc = res.to_json()
+        _write_export(args, doc, book_tables(doc))
     if args.plot:
         from .report.book_plot import plot_book
 

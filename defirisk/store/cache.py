@@ -270,6 +270,11 @@ def _pick(r: Mapping[str, Any], *names: str, default: Any = None) -> Any:
 # ------------------------------------------------------------------------------------------------------------
 
 
+def _sql_str(text: str) -> str:
+    """A SQL string literal (COPY's file name cannot be a bound parameter)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 class Cache:
     """A DuckDB cache file (":memory:" for tests). Use as a context manager or call close().
 
@@ -452,6 +457,23 @@ class Cache:
                 self.con.execute(schema.TABLES[t].create_sql(f"{name}.{t}"))
         self.con.execute("INSERT INTO main.chains VALUES (?, ?, ?, ?, ?)", [chain_id, genesis, dev_node, name, _utcnow()])
         return name
+
+    def table_names(self) -> list[str]:
+        """The cache's tables (schema.TABLES), as `export` names them."""
+        return list(schema.TABLES)
+
+    def copy_table(self, table: str, path: str, fmt: str) -> None:
+        """COPY every chain's rows of `table` to a file (FORMAT parquet or csv); with several chains side by side
+        a `chain_schema` column tells them apart."""
+        if table not in schema.TABLES or fmt not in ("parquet", "csv"):
+            raise DefiriskError(f"cannot export {table!r} as {fmt!r}")
+        schemas = ["main"]
+        if self._has_chains():
+            schemas += [r[0] for r in self.con.execute(
+                "SELECT DISTINCT schema_name FROM main.chains WHERE schema_name <> 'main' ORDER BY 1").fetchall()]
+        tag = len(schemas) > 1
+        parts = [f"SELECT *{f', {_sql_str(s)} AS chain_schema' if tag else ''} FROM {s}.{table}" for s in schemas]
+        self.con.execute(f"COPY ({' UNION ALL BY NAME '.join(parts)}) TO {_sql_str(path)} (FORMAT {fmt})")
 
     def close(self) -> None:
         """Close the connection (checkpointing the file). Idempotent."""
