@@ -1,4 +1,4 @@
-"""Raw JSON-RPC over one keep-alive HTTP session: single calls and batches, retries, typed errors.
+"""Raw JSON-RPC over one keep-alive HTTP connection (chain/http.py): single calls and batches, retries, typed errors.
 
 web3.py's per-request formatting dominates local-node latency (see NOTES.md), so the hot path sends
 pre-encoded JSON arrays and decodes with eth-abi. Every HTTP POST counts as one round trip.
@@ -14,8 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-import requests
-
 from ..errors import (
     HistoricalStateError,
     NodeUnreachableError,
@@ -23,6 +21,7 @@ from ..errors import (
     RetryableRpcError,
     RpcError,
 )
+from .http import HttpClient, HttpConnectionError, HttpTimeout
 from .redact import redact_text, redact_url
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,6 @@ class RpcClient:
         max_batch: int = 1000,
         max_body: int = 1_000_000,
         backoff: float = 0.25,
-        session: requests.Session | None = None,
     ):
         self._url = url
         self.timeout = timeout
@@ -85,8 +83,10 @@ class RpcClient:
         self.max_batch = max_batch
         self.max_body = max_body
         self.backoff = backoff
-        self.session = session or requests.Session()
-        self.session.headers.update({"Content-Type": "application/json"})
+        try:
+            self.http = HttpClient(url, timeout)
+        except ValueError:
+            raise RpcError(f"{redact_url(url)} is not an http(s):// URL of a JSON-RPC node") from None
         self.round_trips = 0
         self.answered = False  # the node has answered at least once (a dropped connection then is transient)
         self._ids = itertools.count(1)
@@ -108,28 +108,28 @@ class RpcClient:
         while True:
             try:
                 self.round_trips += 1
-                resp = self.session.post(self._url, json=payload, timeout=self.timeout)
+                resp = self.http.post(json.dumps(payload).encode())
                 self.answered = True
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    ra = resp.headers.get("Retry-After")
+                if resp.status == 429 or resp.status >= 500:
+                    ra = resp.headers.get("retry-after")
                     raise RetryableRpcError(
-                        f"node answered HTTP {resp.status_code}",
-                        status=resp.status_code,
+                        f"node answered HTTP {resp.status}",
+                        status=resp.status,
                         retry_after=float(ra) if ra and ra.replace(".", "", 1).isdigit() else None,
                     )
-                if resp.status_code in (401, 403):
+                if resp.status in (401, 403):
                     raise RpcError(
-                        f"node at {self.redacted_url} refused access (HTTP {resp.status_code}); check the API key in the RPC URL"
+                        f"node at {self.redacted_url} refused access (HTTP {resp.status}); check the API key in the RPC URL"
                     )
-                if resp.status_code != 200:
-                    raise RpcError(f"node at {self.redacted_url} answered HTTP {resp.status_code}")
+                if resp.status != 200:
+                    raise RpcError(f"node at {self.redacted_url} answered HTTP {resp.status}")
                 try:
-                    return resp.json()
+                    return json.loads(resp.body)
                 except ValueError:
-                    kind = resp.headers.get("Content-Type", "").split(";")[0] or "no content type"
+                    kind = resp.headers.get("content-type", "").split(";")[0] or "no content type"
                     raise RpcError(f"the server at {self.redacted_url} answered with something that is not JSON-RPC "
                                    f"({kind}); is the RPC URL that of an Ethereum node?") from None
-            except requests.ConnectionError:
+            except HttpConnectionError:
                 if not self.answered and attempt >= 2:
                     raise NodeUnreachableError(
                         f"cannot reach the node at {self.redacted_url}; is it running and is the URL right?"
@@ -138,7 +138,7 @@ class RpcClient:
                 if attempt >= self.max_retries:
                     raise RpcError(f"the node at {self.redacted_url} kept dropping the connection "
                                    f"(gave up after {attempt + 1} tries)") from None
-            except requests.Timeout:
+            except HttpTimeout:
                 last = RetryableRpcError(f"node at {self.redacted_url} timed out after {self.timeout:.0f} s")
                 if attempt >= self.max_retries:
                     raise RpcError(str(last)) from None
@@ -146,8 +146,6 @@ class RpcClient:
                 last = e
                 if attempt >= self.max_retries:
                     raise RpcError(f"{e} (gave up after {attempt + 1} tries)") from None
-            except requests.RequestException as e:
-                raise RpcError(redact_text(f"request to the node failed: {e}", self._url)) from None
             delay = getattr(last, "retry_after", None) or self.backoff * (2**attempt) * (0.5 + random.random())
             log.debug("retrying after %.2fs: %s", delay, redact_text(str(last), self._url))
             time.sleep(min(delay, 30.0))
