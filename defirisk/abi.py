@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,45 +26,10 @@ def _type_str(param: dict) -> str:
     return t
 
 
-def _word_decoder(typ: str) -> Callable[[int], Any] | None:
-    """The value of one 32-byte word of a one-word type as eth-abi returns it; ValueError where eth-abi refuses."""
-    if typ == "address":
-        def address(v: int) -> str:
-            if v >> 160:
-                raise ValueError(typ)
-            return "0x%040x" % v  # eth-abi's form: lower case
-        return address
-    if typ == "bool":
-        def boolean(v: int) -> bool:
-            if v > 1:
-                raise ValueError(typ)
-            return bool(v)
-        return boolean
-    m = re.fullmatch(r"(u?)int(\d*)", typ)
-    if not m:
-        return None
-    bits = int(m.group(2) or 256)
-    if m.group(1):
-        def uint(v: int) -> int:
-            if v >> bits:
-                raise ValueError(typ)
-            return v
-        return uint
-    lo, hi = -(1 << (bits - 1)), 1 << (bits - 1)
-
-    def sint(v: int) -> int:
-        if v >> 255:
-            v -= 1 << 256
-        if not lo <= v < hi:
-            raise ValueError(typ)
-        return v
-    return sint
-
-
 @lru_cache(maxsize=None)
 def _word_decoders(types: tuple[str, ...]) -> tuple[Callable[[int], Any], ...] | None:
     """Word decoders of return types that are all one-word ints, addresses or bools (else None: eth-abi)."""
-    out = tuple(_word_decoder(t) for t in types)
+    out = tuple(abi_codec.word_decoder(t) for t in types)
     return None if any(f is None for f in out) else out  # type: ignore[return-value]
 
 

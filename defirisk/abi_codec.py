@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 WORD = 32
 
@@ -15,9 +15,45 @@ class Unsupported(ValueError):
     """Not handled here (a type outside the subset, or a value eth-abi would refuse): ask eth-abi."""
 
 
+def word_decoder(typ: str) -> Callable[[int], Any] | None:
+    """The value of one 32-byte word of a one-word type (address, bool, intN, uintN) as eth-abi returns it;
+    ValueError where eth-abi refuses; None for any other type."""
+    if typ == "address":
+        def address(v: int) -> str:
+            if v >> 160:
+                raise ValueError(typ)
+            return "0x%040x" % v  # eth-abi's form: lower case
+        return address
+    if typ == "bool":
+        def boolean(v: int) -> bool:
+            if v > 1:
+                raise ValueError(typ)
+            return bool(v)
+        return boolean
+    m = re.fullmatch(r"(u?)int(\d*)", typ)
+    if not m:
+        return None
+    bits = int(m.group(2) or 256)
+    if m.group(1):
+        def uint(v: int) -> int:
+            if v >> bits:
+                raise ValueError(typ)
+            return v
+        return uint
+    lo, hi = -(1 << (bits - 1)), 1 << (bits - 1)
+
+    def sint(v: int) -> int:
+        if v >> 255:
+            v -= 1 << 256
+        if not lo <= v < hi:
+            raise ValueError(typ)
+        return v
+    return sint
+
+
 @lru_cache(maxsize=None)
 def parse(typ: str) -> tuple:
-    """A type string as a tree: ("word", kind, bits) | ("fixedbytes", n) | ("bytes",) | ("string",) |
+    """A type string as a tree: ("word", type, decoder) | ("fixedbytes", n) | ("bytes",) | ("string",) |
     ("array", inner) | ("tuple", (inner, ...))."""
     if typ.endswith("[]"):
         return ("array", parse(typ[:-2]))
@@ -25,18 +61,14 @@ def parse(typ: str) -> tuple:
         raise Unsupported(typ)  # fixed-size arrays: not used by the readers
     if typ.startswith("("):
         return ("tuple", tuple(parse(t) for t in _split(typ[1:-1])))
-    if typ == "address":
-        return ("word", "address", 160)
-    if typ == "bool":
-        return ("word", "bool", 1)
     if typ in ("string", "bytes"):
         return (typ,)
     m = re.fullmatch(r"bytes(\d+)", typ)
     if m and 1 <= int(m.group(1)) <= 32:
         return ("fixedbytes", int(m.group(1)))
-    m = re.fullmatch(r"(u?)int(\d*)", typ)
-    if m:
-        return ("word", "uint" if m.group(1) else "int", int(m.group(2) or 256))
+    dec = word_decoder(typ)
+    if dec is not None:
+        return ("word", typ, dec)
     raise Unsupported(typ)
 
 
@@ -78,25 +110,12 @@ def _one(t: tuple, data: bytes, at: int) -> Any:
     """The value of type t whose encoding starts at `at` (for a dynamic type: where its offset points)."""
     kind = t[0]
     if kind == "word":
-        v = _word(data, at)
-        _, k, bits = t
-        if k == "address":
-            if v >> 160:
-                raise Unsupported("dirty address")
-            return "0x%040x" % v
-        if k == "bool":
-            if v > 1:
-                raise Unsupported("bool")
-            return bool(v)
-        if k == "uint":
-            if v >> bits:
-                raise Unsupported("uint range")
-            return v
-        if v >> 255:
-            v -= 1 << 256
-        if not -(1 << (bits - 1)) <= v < 1 << (bits - 1):
-            raise Unsupported("int range")
-        return v
+        try:
+            return t[2](_word(data, at))
+        except Unsupported:
+            raise
+        except ValueError:
+            raise Unsupported(f"{t[1]} out of range") from None
     if kind == "fixedbytes":
         raw = data[at: at + WORD]
         if len(raw) < WORD or any(raw[t[1]:]):
@@ -146,24 +165,21 @@ def decode(types: Sequence[str], data: bytes) -> tuple:
 
 
 def _enc_word(t: tuple, v: Any) -> bytes:
-    _, k, bits = t
-    if k == "address":
+    """One word, checked by decoding it back (the one range rule: word_decoder's)."""
+    if t[1] == "address":
         if not (isinstance(v, str) and len(v) == 42 and v[:2] in ("0x", "0X")):
             raise Unsupported("address form")
         return bytes(12) + bytes.fromhex(v[2:])
-    if k == "bool":
-        if not isinstance(v, bool):
-            raise Unsupported("bool")
-        return int(v).to_bytes(WORD, "big")
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise Unsupported("int type")
-    if k == "uint":
-        if not 0 <= v < 1 << bits:
-            raise Unsupported("uint range")
-        return v.to_bytes(WORD, "big")
-    if not -(1 << (bits - 1)) <= v < 1 << (bits - 1):
-        raise Unsupported("int range")
-    return (v % (1 << 256)).to_bytes(WORD, "big")
+    if not isinstance(v, int) or isinstance(v, bool) != (t[1] == "bool"):
+        raise Unsupported(f"{type(v).__name__} for {t[1]}")
+    w = v % (1 << 256)
+    try:
+        ok = t[2](w) == v
+    except ValueError:
+        ok = False
+    if not ok:
+        raise Unsupported(f"{v} out of {t[1]}'s range")
+    return w.to_bytes(WORD, "big")
 
 
 def encode(types: Sequence[str], args: Sequence[Any]) -> bytes:

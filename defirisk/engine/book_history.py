@@ -4,6 +4,7 @@ way), in batched eth_getLogs that split a range the node refuses (chain/batch.py
 a scan holds them (ChainContext.known_logs), with their swap times from a bounded set of headers (time anchors)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from ..chain.batch import Batch
@@ -49,9 +50,8 @@ def history_stages(ctx: ChainContext, snap: LpSnapshot, stablecoins: Sequence[st
     lo = max(0, ctx.block - lookback_blocks(snap, days))
     b = Batch(ctx)
     refs = {}
-    for a in pools:
-        flt = swap_filter(snap.pools[a], ctx, snap.pools[a].protocol)
-        refs[a] = b.logs(type(flt)(lo, ctx.block, flt.address, flt.topics))
+    for a in pools:  # the volatility read's filter, over the longer lookback
+        refs[a] = b.logs(replace(swap_filter(snap.pools[a], ctx, snap.pools[a].protocol), from_block=lo))
     yield b
     swaps = {a: list(r.value) for a, r in refs.items()}
     b = Batch(ctx)

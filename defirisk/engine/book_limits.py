@@ -3,7 +3,7 @@ collateral buffers of its loans (risk/buffers), as the `var`, `hedge` and `buffe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from ..analysis.instruments import Instrument, Loan, MarketState
@@ -30,6 +30,11 @@ class LimitOptions:
     hedge_targets: tuple[str, ...] = ()  # "WETH=1.5": the delta (token units) to leave, per token
     hf_target: float = 1.0
     lookback_days: float = 90.0  # the history of the historical VaR (and of Monte Carlo's correlations)
+
+    def __post_init__(self) -> None:
+        self.methods  # an unknown method is refused when the options are made, before the node is asked
+        if self.dist not in ("normal", "t"):
+            raise InputError(f"--dist is normal or t (Student-t), not {self.dist!r}")
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -84,7 +89,7 @@ def run_limits(b: Book, opts: LimitOptions, resolve: Callable[[str], str],
             out.var_scenarios.append(Scenario(scenario_name(r, opts.methods[0]), s.shocks, s.vol, s.depth, s.days))
         b.scenarios += evaluate(xs, m, out.var_scenarios, g)
     if opts.hedge:
-        out.hedge = hedge_json(b, opts, resolve, returns)
+        out.hedge = hedge_json(b, opts, resolve, returns, [s.name for s in out.var_scenarios])
     out.buffers = buffers_json(b, out.var_scenarios, opts.hf_target)
     return out
 
@@ -118,7 +123,7 @@ def _targets(opts: LimitOptions, resolve: Callable[[str], str]) -> dict[str, flo
 
 
 def hedge_json(b: Book, opts: LimitOptions, resolve: Callable[[str], str],
-               returns: Mapping[str, Sequence[float]] | None = None) -> dict[str, Any]:
+               returns: Mapping[str, Sequence[float]] | None = None, var_names: Sequence[str] = ()) -> dict[str, Any]:
     """The trades to the target deltas, their routes and slippage, and the book after them."""
     xs, m, g = b.instruments, b.market, b.greeks
     trades = hedge_trades(g, m, _targets(opts, resolve))
@@ -130,7 +135,7 @@ def hedge_json(b: Book, opts: LimitOptions, resolve: Callable[[str], str],
                      for r in value_at_risk(after.instruments, m, ga, after.main_factor, opts.var_levels,
                                             opts.var_horizon_days, methods=opts.methods, paths=opts.paths,
                                             seed=opts.seed, dist=opts.dist, returns=returns)]
-    worst = worst_stress(b, [s.scenario.name for s in b.scenarios if s.scenario.name.startswith("var_")])
+    worst = worst_stress(b, var_names)
     return {
         "trades": [{"token": t.token, "symbol": t.symbol, "delta_before": _n(t.delta_before), "target": t.target,
                     "trade": _n(t.trade), "notional_usd": _n(t.notional_usd), "route": t.route,
@@ -174,6 +179,4 @@ def limits_document(lim: Limits) -> dict[str, Any]:
 
 def option_dict(opts: LimitOptions) -> Mapping[str, Any]:
     """The options as recorded in the run's parameters (part of its cache key)."""
-    return {"var": list(opts.var_levels), "var_horizon_days": opts.var_horizon_days, "paths": opts.paths,
-            "method": opts.method, "seed": opts.seed, "dist": opts.dist, "hedge": opts.hedge,
-            "hedge_targets": list(opts.hedge_targets), "hf_target": opts.hf_target, "lookback_days": opts.lookback_days}
+    return asdict(opts)

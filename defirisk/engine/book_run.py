@@ -52,23 +52,14 @@ class BookAnalysis:
         """One row per factor token: delta, delta_usd, gamma, dollar_gamma, vega, gamma_cost_per_day."""
         import pandas as pd
 
-        g = self.document["book"]["greeks"]
-        return pd.DataFrame([{"token": t, **v} for t, v in g.items()])
+        return pd.DataFrame(greek_rows(self.document))
 
     @property
     def positions(self) -> pd.DataFrame:
         """One row per (position, factor): value, Greeks, carry."""
         import pandas as pd
 
-        rows = []
-        for p in self.document["positions"]:
-            e = p["exposure"]
-            base = {k: p[k] for k in ("protocol", "id", "owner")} | {
-                "value_usd": e["value_usd"], "theta_usd_per_day": e["theta_usd_per_day"],
-                "gamma_cost_usd_per_day": e["gamma_cost_usd_per_day"]}
-            for t, f in (e["factors"] or {"": {}}).items():
-                rows.append({**base, "token": t or None, **f})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(position_rows(self.document))
 
     @property
     def scenarios(self) -> pd.DataFrame:
@@ -76,6 +67,24 @@ class BookAnalysis:
         import pandas as pd
 
         return pd.DataFrame([{k: v for k, v in s.items() if k not in ("positions", "shocks")} for s in self.document["scenarios"]])
+
+
+def greek_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The book document's Greeks, one row per factor token."""
+    return [{"token": t, **v} for t, v in doc["book"]["greeks"].items()]
+
+
+def position_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The book document's positions, one row per (position, factor): value, Greeks, carry."""
+    rows = []
+    for p in doc["positions"]:
+        e = p["exposure"]
+        base = {k: p[k] for k in ("protocol", "id", "owner")} | {
+            "value_usd": e["value_usd"], "theta_usd_per_day": e["theta_usd_per_day"],
+            "gamma_cost_usd_per_day": e["gamma_cost_usd_per_day"]}
+        for t, f in (e["factors"] or {"": {}}).items():
+            rows.append({**base, "token": t or None, **f})
+    return rows
 
 
 def _n(x: float) -> float | None:

@@ -32,8 +32,7 @@ def _positions_table(doc: dict[str, Any]) -> Table:
     for p in doc["positions"]:
         e = p["exposure"]
         d = sum((f["delta_usd"] or 0.0) for t, f in e["factors"].items() if t not in stables)
-        ident = p["id"] if len(p["id"]) <= 20 else p["id"][:9] + "…" + p["id"][-9:]
-        t.add_row(Text(p["protocol"]), Text(ident), usd(e["value_usd"], none="unpriced"), usd(d),
+        t.add_row(Text(p["protocol"]), Text(_short(p["id"])), usd(e["value_usd"], none="unpriced"), usd(d),
                   usd(e["theta_usd_per_day"], none="unknown"))
     return t
 

@@ -50,17 +50,11 @@ def analysis_tables(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def book_tables(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The tables of a `risk` document: positions (one row per position and factor), greeks, scenarios, var,
-    buffers."""
-    positions = []
-    for p in doc.get("positions") or []:
-        e = p["exposure"]
-        base = {k: p.get(k) for k in ("protocol", "id", "owner", "kind")} | {
-            "value_usd": e["value_usd"], "theta_usd_per_day": e["theta_usd_per_day"],
-            "gamma_cost_usd_per_day": e["gamma_cost_usd_per_day"]}
-        for t, f in (e["factors"] or {"": {}}).items():
-            positions.append({**base, "token": t or None, **f})
-    greeks = [{"token": t, **g} for t, g in doc["book"]["greeks"].items()]
+    """The tables of a `risk` document: positions (one row per position and factor), greeks (the Python API's
+    frames' rows), scenarios, var, buffers."""
+    from ..engine.book_run import greek_rows, position_rows
+
+    positions, greeks = position_rows(doc), greek_rows(doc)
     scenarios = [flatten({k: v for k, v in s.items() if k != "positions"}) for s in doc.get("scenarios") or []]
     var = [flatten({k: v for k, v in x.items() if k != "component_es_usd"}) for x in doc.get("var") or []]
     buffers = [flatten(b) for b in doc.get("buffers") or []]
@@ -149,7 +143,10 @@ def write_tables(tables: dict[str, list[dict[str, Any]]], doc: dict[str, Any], f
         stem = path.name[: -len(path.suffix)] if path.suffix else path.name
         for name, rows in tables.items():
             p = path.with_name(f"{stem}.{name}.{fmt}")
-            write_csv(rows, p) if fmt == "csv" else write_parquet(rows, p)
+            if fmt == "csv":
+                write_csv(rows, p)
+            else:
+                write_parquet(rows, p)
             written.append(p)
         return written
     except OSError as e:

@@ -136,6 +136,15 @@ def _unwind_total(unwind: Sequence[Unwind]) -> float:
     return float(sum(u.cost_usd for u in unwind)) if unwind else 0.0
 
 
+def scenario_unwind_cost(instruments: Sequence[Instrument], m: MarketState, g: BookGreeks, s: Scenario,
+                         depth: float) -> float:
+    """USD cost of unwinding the net inventory at scenario `s`'s prices, pool depth scaled by (1 + depth), the
+    book's own LP liquidity withdrawn first."""
+    own = [x for x in instruments if isinstance(x, (LpRange, LpV2))]
+    moves = {f: 1.0 + float(s.shock(f)) for f in g.factors}
+    return _unwind_total(unwind_costs({f: x.delta for f, x in g.factors.items()}, m, own, depth=depth, moves=moves))
+
+
 def evaluate(instruments: Sequence[Instrument], m: MarketState, scenarios: Sequence[Scenario], g: BookGreeks, *,
              details: bool = True) -> list[ScenarioResult]:
     """Full revaluation and approximations of every scenario (positions' details when `details`)."""
@@ -147,12 +156,9 @@ def evaluate(instruments: Sequence[Instrument], m: MarketState, scenarios: Seque
     total_now = float(now[ok].sum())
     totals = np.where(ok[:, None], values, 0.0).sum(axis=0) if len(instruments) else np.zeros(len(scenarios))
     d1, d2 = approximate_pnl(g, m, scenarios)
-    inventory = {f: x.delta for f, x in g.factors.items()}
-    own = [x for x in instruments if isinstance(x, (LpRange, LpV2))]
     out = []
     for j, s in enumerate(scenarios):
-        moves = {f: 1.0 + float(s.shock(f)) for f in g.factors}
-        cost = _unwind_total(unwind_costs(inventory, m, own, depth=float(s.depth), moves=moves))
+        cost = scenario_unwind_cost(instruments, m, g, s, float(s.depth))
         pos: list[dict[str, Any]] = []
         if details:
             by: dict[tuple[str, str, str], dict[str, Any]] = {}

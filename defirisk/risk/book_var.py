@@ -10,10 +10,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..analysis.instruments import Instrument, LpRange, LpV2, MarketState
+from ..analysis.instruments import Instrument, MarketState
 from ..errors import InputError
-from .book import BookGreeks, position_key
-from .liquidity import unwind_costs
+from .book import BookGreeks, position_key, scenario_unwind_cost
 from .revalue import revalue_moves
 from .scenarios import Scenario
 from .var import (Moves, backtest, check_level, correlation, delta_gamma_var, delta_normal_var, historical_moves,
@@ -106,20 +105,19 @@ def liquidity_cost(instruments: Sequence[Instrument], m: MarketState, g: BookGre
     (the book's -60 % depth shock at a -50 % move, in proportion below it)."""
     move = float(scen.shock(main)) if main else 0.0
     depth = float(CRASH_DEPTH) * min(1.0, abs(min(move, 0.0)) / 0.5)
-    own = [x for x in instruments if isinstance(x, (LpRange, LpV2))]
-    moves = {f: 1.0 + float(scen.shock(f)) for f in g.factors}
-    costs = unwind_costs({f: x.delta for f, x in g.factors.items()}, m, own, depth=depth, moves=moves)
-    total = sum(u.cost_usd for u in costs)
-    return float(total) if math.isfinite(total) else math.nan
+    total = scenario_unwind_cost(instruments, m, g, scen, depth)
+    return total if math.isfinite(total) else math.nan
 
 
 def make_moves(method: str, m: MarketState, factors: Sequence[str], horizon_days: float, paths: int,
-               seed: int | None, dist: str, returns: Mapping[str, Sequence[float]]) -> Moves:
-    """The paths of one method over the book's factors (`returns`: the hourly log returns of the history)."""
+               seed: int | None, dist: str, returns: Mapping[str, Sequence[float]],
+               corr_src: tuple[np.ndarray, str] | None = None) -> Moves:
+    """The paths of one method over the book's factors (`returns`: the hourly log returns of the history;
+    `corr_src`: their correlation and its source, when the caller has it)."""
     if method == "historical":
         return historical_moves(returns, factors, horizon_days)
     if method == "montecarlo":
-        corr, src = correlation(returns, factors)
+        corr, src = corr_src or correlation(returns, factors)
         mv = montecarlo_moves(factors, [m.sigma(f) for f in factors], corr, horizon_days, paths, seed=seed, dist=dist)
         return Moves(mv.factors, mv.rel, mv.horizon_days, mv.method, f"{mv.note}; {src}")
     raise InputError(f"unknown VaR method {method!r}: historical, montecarlo or both")
@@ -141,12 +139,13 @@ def value_at_risk(instruments: Sequence[Instrument], m: MarketState, g: BookGree
     xs = priced(instruments, m)
     factors = risk_factors(g, m)
     sig = [m.sigma(f) for f in factors]
-    corr, _ = correlation(returns, factors)
+    corr_src = correlation(returns, factors)
+    corr = corr_src[0]
     cov = horizon_cov(factors, [s if math.isfinite(s) else 0.0 for s in sig], corr, horizon_days)
     delta, gamma = greek_arrays(g, m, factors)
     out = []
     for method in methods:
-        moves = make_moves(method, m, factors, horizon_days, paths, seed, dist, returns)
+        moves = make_moves(method, m, factors, horizon_days, paths, seed, dist, returns, corr_src)
         pnl = path_pnl(xs, m, moves)
         for lv in levels:
             v, es, tail = var_es(pnl, lv)

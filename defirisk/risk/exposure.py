@@ -155,11 +155,16 @@ def range_exposure(x: LpRange, m: MarketState) -> Exposure:
     strict = inside and pa < P < pb
     a0p, a0pp = (-L / (2.0 * P**1.5), 0.75 * L / P**2.5) if strict else (0.0, 0.0)
     _pair_exposure(e, m, x.token0, x.token1, a0, a1, P, a0p, a0pp, x.sigma)
-    if not inside:
-        e.theta_usd_per_day = 0.0
-    else:
-        e.theta_usd_per_day = math.nan if x.fees_usd_per_day is None else float(x.fees_usd_per_day)
+    carry = lp_carry_per_day(x)
+    e.theta_usd_per_day = math.nan if carry is None else carry
     return e
+
+
+def lp_carry_per_day(x: LpRange | LpV2) -> float | None:
+    """An LP position's fees per day at constant prices (USD): 0 for a range out of range, None when unknown."""
+    if isinstance(x, LpRange) and not (x.tick_lower <= x.tick_current < x.tick_upper):
+        return 0.0
+    return None if x.fees_usd_per_day is None else float(x.fees_usd_per_day)
 
 
 def v2_amounts_human(x: LpV2) -> tuple[float, float]:
@@ -179,7 +184,8 @@ def v2_exposure(x: LpV2, m: MarketState) -> Exposure:
     L = math.sqrt(a0 * a1)
     a0p, a0pp = (-L / (2.0 * P**1.5), 0.75 * L / P**2.5) if a0 > 0 and a1 > 0 else (0.0, 0.0)
     _pair_exposure(e, m, x.token0, x.token1, a0, a1, P, a0p, a0pp, x.sigma)
-    e.theta_usd_per_day = math.nan if x.fees_usd_per_day is None else float(x.fees_usd_per_day)
+    carry = lp_carry_per_day(x)
+    e.theta_usd_per_day = math.nan if carry is None else carry
     return e
 
 

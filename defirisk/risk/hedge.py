@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 from ..analysis.instruments import Instrument, LpRange, LpV2, MarketState, Spot
 from .book import BookGreeks
 from .book_var import risk_factors
+from .exposure import lp_carry_per_day
 from .liquidity import unwind_costs
 
 HEDGE = "hedge"  # the protocol name of the hedge's spot legs in the book after the hedge
@@ -61,10 +62,4 @@ def hedged(instruments: Sequence[Instrument], trades: Sequence[HedgeTrade], m: M
 
 def fee_carry_usd_per_day(instruments: Sequence[Instrument]) -> float:
     """The LP positions' fee carry per day at constant prices (ranges in range; unknown fees left out)."""
-    total = 0.0
-    for x in instruments:
-        if isinstance(x, (LpRange, LpV2)) and x.fees_usd_per_day is not None:
-            if isinstance(x, LpRange) and not (x.tick_lower <= x.tick_current < x.tick_upper):
-                continue
-            total += x.fees_usd_per_day
-    return total
+    return sum(lp_carry_per_day(x) or 0.0 for x in instruments if isinstance(x, (LpRange, LpV2)))

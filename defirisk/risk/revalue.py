@@ -17,7 +17,7 @@ from ..models import aave_math
 from ..models.black_scholes import bs_price
 from ..models.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO, tick_at_sqrt_ratio
 from ..models.v3_amounts import position_amounts_raw
-from .exposure import SECONDS_PER_YEAR, lp_amounts, range_bounds
+from .exposure import SECONDS_PER_YEAR, lp_carry_per_day, range_bounds, v2_amounts_human
 from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, OptionSlice, Spot
 from .scenarios import Scenario, shocked_oracle_price, shocked_sqrt_price_x96
 
@@ -77,23 +77,10 @@ def _lp_block(xs: Sequence[LpRange | LpV2], m: MarketState, shocks: Mapping[str,
         sp = np.sqrt(np.clip(P * f[v3], pa, pb))
         a0[v3], a1[v3] = L * (1.0 / sp - 1.0 / np.sqrt(pb)), L * (sp - np.sqrt(pa))
     if v2:
-        r0, r1 = (np.array(c)[:, None] for c in zip(*(_v2_share(xs[i]) for i in v2)))  # type: ignore[arg-type]
+        r0, r1 = (np.array(c)[:, None] for c in zip(*(v2_amounts_human(xs[i]) for i in v2)))  # type: ignore[arg-type]
         a0[v2], a1[v2] = r0 / np.sqrt(f[v2]), r1 * np.sqrt(f[v2])
-    carry = np.array([_carry(x) for x in xs])[:, None]
+    carry = np.array([lp_carry_per_day(x) or 0.0 for x in xs])[:, None]
     return a0 * S0 + a1 * S1 + carry * days[None, :]
-
-
-def _v2_share(x: LpV2) -> tuple[float, float]:
-    """The LP balance's share of each reserve (human units)."""
-    share = x.balance / x.total_supply if x.total_supply else 0.0
-    return share * x.reserve0 / 10**x.decimals0, share * x.reserve1 / 10**x.decimals1
-
-
-def _carry(x: LpRange | LpV2) -> float:
-    """Fees per day at constant prices (0 when unknown or out of range)."""
-    if x.fees_usd_per_day is None or (isinstance(x, LpRange) and not (x.tick_lower <= x.tick_current < x.tick_upper)):
-        return 0.0
-    return x.fees_usd_per_day
 
 
 def _options_block(xs: Sequence[OptionSlice], m: MarketState, shocks: Mapping[str, np.ndarray], days: np.ndarray,
