@@ -3,6 +3,7 @@ Each validates its input, pins a block, opens the cache and hands over to the en
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Analysis", "analyze", "risk", "scan", "safe_message"]
+__all__ = ["Analysis", "ReportData", "analyze", "report", "risk", "scan", "safe_message"]
 
 
 def analyze(
@@ -175,6 +176,57 @@ def risk(
                                        rpc_round_trips=res.rpc_round_trips)
                 store.put_payload(run_id, res.to_json())
         return res
+    finally:
+        if store is not None and owned:
+            store.close()
+
+
+# --- `defirisk report` (issue #15): every target at one pinned block, the wallets as one book -------------------
+
+
+@dataclass
+class ReportData:
+    """What the HTML report shows: each target's analysis, and the book of the wallets among them (None without
+    wallets), all read at one block."""
+
+    analyses: list[Analysis]
+    book: BookAnalysis | None
+
+
+def report(
+    targets: str | Sequence[str],
+    *,
+    rpc_url: str | None = None,
+    block: int | str | None = None,
+    addresses: str | Path | AddressBook | None = None,
+    vol: float | None = None,
+    horizon_days: float = DEFAULT_HORIZON_DAYS,
+    scenarios: Sequence[str] = (),
+    var: Sequence[float] = (),
+    method: str = "historical",
+    paths: int = 20_000,
+    seed: int | None = None,
+    cache: Any = None,
+    chain_id: int | None = None,
+) -> ReportData:
+    """Analyze every target (wallet, pool, market, vault; the kind detected) at one pinned block and put the wallets
+    among them into one book (scenarios, and VaR/ES at the `var` levels), as `analyze` and `risk` do."""
+    items = [parse_target(t) for t in ([targets] if isinstance(targets, str) else targets)]
+    if not items:
+        raise InputError("give at least one target: a wallet, pool, Aave market or options vault")
+    ctx = connect(rpc_url, block=block, expected_chain_id=chain_id)
+    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    owned = not _is_open_cache(cache)
+    store = _open_cache(cache) if owned else cache
+    try:
+        done = [analyze(t, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, cache=store if store is not None else False)
+                for t in dict.fromkeys(items)]
+        wallets = [a.target for a in done if a.kind == "wallet"]
+        res = None
+        if wallets:
+            res = risk(wallets, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, scenarios=scenarios,
+                       var=var, method=method, paths=paths, seed=seed, cache=store if store is not None else False)
+        return ReportData(done, res)
     finally:
         if store is not None and owned:
             store.close()

@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     _export_args(r, "positions, greeks, scenarios, var, buffers")
     r.add_argument("--hf-target", type=float, default=1.0, help="health factor the collateral buffers keep in stress (default 1.0)")
 
+    _report_parser(sub)
+
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
                                    "config into the DuckDB cache; alerts as JSON lines.")
@@ -106,6 +108,42 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--addresses", metavar="FILE", default="defirisk-devnet.addresses.json",
                    help="where to write the address book (default ./defirisk-devnet.addresses.json); the scan config goes beside it")
     return p
+
+
+def _report_parser(sub: argparse._SubParsersAction) -> None:
+    """`defirisk report`: one self-contained HTML file of every target (the wallets as one book)."""
+    h = sub.add_parser("report", help="write one self-contained HTML report of wallets, pools, markets and vaults",
+                       description="Analyze every target at one pinned block (wallets, pools, Aave markets, options "
+                                   "vaults; the wallets together as one book, as `risk` does) and write ONE HTML file "
+                                   "that opens offline: summary, sortable positions, Greeks, scenarios, VaR/ES, "
+                                   "liquidation ladder, pool depth, vault payoffs, warnings; interactive charts.")
+    h.add_argument("targets", nargs="+", metavar="TARGET", help="wallet, pool, Aave v3 market or options-vault address")
+    h.add_argument("-o", "--output", metavar="FILE", default="defirisk-report.html", help="the HTML file (default ./defirisk-report.html)")
+    h.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    h.add_argument("--block", help="block to read at: a number, 0x-hex, or latest (the default)")
+    h.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
+    h.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    h.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
+    h.add_argument("--horizon", type=float, default=7.0, metavar="DAYS", help="horizon of the horizon figures (days, default 7)")
+    h.add_argument("--scenario", action="append", default=[], metavar="SHOCKS", help='an extra scenario for the book, e.g. "WETH=-30%%,vol=+50%%"')
+    h.add_argument("--var", action="append", default=[], metavar="LEVEL", help="VaR/ES of the book at LEVEL, e.g. 0.99 (adds the P&L histogram)")
+    h.add_argument("--method", default="historical", choices=("historical", "montecarlo", "both"), help="VaR paths (default historical)")
+    h.add_argument("--paths", type=int, default=20_000, help="Monte Carlo paths (default 20000)")
+    h.add_argument("--seed", type=int, help="seed of the Monte Carlo paths")
+    h.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    h.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .api import report
+    from .report.html import write_report
+
+    data = report(args.targets, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
+                  horizon_days=args.horizon, scenarios=args.scenario, var=[v for a in args.var for v in _levels(a)],
+                  method=args.method, paths=args.paths, seed=args.seed, cache=False if args.no_cache else args.cache,
+                  chain_id=args.chain_id)
+    print(write_report(data.analyses, data.book, args.output))
+    return 0
 
 
 def _export_args(p: argparse.ArgumentParser, tables: str) -> None:
@@ -160,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(cache=args.cache, as_json=args.json, plots=args.plots, wide=args.wide)
         if args.command == "export":
             return _export(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "devnet":
             from .devnet.serve import run_devnet
 
