@@ -230,3 +230,39 @@ def report(
     finally:
         if store is not None and owned:
             store.close()
+
+
+# --- `defirisk history` (issue #15): a v3 position since it opened, step by step, cached -------------------------
+
+
+def history(
+    position: str,
+    *,
+    rpc_url: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    step: str = "1d",
+    addresses: str | Path | AddressBook | None = None,
+    cache: Any = None,
+    chain_id: int | None = None,
+) -> Any:
+    """A Uniswap v3 position's history (an LP token id or `pool:owner:tickLower:tickUpper`): at the first block of
+    each `step` (1d, 6h, 1w) from its opening (or `start`: a block or a date) to the head (or `end`), its amounts,
+    fees earned since opening, value, IL and P&L against holding, LVR accrued (a `HistoryResult`). Each step is
+    cached by block hash (`cache` as in `analyze`), so a later run reads only new steps."""
+    from .engine.history import parse_position, parse_step, parse_when, run_history
+
+    ref = parse_position(position)
+    step_s = parse_step(step)
+    when_from, when_to = parse_when(start), parse_when(end)
+    ctx = connect(rpc_url, expected_chain_id=chain_id)
+    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    owned = not _is_open_cache(cache)
+    store = _open_cache(cache) if owned else cache
+    try:
+        if store is not None:
+            store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)
+        return run_history(ctx, book, ref, start=when_from, end=when_to, step_s=step_s, store=store)
+    finally:
+        if store is not None and owned:
+            store.close()

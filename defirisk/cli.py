@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--hf-target", type=float, default=1.0, help="health factor the collateral buffers keep in stress (default 1.0)")
 
     _report_parser(sub)
+    _history_parser(sub)
 
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
@@ -146,6 +147,46 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_parser(sub: argparse._SubParsersAction) -> None:
+    """`defirisk history`: a v3 position since it opened, step by step."""
+    h = sub.add_parser("history", help="a Uniswap v3 position since it opened: amounts, fees earned, value, IL, P&L, LVR per step",
+                       description="Read a Uniswap v3 position at the first block of each step since it opened (archive "
+                                   "node) and at the end: what withdrawing all its liquidity pays, fees earned since "
+                                   "opening, value in USD, IL and P&L against holding the deposits, LVR accrued. Steps "
+                                   "are cached: a second run reads only new ones.")
+    h.add_argument("position", help="an LP token id (1234) or pool:owner:tickLower:tickUpper (a position owned on the pool)")
+    h.add_argument("--from", dest="start", metavar="BLOCK|DATE", help="first block or date (default: the position's opening)")
+    h.add_argument("--to", dest="end", metavar="BLOCK|DATE", help="last block or date (default: the latest block)")
+    h.add_argument("--step", default="1d", help="time between steps: 1d (default), 6h, 1w")
+    h.add_argument("--rpc-url", help="JSON-RPC URL of an archive node (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    h.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
+    h.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    h.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    h.add_argument("--plot", metavar="PNG", help="also draw value, fees earned and IL over time")
+    h.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    h.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .api import history
+
+    res = history(args.position, rpc_url=args.rpc_url, start=args.start, end=args.end, step=args.step,
+                  addresses=args.addresses, cache=False if args.no_cache else args.cache, chain_id=args.chain_id)
+    doc = res.to_json()
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        from .report.history_text import render_history
+
+        print(render_history(doc))
+    if args.plot:
+        from .report.history_plot import plot_history
+
+        sys.stdout.flush()
+        print(f"wrote {plot_history(doc, args.plot)}", file=sys.stderr)
+    return 0
+
+
 def _export_args(p: argparse.ArgumentParser, tables: str) -> None:
     p.add_argument("--format", choices=("csv", "parquet", "json"),
                    help=f"also write the result to -o: the document (json) or its tables ({tables}) as csv/parquet")
@@ -200,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "history":
+            return _history(args)
         if args.command == "devnet":
             from .devnet.serve import run_devnet
 

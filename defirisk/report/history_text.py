@@ -1,0 +1,32 @@
+"""`defirisk history` as text: the position, then one line per step, at most 80 columns."""
+from __future__ import annotations
+
+from typing import Any
+
+from .fmt import amount, pct, short_addr, usd_short
+
+
+def render_history(doc: dict[str, Any]) -> str:
+    """The history document as lines of text (80 columns)."""
+    p, steps = doc["position"], doc["steps"]
+    s0, s1 = p["symbol0"], p["symbol1"]
+    ident = p["id"] if p["kind"] == "npm" else f"{short_addr(p['pool'])}:{short_addr(p['owner'])}"
+    lines = [f"Uniswap v3 position {ident}: {s0}/{s1} {p['fee'] / 1e4:g}%, ticks {p['tick_lower']}..{p['tick_upper']}",
+             f"owner {p['owner']}",
+             f"opened at block {p['opened_block']:,}; {len(steps)} steps to block {p['to_block']:,}",
+             f"({doc['steps_from_cache']} steps from the cache, {doc['rpc_round_trips']} round trips)",
+             "",
+             f"{'time (UTC)':<16} {'block':>8} {'value':>10} {'fees':>9} {'IL':>8} {'P&L/HODL':>10} {'LVR':>9}"]
+    for s in steps:
+        lines.append(f"{s['time'][:16].replace('T', ' '):<16} {s['block']:>8} {usd_short(s['value_usd'], none='unpriced'):>10} "
+                     f"{usd_short(s['fees_earned_usd']):>9} {pct(s['il_vs_hodl']):>8} "
+                     f"{usd_short(s['pnl_vs_hodl_usd']):>10} {usd_short(s['lvr_accrued_usd']):>9}")
+    if steps:
+        last = steps[-1]
+        lines += ["", f"now: {amount(last['amount0'])} {s0} + {amount(last['amount1'])} {s1}"
+                      + (" (closed)" if last["closed"] else ""),
+                  f"fees earned since opening: {amount(last['fees_earned0'])} {s0} + {amount(last['fees_earned1'])} {s1}",
+                  "value: what withdrawing all liquidity pays; fees: collected beyond the principal",
+                  "withdrawn, plus what a collect pays; IL and P&L against holding the deposits;",
+                  "LVR accrued between steps (at their spacing)."]
+    return "\n".join(lines)
