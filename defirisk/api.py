@@ -266,3 +266,35 @@ def history(
     finally:
         if store is not None and owned:
             store.close()
+
+
+# --- `defirisk diff` (issue #15): what changed between two blocks ------------------------------------------------
+
+
+def diff(
+    target: str,
+    block_a: int | str,
+    block_b: int | str,
+    *,
+    rpc_url: str | None = None,
+    addresses: str | Path | AddressBook | None = None,
+    vol: float | None = None,
+    kind: str | None = None,
+    cache: Any = None,
+    chain_id: int | None = None,
+) -> dict[str, Any]:
+    """What changed for `target` (a wallet, pool, market or vault) from block A to block B: positions opened,
+    closed and changed (exact raw amounts, fees, value, Greeks), loans' health factors and amounts, and for a
+    wallet its book's Greeks per token (the `defirisk diff --json` document)."""
+    from .report.diff import diff_documents
+
+    addr = parse_target(target)
+    docs, books = {}, {}
+    for i, blk in ((1, block_b), (0, block_a)):  # B first: block A is read as what the target is at B
+        ctx = connect(rpc_url, block=blk, expected_chain_id=chain_id)
+        book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+        a = analyze(addr, ctx=ctx, addresses=book, vol=vol, kind=kind, cache=cache)
+        kind = a.kind
+        docs[i] = a.to_json()
+        books[i] = risk([addr], ctx=ctx, addresses=book, vol=vol, cache=cache).to_json() if a.kind == "wallet" else None
+    return diff_documents(docs[0], docs[1], books[0], books[1])

@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _report_parser(sub)
     _history_parser(sub)
+    _diff_parser(sub)
 
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
@@ -187,6 +188,39 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff_parser(sub: argparse._SubParsersAction) -> None:
+    """`defirisk diff TARGET --block A --block B`."""
+    h = sub.add_parser("diff", help="what changed for a wallet, pool, market or vault between two blocks",
+                       description="Analyze TARGET at block A and at block B and print what changed: positions opened, "
+                                   "closed and changed (exact amounts, fees, value, Greeks), loans' health factors, and "
+                                   "for a wallet its book's Greeks per token.")
+    h.add_argument("target", help="wallet, pool, Aave v3 market or options-vault address")
+    h.add_argument("--block", action="append", required=True, metavar="N", help="the two blocks: --block A --block B (B may be latest)")
+    h.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    h.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
+    h.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    h.add_argument("--vol", type=float, help="flat annualized volatility (default: realized from swaps, else implied from fees)")
+    h.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    h.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    h.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .api import diff
+
+    if len(args.block) != 2:
+        raise InputError("diff takes two blocks: --block A --block B")
+    d = diff(args.target, args.block[0], args.block[1], rpc_url=args.rpc_url, addresses=args.addresses, vol=args.vol,
+             cache=False if args.no_cache else args.cache, chain_id=args.chain_id)
+    if args.json:
+        print(json.dumps(d, indent=1))
+    else:
+        from .report.diff_text import render_diff
+
+        print(render_diff(d))
+    return 0
+
+
 def _export_args(p: argparse.ArgumentParser, tables: str) -> None:
     p.add_argument("--format", choices=("csv", "parquet", "json"),
                    help=f"also write the result to -o: the document (json) or its tables ({tables}) as csv/parquet")
@@ -243,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "history":
             return _history(args)
+        if args.command == "diff":
+            return _diff(args)
         if args.command == "devnet":
             from .devnet.serve import run_devnet
 
