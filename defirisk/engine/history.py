@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .._version import __version__
 from ..addressbook import AddressBook
@@ -246,12 +246,10 @@ def _target(ref: PositionRef) -> str:
     return f"uniswap_v3:{ref.kind}:{ref.key}"
 
 
-def read_steps(ctx: ChainContext, book: AddressBook, pos: Position, headers: Sequence[Header], store: Any) -> tuple[list[dict], int]:
-    """Every step's facts: from the cache where it holds that block (by hash), else read at the node (batched) and
-    saved; also how many came from the cache."""
-    stables = book.list("stablecoins")
-    params = _params(pos, stables)
-    target = _target(pos.ref)
+def cached_steps(ctx: ChainContext, store: Any, headers: Sequence[Header], target: str, params: dict[str, Any],
+                 read: Callable[[list[Header]], dict[int, dict]]) -> tuple[list[dict], int]:
+    """Every step's facts: from the cache where it holds that block (by hash: a reorged block is read again), the
+    others by `read` (the node) and then saved; also how many came from the cache."""
     facts: dict[int, dict] = {}
     if store is not None:
         for h in headers:
@@ -259,24 +257,15 @@ def read_steps(ctx: ChainContext, book: AddressBook, pos: Position, headers: Seq
             if hit is not None:
                 facts[h[0]] = hit
     todo = [h for h in headers if h[0] not in facts]
-    npm = book.get("uniswap_v3", "position_manager") if pos.ref.kind == "npm" else None
-    tokens = {pos.token0.address: pos.token0, pos.token1.address: pos.token1}
     if todo:
-        at = {h[0]: replace(ctx, block=h[0], block_hash=h[1], timestamp=h[2], known_logs=None) for h in todo}
-        planned = {h[0]: _step_batch(at[h[0]], pos, npm) for h in todo}
         try:
-            _run_batches(ctx, [b for b, _ in planned.values()])
+            new = read(todo)
         except HistoricalStateError:
             oldest = oldest_state_block(ctx.client, ctx.block)
             raise HistoricalStateError(
-                f"the node has no state at block {todo[0][0]} (the position's history starts there); the oldest block "
-                f"it serves is {oldest}: use an archive node, or --from {oldest} or later") from None
-        pools = {n: got[4].records() for n, (_, got) in planned.items()}
-        bal = {n: _balances(at[n], pools[n]) for n in pools}
-        _run_batches(ctx, [b for b, _ in bal.values()])
-        for h in todo:
-            n = h[0]
-            facts[n] = _step_facts(pos, h, planned[n][1], stables, tokens, _with_balances(pools[n], bal[n][1]))
+                f"the node has no state at block {todo[0][0]} (the history starts there); the oldest block it serves "
+                f"is {oldest}: use an archive node, or --from {oldest} or later") from None
+        facts.update(new)
         if store is not None:
             with store.transaction():
                 for h in todo:
@@ -285,6 +274,24 @@ def read_steps(ctx: ChainContext, book: AddressBook, pos: Position, headers: Seq
                     store.put_payload(rid, facts[h[0]])
     return [facts[h[0]] for h in headers], len(headers) - len(todo)
 
+
+def read_steps(ctx: ChainContext, book: AddressBook, pos: Position, headers: Sequence[Header], store: Any) -> tuple[list[dict], int]:
+    """Every step's facts of an LP position (cached_steps over the node's batched reads)."""
+    stables = book.list("stablecoins")
+    npm = book.get("uniswap_v3", "position_manager") if pos.ref.kind == "npm" else None
+    tokens = {pos.token0.address: pos.token0, pos.token1.address: pos.token1}
+
+    def read(todo: list[Header]) -> dict[int, dict]:
+        at = {h[0]: replace(ctx, block=h[0], block_hash=h[1], timestamp=h[2], known_logs=None) for h in todo}
+        planned = {h[0]: _step_batch(at[h[0]], pos, npm) for h in todo}
+        _run_batches(ctx, [b for b, _ in planned.values()])
+        pools = {n: got[4].records() for n, (_, got) in planned.items()}
+        bal = {n: _balances(at[n], pools[n]) for n in pools}
+        _run_batches(ctx, [b for b, _ in bal.values()])
+        return {h[0]: _step_facts(pos, h, planned[h[0]][1], stables, tokens, _with_balances(pools[h[0]], bal[h[0]][1]))
+                for h in todo}
+
+    return cached_steps(ctx, store, headers, _target(pos.ref), _params(pos, stables), read)
 
 
 def step_headers(ctx: ChainContext, open_block: int, start: tuple[str, int] | None, end_header: Header,
