@@ -246,23 +246,34 @@ def history(
     cache: Any = None,
     chain_id: int | None = None,
 ) -> Any:
-    """A Uniswap v3 position's history (an LP token id or `pool:owner:tickLower:tickUpper`): at the first block of
+    """A Uniswap v3 position's history (an LP token id or `pool:owner:tickLower:tickUpper`), or a wallet's Aave v3 loan
+    (`aave:WALLET`, or the wallet's address: health factor, collateral, debt, interest): at the first block of
     each `step` (1d, 6h, 1w) from its opening (or `start`: a block or a date) to the head (or `end`), its amounts,
     fees earned since opening, value, IL and P&L against holding, LVR accrued (a `HistoryResult`). Each step is
     cached by block hash (`cache` as in `analyze`), so a later run reads only new steps."""
     from .engine.history import parse_position, parse_step, parse_when, run_history
 
-    ref = parse_position(position)
+    text = position.strip()
+    loan = text.lower().startswith("aave:") or (text.lower().startswith("0x") and len(text) == 42)
+    wallet = parse_target(text.split(":", 1)[1] if text.lower().startswith("aave:") else text, what="wallet") if loan else None
+    ref = None if loan else parse_position(position)
     step_s = parse_step(step)
     when_from, when_to = parse_when(start), parse_when(end)
-    ctx = connect(rpc_url, expected_chain_id=chain_id)
+    if loan and when_to is not None:
+        if when_to[0] != "block":
+            raise InputError("--to of a loan's history takes a block number")
+    ctx = connect(rpc_url, block=when_to[1] if loan and when_to else None, expected_chain_id=chain_id)
     book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
     owned = not _is_open_cache(cache)
     store = _open_cache(cache) if owned else cache
     try:
         if store is not None:
             store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)
-        return run_history(ctx, book, ref, start=when_from, end=when_to, step_s=step_s, store=store)
+        if wallet is not None:
+            from .engine.history_lending import run_lending_history
+
+            return run_lending_history(ctx, book, wallet, start=when_from, step_s=step_s, store=store)
+        return run_history(ctx, book, ref or parse_position(position), start=when_from, end=when_to, step_s=step_s, store=store)
     finally:
         if store is not None and owned:
             store.close()

@@ -17,6 +17,8 @@ def plot_history(doc: dict[str, Any], path: str | Path) -> Path:
 
     p, steps = doc["position"], doc["steps"]
     t = [datetime.fromtimestamp(s["timestamp"], tz=timezone.utc) for s in steps]
+    if p["protocol"] == "aave_v3":
+        return _plot_loan(plt, doc, t, Path(path))
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     for key, label in (("value_usd", "value (withdraw all)"), ("hodl_usd", "holding the deposits"),
                        ("fees_earned_usd", "fees earned since opening"), ("lvr_accrued_usd", "LVR accrued")):
@@ -32,8 +34,29 @@ def plot_history(doc: dict[str, Any], path: str | Path) -> Path:
     ax2.set_ylabel("% of holding")
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
+    return _save(plt, fig, Path(path))
+
+
+def _plot_loan(plt: Any, doc: dict[str, Any], t: list[datetime], out: Path) -> Path:
+    """A loan's health factor, and its collateral, debt and interest, over time."""
+    steps = doc["steps"]
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
+    ax.plot(t, [s["health_factor"] if s["health_factor"] is not None else float("nan") for s in steps], marker=".")
+    ax.axhline(1.0, color="tab:red", lw=1, label="HF 1: liquidatable below")
+    ax.set_ylabel("health factor")
+    ax.legend(fontsize=8)
+    ax.set_title(f"Aave v3 loan of {doc['position']['owner'][:10]}…")
+    for key, label in (("collateral_usd", "collateral"), ("debt_usd", "debt"), ("debt_interest_usd", "interest owed"),
+                       ("supply_interest_usd", "interest earned")):
+        ax2.plot(t, [s[key] if s[key] is not None else float("nan") for s in steps], marker=".", label=label)
+    ax2.set_ylabel("USD")
+    ax2.legend(fontsize=8)
+    return _save(plt, fig, out)
+
+
+def _save(plt: Any, fig: Any, out: Path) -> Path:
+    """Dates on the x axis, the PNG written (a clear error when it cannot be), the figure closed."""
     fig.autofmt_xdate()
-    out = Path(path)
     try:
         fig.savefig(out, dpi=110, bbox_inches="tight")
     except OSError as e:

@@ -8,6 +8,8 @@ from .fmt import amount, pct, short_addr, usd_short
 
 def render_history(doc: dict[str, Any]) -> str:
     """The history document as lines of text (80 columns)."""
+    if doc["position"]["protocol"] == "aave_v3":
+        return _render_loan(doc)
     p, steps = doc["position"], doc["steps"]
     s0, s1 = p["symbol0"], p["symbol1"]
     ident = p["id"] if p["kind"] == "npm" else f"{short_addr(p['pool'])}:{short_addr(p['owner'])}"
@@ -29,4 +31,22 @@ def render_history(doc: dict[str, Any]) -> str:
                   "value: what withdrawing all liquidity pays; fees: collected beyond the principal",
                   "withdrawn, plus what a collect pays; IL and P&L against holding the deposits;",
                   "LVR accrued between steps (at their spacing)."]
+    return "\n".join(lines)
+
+
+def _render_loan(doc: dict[str, Any]) -> str:
+    """An Aave v3 loan's history: health factor, collateral, debt, interest since opening."""
+    p, steps = doc["position"], doc["steps"]
+    lines = [f"Aave v3 loan of {p['owner']}", f"market {p['market']}",
+             f"opened at block {p['opened_block']:,}; {len(steps)} steps to block {p['to_block']:,}",
+             f"({doc['steps_from_cache']} steps from the cache, {doc['rpc_round_trips']} round trips)", "",
+             f"{'time (UTC)':<16} {'block':>8} {'HF':>8} {'collateral':>11} {'debt':>10} {'interest':>9} {'earned':>9}"]
+    for s in steps:
+        hf = amount(s["health_factor"]) if s["health_factor"] is not None else "∞"
+        lines.append(f"{s['time'][:16].replace('T', ' '):<16} {s['block']:>8} {hf:>8} {usd_short(s['collateral_usd']):>11} "
+                     f"{usd_short(s['debt_usd']):>10} {usd_short(s['debt_interest_usd']):>9} "
+                     f"{usd_short(s['supply_interest_usd']):>9}")
+    lines += ["", "HF: health factor (Aave's integer rules); interest: owed on the debt beyond what",
+              "was borrowed less repaid; earned: on the supply beyond what was supplied less",
+              "withdrawn (both since opening, at each step's oracle prices)."]
     return "\n".join(lines)

@@ -132,3 +132,29 @@ def test_a_node_without_archive_state_names_the_oldest_block_it_serves(tmp_path)
         tid = w.facts["uniswap"]["npm_positions"][0]["token_id"]
         with pytest.raises(HistoricalStateError, match=f"the oldest block it serves is {head}"):
             history(str(tid), rpc_url=node.url, addresses=book, cache=False)
+
+
+def test_aave_loan_health_factor_and_balances_equal_the_pool(world, book_file, anvil, capsys, tmp_path):
+    from defirisk import abi
+
+    wallet = world.facts["aave_v3"]["borrowers"]["aave_close"]
+    res = history(f"aave:{wallet}", rpc_url=anvil.url, addresses=book_file, step="1d", cache=tmp_path / "c.duckdb").to_json()
+    steps = res["steps"]
+    assert len(steps) >= 5 and res["position"]["market"]
+    pool = res["position"]["market"]
+    entries = abi.load_abi("AavePool")
+    for s in steps:
+        b = hex(s["block"])
+        data = world.chain.static(entries, pool, "getUserAccountData", wallet, block=b)
+        assert s["health_factor_raw"] == str(data[5]), s["block"]
+        for asset, a in s["assets"].items():
+            rd = world.chain.static(entries, pool, "getReserveData", asset, block=b)
+            a_token, var_debt = rd[8], rd[10]
+            assert int(a["supplied_raw"]) == world.chain.static(abi.load_abi("ERC20"), a_token, "balanceOf", wallet, block=b)
+            assert int(a["debt_raw"]) == world.chain.static(abi.load_abi("ERC20"), var_debt, "balanceOf", wallet, block=b)
+    interest = [int(a["debt_interest_raw"]) for s in steps for a in s["assets"].values() if int(a["debt_raw"])]
+    assert interest[0] == 0 and interest == sorted(interest) and interest[-1] > 0  # debt grows with time only
+    code, out, _ = run_cli(capsys, "history", f"aave:{wallet}", "--rpc-url", anvil.url, "--addresses", str(book_file),
+                           "--cache", str(tmp_path / "c.duckdb"), "--plot", str(tmp_path / "loan.png"))
+    assert code == 0 and "health factor" in out and max(len(x) for x in out.splitlines()) <= 80
+    assert f"({len(steps)} steps from the cache" in out  # the second run read no step again
