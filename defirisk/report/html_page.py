@@ -36,7 +36,11 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
   body { max-width: none; padding: 0; font-size: 10.5px; }
   nav, .modebar-container { display: none !important; }
   h2 { break-after: avoid; } table, .chart, dl.facts { break-inside: avoid; }
-  .scroll { overflow: visible; } table { font-size: 9.5px; } tbody tr:nth-child(even) { background: #f4f6f9 !important; print-color-adjust: exact; }
+  .scroll { overflow: visible; } table { font-size: 8.5px; table-layout: auto; }
+  th, td { white-space: normal !important; overflow-wrap: anywhere; padding: 2px 4px; }
+  td.num { white-space: nowrap !important; overflow-wrap: normal; }
+  table.sortable th::after { content: none !important; }
+  tbody tr:nth-child(even) { background: #f4f6f9 !important; print-color-adjust: exact; }
   .chart { width: 180mm !important; }
 }
 """
