@@ -156,7 +156,7 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
                                    "opening, value in USD, IL and P&L against holding the deposits, LVR accrued. Steps "
                                    "are cached: a second run reads only new ones.")
     h.add_argument("position", help="an LP token id (1234), pool:owner:tickLower:tickUpper (a position owned on the pool), "
-                   "or aave:WALLET (the wallet's Aave v3 loan)")
+                   "pair:owner (v2 LP tokens) or aave:WALLET (the wallet's Aave v3 loan)")
     h.add_argument("--from", dest="start", metavar="BLOCK|DATE", help="first block or date (default: the position's opening)")
     h.add_argument("--to", dest="end", metavar="BLOCK|DATE", help="last block or date (default: the latest block)")
     h.add_argument("--step", default="1d", help="time between steps: 1d (default), 6h, 1w")

@@ -21,9 +21,11 @@ from ..chain.calls import CallFailed, call
 from ..chain.node import ChainContext
 from ..chain.tokens import decode_token, token_calls
 from ..errors import HistoricalStateError, InputError
-from ..models.lp_history import fees_earned_raw, lvr_between
+from ..models.lp_history import fees_earned_raw, lvr_between, v2_fees_earned_raw
+from ..models.tick_math import MAX_TICK, MIN_TICK
 from ..models.usd_pricing import usd_prices
 from ..models.v3_amounts import position_amounts_raw
+from ..protocols.uniswap_v2 import calls as v2
 from ..protocols.uniswap_v3 import calls as v3
 from ..protocols.uniswap_v3.reader import PoolReads, PricingDiscovery
 from ..protocols.uniswap_v3.spec import LiquidityEvent, PoolRecord
@@ -38,7 +40,7 @@ CACHE_VERSION = 1
 class PositionRef:
     """What `history` follows: a position-manager NFT, or a position owned directly on a pool."""
 
-    kind: str  # "npm" | "direct"
+    kind: str  # "npm" | "direct" | "v2"
     token_id: int = 0
     pool: str = ""
     owner: str = ""
@@ -48,6 +50,8 @@ class PositionRef:
     @property
     def key(self) -> str:
         """The position's id as `analyze` prints it."""
+        if self.kind == "v2":
+            return f"{self.pool}:{self.owner}"
         return str(self.token_id) if self.kind == "npm" else f"{self.pool}:{self.owner}:{self.tick_lower}:{self.tick_upper}"
 
 
@@ -57,14 +61,19 @@ def parse_position(text: str) -> PositionRef:
     if t.isdigit():
         return PositionRef("npm", token_id=int(t))
     parts = t.split(":")
+    if len(parts) == 2:
+        try:
+            return PositionRef("v2", pool=parse_address(parts[0], what="pair"), owner=parse_address(parts[1], what="owner"))
+        except ValueError as e:
+            raise InputError(f"a v2 LP position is pair:owner ({e})") from None
     if len(parts) == 4:
         try:
             return PositionRef("direct", pool=parse_address(parts[0], what="pool"), owner=parse_address(parts[1], what="owner"),
                                tick_lower=int(parts[2]), tick_upper=int(parts[3]))
         except ValueError as e:
             raise InputError(f"a direct position is pool:owner:tickLower:tickUpper ({e})") from None
-    raise InputError(f"history follows a Uniswap v3 position: an LP token id (1234) or pool:owner:tickLower:tickUpper, "
-                     f"not {text!r}")
+    raise InputError(f"history follows a Uniswap position: an LP token id (1234), pool:owner:tickLower:tickUpper, "
+                     f"pair:owner (v2 LP tokens), or a loan aave:WALLET; not {text!r}")
 
 
 def parse_when(text: str | None) -> tuple[str, int] | None:
@@ -109,11 +118,16 @@ class Position:
     events: list[LiquidityEvent]
     pricing_v3: list[str]
     pricing_v2: list[str]
+    protocol: str = "uniswap_v3"
+    entry_known: bool = True  # v2: every LP token arrived by a mint on record
+    sqrt_k_at: dict[int, tuple[int, int]] | None = None  # v2: block -> (√(r0·r1), LP supply) at each deposit's block
 
 
 def _read_position(ctx: ChainContext, book: AddressBook, ref: PositionRef) -> Position:
     """The position at ctx's block: its pool, tokens, every liquidity event up to that block and the pools that price
     its tokens in USD (3 round trips)."""
+    if ref.kind == "v2":
+        return _read_v2_position(ctx, book, ref)
     if not book.has("uniswap_v3"):
         raise InputError("the address book has no uniswap_v3 entry for this chain")
     npm = book.get("uniswap_v3", "position_manager") if ref.kind == "npm" else ""
@@ -160,16 +174,56 @@ def _read_position(ctx: ChainContext, book: AddressBook, ref: PositionRef) -> Po
                     [x for x in pv3 if x != pool], pv2)
 
 
+def _read_v2_position(ctx: ChainContext, book: AddressBook, ref: PositionRef) -> Position:
+    """A v2 LP position at ctx's block: the pair, the owner's LP-token movements (deposit amounts from the mints'
+    receipts), √k and supply at each deposit's block, and the pools that price the tokens (4 round trips)."""
+    b = Batch(ctx)
+    probe = b.calls(v2.pair_probe_calls(ref.pool) + v2.pair_state_calls(ref.pool))
+    tin, tout = (b.logs(f) for f in v2.lp_transfer_filters(ref.owner, ctx.block))
+    b.run()
+    rec = v2.decode_pair(ref.pool, [r.value for r in probe[:3]], [r.value for r in probe[3:]])
+    if rec is None:
+        raise InputError(f"{ref.pool} is not a Uniswap v2 pair at block {ctx.block}")
+    transfers = tin.value + tout.value
+    mints = list(dict.fromkeys(lg["transactionHash"] for lg in transfers if lg["address"].lower() == ref.pool.lower()))
+    b = Batch(ctx)
+    receipts = {h: b.raw("eth_getTransactionReceipt", [h]) for h in mints}
+    b.run()
+    events, known = v2.lp_history(ref.pool, ref.owner, transfers, {h: r.value for h, r in receipts.items()})
+    at = sorted({e.block for e in events if e.kind == "increase"})
+    states = {n: Batch(replace(ctx, block=n, known_logs=None)) for n in at}
+    refs = {n: bb.calls(v2.pair_state_calls(ref.pool)) for n, bb in states.items()}
+    _run_batches(ctx, list(states.values()))
+    sqrt_k = {}
+    for n, (res, sup) in refs.items():
+        r0, r1 = int(res.value[0]), int(res.value[1])
+        sqrt_k[n] = (math.isqrt(r0 * r1), int(sup.value))
+    b = Batch(ctx)
+    meta = {t: b.calls(token_calls(t)) for t in (rec.token0, rec.token1)}
+    pricing = PricingDiscovery(book)
+    pricing.discover(b, [rec.token0, rec.token1])
+    b.run()
+    tok = {t: decode_token(ctx.chain_id, t, *[r.value for r in refs_]) for t, refs_ in meta.items()}
+    pv3, pv2 = pricing.found()
+    return Position(ref, ref.owner, rec.address, tok[rec.token0], tok[rec.token1], rec.fee, MIN_TICK, MAX_TICK, events,
+                    pv3, [x for x in pv2 if x != rec.address], protocol="uniswap_v2", entry_known=known, sqrt_k_at=sqrt_k)
+
+
 def _step_batch(ctx: ChainContext, pos: Position, npm: str | None) -> tuple[Batch, Any]:
     """One step's reads at ctx's block: the position, its pool and ticks, the manager's shared position, the pricing
     pools and the pools' token balances."""
     b = Batch(ctx)
     ref = pos.ref
+    reads = PoolReads()
+    if ref.kind == "v2":
+        own = b.call(call("ERC20", pos.pool, "balanceOf", pos.owner))
+        reads.add_v3(b, pos.pricing_v3)
+        reads.add_v2(b, [pos.pool] + pos.pricing_v2)
+        return b, (own, None, None, None, reads)
     own = (b.call(v3.npm_position_call(npm or "", ref.token_id)) if ref.kind == "npm"
            else b.call(v3.pool_position_call(pos.pool, pos.owner, pos.tick_lower, pos.tick_upper)))
     lo, up = b.call(v3.tick_call(pos.pool, pos.tick_lower)), b.call(v3.tick_call(pos.pool, pos.tick_upper))
     shared = b.call(v3.pool_position_call(pos.pool, npm, pos.tick_lower, pos.tick_upper)) if npm else None
-    reads = PoolReads()
     reads.add_v3(b, [pos.pool] + pos.pricing_v3)
     reads.add_v2(b, pos.pricing_v2)
     return b, (own, lo, up, shared, reads)
@@ -212,7 +266,16 @@ def _step_facts(pos: Position, h: Header, got: Any, stablecoins: Sequence[str], 
     if pool is None:
         raise InputError(f"pool {pos.pool} does not answer at block {block}")
     closed = isinstance(own.value, CallFailed)  # an NFT burned by then
-    if closed:
+    if pos.ref.kind == "v2":
+        lp = int(own.value)
+        ex = exact_position(v2.lp_record(pool, pos.owner, lp, evs, pos.entry_known), pool)
+        a0, a1, c0, c1 = ex.amount0, ex.amount1, 0, 0
+        liq = pool.liquidity * lp // pool.total_supply if pool.total_supply else 0  # its share of √k
+        sk = pos.sqrt_k_at or {}
+        f0, f1 = v2_fees_earned_raw([(e.kind, e.liquidity, *sk.get(e.block, (0, 0))) for e in evs], lp,
+                                    pool.liquidity, pool.total_supply, pool.reserve0, pool.reserve1)
+        closed = lp == 0
+    elif closed:
         a0 = a1 = c0 = c1 = liq = 0
     else:
         if pos.ref.kind == "npm":
@@ -222,7 +285,8 @@ def _step_facts(pos: Position, h: Header, got: Any, stablecoins: Sequence[str], 
             rec = v3.direct_record(pos.owner, pos.pool, pos.tick_lower, pos.tick_upper, own.value, lo.value, up.value, evs)
         ex = exact_position(rec, pool)
         a0, a1, c0, c1, liq = ex.amount0, ex.amount1, ex.fees0, ex.fees1, rec.liquidity
-    f0, f1 = fees_earned_raw(evs, c0, c1)
+    if pos.ref.kind != "v2":
+        f0, f1 = fees_earned_raw(evs, c0, c1)
     h0, h1 = hodl_basket(evs)
     usd = usd_prices(price_edges(pools, tokens), [a for a in stablecoins if a in tokens] or list(stablecoins))
     u0 = usd[pos.token0.address].price if pos.token0.address in usd else None
@@ -243,7 +307,7 @@ def _params(pos: Position, stablecoins: Sequence[str]) -> dict[str, Any]:
 
 
 def _target(ref: PositionRef) -> str:
-    return f"uniswap_v3:{ref.kind}:{ref.key}"
+    return f"{'uniswap_v2' if ref.kind == 'v2' else 'uniswap_v3'}:{ref.kind}:{ref.key}"
 
 
 def cached_steps(ctx: ChainContext, store: Any, headers: Sequence[Header], target: str, params: dict[str, Any],
@@ -363,13 +427,20 @@ def assemble(pos: Position, facts: Sequence[dict[str, Any]]) -> list[dict[str, A
             "uncollected0_raw": f["collectable0_raw"], "uncollected1_raw": f["collectable1_raw"],
             "hodl0_raw": f["hodl0_raw"], "hodl1_raw": f["hodl1_raw"],
             "usd0": u0, "usd1": u1, "value_usd": value, "fees_earned_usd": fees, "hodl_usd": hodl,
-            "il_vs_hodl": value / hodl - 1 if value is not None and hodl else None,
-            "net_vs_hodl": (value + fees) / hodl - 1 if value is not None and fees is not None and hodl else None,
-            "pnl_vs_hodl_usd": value + fees - hodl if value is not None and fees is not None and hodl is not None else None,
+            **_vs_hodl(value, fees, hodl, fees_inside=pos.protocol == "uniswap_v2"),
             "lvr_accrued_usd": lvr,
         })
         prev = f
     return out
+
+
+def _vs_hodl(value: float | None, fees: float | None, hodl: float | None, *, fees_inside: bool) -> dict[str, float | None]:
+    """IL (the liquidity alone), net (with the fees) and P&L in USD against holding the deposits; a v2 pair keeps its
+    fees inside the reserves, so its value already holds them."""
+    if value is None or fees is None or not hodl:
+        return {"il_vs_hodl": None, "net_vs_hodl": None, "pnl_vs_hodl_usd": None}
+    liquidity, total = (value - fees, value) if fees_inside else (value, value + fees)
+    return {"il_vs_hodl": liquidity / hodl - 1, "net_vs_hodl": total / hodl - 1, "pnl_vs_hodl_usd": total - hodl}
 
 
 def run_history(ctx: ChainContext, book: AddressBook, ref: PositionRef, *, start: tuple[str, int] | None = None,
@@ -397,7 +468,7 @@ def run_history(ctx: ChainContext, book: AddressBook, ref: PositionRef, *, start
         start = ("block", blocks_at_times(ctx.client, first, end_h, [max(start[1], first[2])])[0][0])
     headers = step_headers(ctx, opened, start, end_h, step_s)
     facts, cached = read_steps(ctx, book, pos, headers, store)
-    info = {"id": ref.key, "protocol": "uniswap_v3", "kind": ref.kind, "owner": pos.owner, "pool": pos.pool,
+    info = {"id": ref.key, "protocol": pos.protocol, "kind": ref.kind, "entry_known": pos.entry_known, "owner": pos.owner, "pool": pos.pool,
             "token0": pos.token0.address, "token1": pos.token1.address, "symbol0": pos.token0.symbol,
             "symbol1": pos.token1.symbol, "decimals0": pos.token0.decimals, "decimals1": pos.token1.decimals,
             "fee": pos.fee, "tick_lower": pos.tick_lower, "tick_upper": pos.tick_upper, "opened_block": opened,

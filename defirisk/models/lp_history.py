@@ -2,6 +2,8 @@
 loss-versus-rebalancing accrued between observations."""
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Iterable, Protocol
 
 
@@ -42,3 +44,24 @@ def lvr_between(amounts_before: tuple[float, float], usd_before: tuple[float, fl
     rebalancing = x0 * (t0 - s0) + x1 * (t1 - s1)
     liquidity = (y0 * t0 + y1 * t1) - (x0 * s0 + x1 * s1)
     return rebalancing - liquidity
+
+
+def v2_fees_earned_raw(deposits: Iterable[tuple[str, int, int, int]], lp_now: int, sqrt_k_now: int, supply_now: int,
+                       reserve0: int, reserve1: int) -> tuple[int, int]:
+    """Fees a v2 LP earned since opening (raw units, in the pair's current proportions): its share of √k now less
+    the √k its deposits brought (each deposit's LP tokens × √k per LP token at its block, reduced pro rata by LP
+    tokens that left), as token amounts at the current reserves. √k per LP token grows only by fees (mints and
+    burns are proportional), so this is the fee part of what burning pays. `deposits`: (kind, lp tokens, √k,
+    supply) per event in order; kind "increase" | "decrease" (√k and supply unused for a decrease)."""
+    lp, entry = 0, Fraction(0)
+    for kind, amount, sqrt_k, supply in deposits:
+        if kind == "increase":
+            lp += amount
+            entry += Fraction(amount * sqrt_k, supply) if supply else Fraction(0)
+        elif kind == "decrease" and lp > 0:
+            keep = max(lp - amount, 0)
+            entry, lp = entry * keep / lp, keep
+    if not supply_now or not sqrt_k_now:
+        return 0, 0
+    fee_liquidity = Fraction(lp_now * sqrt_k_now, supply_now) - entry
+    return (math.floor(fee_liquidity * reserve0 / sqrt_k_now), math.floor(fee_liquidity * reserve1 / sqrt_k_now))

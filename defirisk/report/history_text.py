@@ -13,7 +13,8 @@ def render_history(doc: dict[str, Any]) -> str:
     p, steps = doc["position"], doc["steps"]
     s0, s1 = p["symbol0"], p["symbol1"]
     ident = p["id"] if p["kind"] == "npm" else f"{short_addr(p['pool'])}:{short_addr(p['owner'])}"
-    lines = [f"Uniswap v3 position {ident}: {s0}/{s1} {p['fee'] / 1e4:g}%, ticks {p['tick_lower']}..{p['tick_upper']}",
+    name = "Uniswap v2 LP" if p["protocol"] == "uniswap_v2" else "Uniswap v3 position"
+    lines = [f"{name} {ident}: {s0}/{s1} {p['fee'] / 1e4:g}%, ticks {p['tick_lower']}..{p['tick_upper']}",
              f"owner {p['owner']}",
              f"opened at block {p['opened_block']:,}; {len(steps)} steps to block {p['to_block']:,}",
              f"({doc['steps_from_cache']} steps from the cache, {doc['rpc_round_trips']} round trips)",
@@ -31,6 +32,8 @@ def render_history(doc: dict[str, Any]) -> str:
                   "value: what withdrawing all liquidity pays; fees: collected beyond the principal",
                   "withdrawn, plus what a collect pays; IL and P&L against holding the deposits;",
                   "LVR accrued between steps (at their spacing)."]
+        if p["protocol"] == "uniswap_v2":
+            lines.append("v2: fees stay in the reserves (value holds them): the growth of √k per LP token.")
     return "\n".join(lines)
 
 

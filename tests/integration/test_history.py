@@ -5,6 +5,7 @@ prints 80 columns and JSON, and draws the plot."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -158,3 +159,35 @@ def test_aave_loan_health_factor_and_balances_equal_the_pool(world, book_file, a
                            "--cache", str(tmp_path / "c.duckdb"), "--plot", str(tmp_path / "loan.png"))
     assert code == 0 and "health factor" in out and max(len(x) for x in out.splitlines()) <= 80
     assert f"({len(steps)} steps from the cache" in out  # the second run read no step again
+
+
+def test_v2_lp_amounts_equal_the_pair_and_fees_grow_with_sqrt_k(world, book_file, anvil):
+    from defirisk import abi
+
+    alice = world.account("lp_alice")
+    pair = world.facts["uniswap"]["pairs"]["WETH/USDC"] if "WETH/USDC" in world.facts["uniswap"]["pairs"] else \
+        next(iter(world.facts["uniswap"]["pairs"].values()))
+    res = history(f"{pair}:{alice}", rpc_url=anvil.url, addresses=book_file, step="12h", cache=False).to_json()
+    steps = res["steps"]
+    assert res["position"]["protocol"] == "uniswap_v2" and len(steps) >= 5
+    pair_abi, erc20 = abi.load_abi("UniswapV2Pair"), abi.load_abi("ERC20")
+    factory = world.chain.static(pair_abi, pair, "factory")
+    assert int(world.chain.static(abi.load_abi("UniswapV2Factory"), factory, "feeTo"), 16) == 0  # protocol fee off
+    t0, t1 = world.chain.static(pair_abi, pair, "token0"), world.chain.static(pair_abi, pair, "token1")
+    lps = []
+    for s in steps:
+        b = hex(s["block"])
+        lp = world.chain.static(erc20, pair, "balanceOf", alice, block=b)
+        lps.append(lp)
+        supply = world.chain.static(pair_abi, pair, "totalSupply", block=b)
+        bal0 = world.chain.static(erc20, t0, "balanceOf", pair, block=b)
+        bal1 = world.chain.static(erc20, t1, "balanceOf", pair, block=b)
+        # what burn pays with the protocol fee off (the devnet factory's feeTo is unset)
+        assert (int(s["amount0_raw"]), int(s["amount1_raw"])) == (lp * bal0 // supply, lp * bal1 // supply), s["block"]
+    # fee liquidity: fee0·fee1 = (fee √k)², whatever the price; it only grows while the LP tokens stay
+    fees = [(math.isqrt(int(s["fees_earned0_raw"]) * int(s["fees_earned1_raw"])), lp) for s, lp in zip(steps, lps)]
+    assert fees[0][0] == 0 and fees[-1][0] > 0
+    assert any(a[1] == b[1] and b[0] > a[0] for a, b in zip(fees, fees[1:]))  # not vacuous
+    for (f_a, lp_a), (f_b, lp_b) in zip(fees, fees[1:]):
+        if lp_a == lp_b:
+            assert f_b >= f_a - 2  # floors of the two amounts

@@ -43,3 +43,15 @@ def test_inputs():
                 lambda: parse_when("yesterday")):
         with pytest.raises(InputError):
             bad()
+
+
+def test_v2_fees_are_the_growth_of_sqrt_k_per_lp_token():
+    from defirisk.models.lp_history import v2_fees_earned_raw
+
+    # 100 of 1,000 LP tokens entered at √k = 1,000 (entry liquidity 100); √k is now 1,100: fee liquidity 10
+    r0, r1 = 1_210_000, 1_000  # √(r0·r1) = 1,100
+    assert v2_fees_earned_raw([("increase", 100, 1_000, 1_000)], 100, 1_100, 1_000, r0, r1) == (10 * r0 // 1_100, 10 * r1 // 1_100)
+    # half the LP tokens leave: the entry liquidity leaves pro rata, the fee share of what stays halves
+    assert v2_fees_earned_raw([("increase", 100, 1_000, 1_000), ("decrease", 50, 0, 0)], 50, 1_100, 1_000, r0, r1) == \
+        (5 * r0 // 1_100, 5 * r1 // 1_100)
+    assert v2_fees_earned_raw([("increase", 100, 1_000, 1_000)], 100, 1_000, 1_000, r0, r1) == (0, 0)  # no fee yet
