@@ -259,10 +259,7 @@ def history(
     ref = None if loan else parse_position(position)
     step_s = parse_step(step)
     when_from, when_to = parse_when(start), parse_when(end)
-    if loan and when_to is not None:
-        if when_to[0] != "block":
-            raise InputError("--to of a loan's history takes a block number")
-    ctx = connect(rpc_url, block=when_to[1] if loan and when_to else None, expected_chain_id=chain_id)
+    ctx = connect(rpc_url, expected_chain_id=chain_id)
     book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
     owned = not _is_open_cache(cache)
     store = _open_cache(cache) if owned else cache
@@ -272,7 +269,7 @@ def history(
         if wallet is not None:
             from .engine.history_lending import run_lending_history
 
-            return run_lending_history(ctx, book, wallet, start=when_from, step_s=step_s, store=store)
+            return run_lending_history(ctx, book, wallet, start=when_from, end=when_to, step_s=step_s, store=store)
         return run_history(ctx, book, ref or parse_position(position), start=when_from, end=when_to, step_s=step_s, store=store)
     finally:
         if store is not None and owned:

@@ -443,19 +443,26 @@ def _vs_hodl(value: float | None, fees: float | None, hodl: float | None, *, fee
     return {"il_vs_hodl": liquidity / hodl - 1, "net_vs_hodl": total / hodl - 1, "pnl_vs_hodl_usd": total - hodl}
 
 
+def at_end_of(ctx: ChainContext, end: tuple[str, int] | None) -> ChainContext:
+    """ctx pinned at --to (a block, or the first block at or after a date); ctx itself without one."""
+    if end is None:
+        return ctx
+    head: Header = (ctx.block, ctx.block_hash, ctx.timestamp)
+    if end[0] == "block":
+        if end[1] > ctx.block:
+            raise InputError(f"--to {end[1]} is in the future: the node's latest block is {ctx.block}")
+        h = header_of(ctx.client.batch([("eth_getBlockByNumber", [hex(end[1]), False])])[0])
+    else:
+        first = header_of(ctx.client.batch([("eth_getBlockByNumber", ["0x0", False])])[0])
+        h = blocks_at_times(ctx.client, first, head, [end[1]])[0]
+    return replace(ctx, block=h[0], block_hash=h[1], timestamp=h[2])
+
+
 def run_history(ctx: ChainContext, book: AddressBook, ref: PositionRef, *, start: tuple[str, int] | None = None,
                 end: tuple[str, int] | None = None, step_s: int = 86400, store: Any = None) -> HistoryResult:
     """The position's history from its opening (or `start`) to ctx's block (or `end`), one step every `step_s`."""
-    end_h: Header = (ctx.block, ctx.block_hash, ctx.timestamp)
-    if end is not None:
-        if end[0] == "block":
-            if end[1] > ctx.block:
-                raise InputError(f"--to {end[1]} is in the future: the node's latest block is {ctx.block}")
-            end_h = header_of(ctx.client.batch([("eth_getBlockByNumber", [hex(end[1]), False])])[0])
-        else:
-            first = header_of(ctx.client.batch([("eth_getBlockByNumber", ["0x0", False]), ])[0])
-            end_h = blocks_at_times(ctx.client, first, end_h, [end[1]])[0]
-    at_end = replace(ctx, block=end_h[0], block_hash=end_h[1], timestamp=end_h[2])
+    at_end = at_end_of(ctx, end)
+    end_h: Header = (at_end.block, at_end.block_hash, at_end.timestamp)
     try:
         pos = _read_position(at_end, book, ref)
     except HistoricalStateError:

@@ -22,7 +22,7 @@ from ..checksum import to_checksum_address
 from ..errors import InputError
 from ..protocols.aave_v3 import calls as av
 from ..protocols.aave_v3.reader import wallet_lending_stages
-from .history import HistoryResult, cached_steps, step_headers
+from .history import HistoryResult, at_end_of, cached_steps, step_headers
 
 POOL = "AavePool"
 FLOWS = ("Supply", "Withdraw", "Borrow", "Repay")  # the user (onBehalfOf / user) is topic 2 in each
@@ -102,8 +102,10 @@ def _usd(assets: dict[str, dict], key: str) -> float | None:
 
 
 def run_lending_history(ctx: ChainContext, book: AddressBook, wallet: str, *, start: tuple[str, int] | None = None,
-                        step_s: int = 86400, store: Any = None) -> HistoryResult:
-    """The wallet's loan on the book's Aave v3 market from its first Supply/Borrow (or `start`) to ctx's block."""
+                        end: tuple[str, int] | None = None, step_s: int = 86400, store: Any = None) -> HistoryResult:
+    """The wallet's loan on the book's Aave v3 market from its first Supply/Borrow (or `start`) to ctx's block (or
+    `end`)."""
+    ctx = at_end_of(ctx, end)
     if not book.has("aave_v3"):
         raise InputError("the address book has no aave_v3 market for this chain")
     market = run_market(ctx, book)
