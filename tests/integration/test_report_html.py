@@ -76,9 +76,7 @@ def report(world, anvil, book_file, tmp_path_factory):
 
 
 def _parse(path: Path) -> _Doc:
-    d = _Doc()
-    d.feed(path.read_text(encoding="utf-8"))
-    return d
+    return _parse_text(path.read_text(encoding="utf-8"))
 
 
 def test_the_file_is_self_contained_and_small(report):
@@ -168,3 +166,29 @@ def test_in_a_real_browser(report, tmp_path):
 def test_bad_target_is_a_clear_error(capsys):
     code = main(["report", "0x12", "-o", "/nonexistent/x.html"])
     assert code == 2 and "error" in capsys.readouterr().err
+
+
+def test_answered_from_the_cache_the_page_keeps_its_charts(world, anvil, book_file, tmp_path):
+    from defirisk.api import report as read_report
+    from defirisk.report.html import render_report
+
+    alice = world.account("lp_alice")
+    cache = tmp_path / "c.duckdb"
+    pages = []
+    for _ in range(2):
+        data = read_report([alice], rpc_url=anvil.url, addresses=book_file, cache=cache, var=[0.99])
+        pages.append((data.book.from_cache, render_report(data.analyses, data.book)))
+    (first, live), (second, cached) = pages
+    assert not first and second  # the second book came from the cache: no live book, no path P&Ls
+    figs = [json.loads(next(t for a, t in _parse_text(p).scripts if a.get("id") == "figures")) for p in (live, cached)]
+    titles = [{f["layout"]["title"]["text"].split(" (")[0]: f for f in fs.values()} for fs in figs]
+    curve = "Book P&L against a WETH move"
+    assert curve in titles[0] and curve in titles[1]
+    assert len(titles[0][curve]["data"][0]["x"]) == 101 and len(titles[1][curve]["data"][0]["x"]) == 11  # grid points
+    assert "answered from the cache" in cached
+
+
+def _parse_text(text: str) -> _Doc:
+    d = _Doc()
+    d.feed(text)
+    return d
