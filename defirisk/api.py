@@ -193,6 +193,19 @@ class ReportData:
     book: BookAnalysis | None
 
 
+REPORT_POOLS = 6  # the wallets' largest LP pools the report draws the depth of (each costs one pool analysis)
+
+
+def lp_pools(docs: Sequence[dict[str, Any]], most: int) -> list[str]:
+    """The pools of the wallets' LP positions, largest total value first, at most `most`."""
+    value: dict[str, float] = {}
+    for d in docs:
+        for p in d["positions"]:
+            if str(p.get("protocol", "")).startswith("uniswap") and p.get("pool"):
+                value[p["pool"]] = value.get(p["pool"], 0.0) + float(p.get("value_usd") or 0.0)
+    return sorted(value, key=lambda k: -value[k])[:most]
+
+
 def report(
     targets: str | Sequence[str],
     *,
@@ -210,7 +223,8 @@ def report(
     chain_id: int | None = None,
 ) -> ReportData:
     """Analyze every target (wallet, pool, market, vault; the kind detected) at one pinned block and put the wallets
-    among them into one book (scenarios, and VaR/ES at the `var` levels), as `analyze` and `risk` do."""
+    among them into one book (scenarios, and VaR/ES at the `var` levels), as `analyze` and `risk` do; the wallets'
+    REPORT_POOLS largest LP pools are analyzed too (their depth charts)."""
     items = [parse_target(t) for t in ([targets] if isinstance(targets, str) else targets)]
     if not items:
         raise InputError("give at least one target: a wallet, pool, Aave market or options vault")
@@ -222,6 +236,11 @@ def report(
         done = [analyze(t, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, cache=store if store is not None else False)
                 for t in dict.fromkeys(items)]
         wallets = [a.target for a in done if a.kind == "wallet"]
+        given = {a.target.lower() for a in done}
+        for pool in lp_pools([a.to_json() for a in done if a.kind == "wallet"], REPORT_POOLS):  # their depth charts
+            if pool.lower() not in given:
+                done.append(analyze(pool, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, kind="pool",
+                                    cache=store if store is not None else False))
         res = None
         if wallets:
             res = risk(wallets, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, scenarios=scenarios,

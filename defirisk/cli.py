@@ -150,7 +150,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _history_parser(sub: argparse._SubParsersAction) -> None:
     """`defirisk history`: a v3 position since it opened, step by step."""
-    h = sub.add_parser("history", help="a Uniswap v3 position or an Aave loan since it opened, step by step",
+    h = sub.add_parser("history", help="a Uniswap position (v3 NFT, v3 direct, v2 LP) or an Aave loan since it opened, step by step",
                        description="Read a Uniswap v3 position at the first block of each step since it opened (archive "
                                    "node) and at the end: what withdrawing all its liquidity pays, fees earned since "
                                    "opening, value in USD, IL and P&L against holding the deposits, LVR accrued. Steps "

@@ -84,7 +84,7 @@ def _summary(pg: _Page, docs: list[dict], book: dict | None) -> None:
     kinds = {k: [d for d in docs if d["kind"] == k] for k in ("wallet", "pool", "market", "vault")}
     facts = [("chain id", str(first["chain_id"])), ("block", f"{first['block']:,}"), ("time", when),
              ("block hash", first["block_hash"]),
-             ("targets", ", ".join(f"{len(v)} {k}{'s' if len(v) != 1 else ''}" for k, v in kinds.items() if v))]
+             ("analyses", ", ".join(f"{len(v)} {k}{'s' if len(v) != 1 else ''}" for k, v in kinds.items() if v))]
     value: float | None = None
     if book is not None:
         value = _num(book["book"]["value_usd"])
@@ -228,6 +228,7 @@ def _pools(pg: _Page, docs: list[dict]) -> None:
     if not pools:
         return
     pg.h2("Pools: depth", "pools")
+    pg.p("The pools given as targets, and the largest pools the wallets provide liquidity to.", "note")
     for d in pools:
         p = d["pool"]
         pg.p(f"{p['symbol0']}/{p['symbol1']} {p['fee_pct']:g}% ({p['protocol']}) {p['address']}: price "
