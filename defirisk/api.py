@@ -3,6 +3,7 @@ Each validates its input, pins a block, opens the cache and hands over to the en
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Analysis", "analyze", "risk", "scan", "safe_message"]
+__all__ = ["Analysis", "ReportData", "analyze", "report", "risk", "scan", "safe_message"]
 
 
 def analyze(
@@ -178,3 +179,149 @@ def risk(
     finally:
         if store is not None and owned:
             store.close()
+
+
+# --- `defirisk report` (issue #15): every target at one pinned block, the wallets as one book -------------------
+
+
+@dataclass
+class ReportData:
+    """What the HTML report shows: each target's analysis, and the book of the wallets among them (None without
+    wallets), all read at one block."""
+
+    analyses: list[Analysis]
+    book: BookAnalysis | None
+
+
+REPORT_POOLS = 6  # the wallets' largest LP pools the report draws the depth of (each costs one pool analysis)
+
+
+def lp_pools(docs: Sequence[dict[str, Any]], most: int) -> list[str]:
+    """The pools of the wallets' LP positions, largest total value first, at most `most`."""
+    value: dict[str, float] = {}
+    for d in docs:
+        for p in d["positions"]:
+            if str(p.get("protocol", "")).startswith("uniswap") and p.get("pool"):
+                value[p["pool"]] = value.get(p["pool"], 0.0) + float(p.get("value_usd") or 0.0)
+    return sorted(value, key=lambda k: -value[k])[:most]
+
+
+def report(
+    targets: str | Sequence[str],
+    *,
+    rpc_url: str | None = None,
+    block: int | str | None = None,
+    addresses: str | Path | AddressBook | None = None,
+    vol: float | None = None,
+    horizon_days: float = DEFAULT_HORIZON_DAYS,
+    scenarios: Sequence[str] = (),
+    var: Sequence[float] = (),
+    method: str = "historical",
+    paths: int = 20_000,
+    seed: int | None = None,
+    cache: Any = None,
+    chain_id: int | None = None,
+) -> ReportData:
+    """Analyze every target (wallet, pool, market, vault; the kind detected) at one pinned block and put the wallets
+    among them into one book (scenarios, and VaR/ES at the `var` levels), as `analyze` and `risk` do; the wallets'
+    REPORT_POOLS largest LP pools are analyzed too (their depth charts)."""
+    items = [parse_target(t) for t in ([targets] if isinstance(targets, str) else targets)]
+    if not items:
+        raise InputError("give at least one target: a wallet, pool, Aave market or options vault")
+    ctx = connect(rpc_url, block=block, expected_chain_id=chain_id)
+    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    owned = not _is_open_cache(cache)
+    store = _open_cache(cache) if owned else cache
+    try:
+        done = [analyze(t, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, cache=store if store is not None else False)
+                for t in dict.fromkeys(items)]
+        wallets = [a.target for a in done if a.kind == "wallet"]
+        given = {a.target.lower() for a in done}
+        for pool in lp_pools([a.to_json() for a in done if a.kind == "wallet"], REPORT_POOLS):  # their depth charts
+            if pool.lower() not in given:
+                done.append(analyze(pool, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, kind="pool",
+                                    cache=store if store is not None else False))
+        res = None
+        if wallets:
+            res = risk(wallets, ctx=ctx, addresses=book, vol=vol, horizon_days=horizon_days, scenarios=scenarios,
+                       var=var, method=method, paths=paths, seed=seed, cache=store if store is not None else False)
+        return ReportData(done, res)
+    finally:
+        if store is not None and owned:
+            store.close()
+
+
+# --- `defirisk history` (issue #15): a v3 position since it opened, step by step, cached -------------------------
+
+
+def history(
+    position: str,
+    *,
+    rpc_url: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    step: str = "1d",
+    addresses: str | Path | AddressBook | None = None,
+    cache: Any = None,
+    chain_id: int | None = None,
+) -> Any:
+    """A Uniswap v3 position's history (an LP token id or `pool:owner:tickLower:tickUpper`), or a wallet's Aave v3 loan
+    (`aave:WALLET`, or the wallet's address: health factor, collateral, debt, interest): at the first block of
+    each `step` (1d, 6h, 1w) from its opening (or `start`: a block or a date) to the head (or `end`), its amounts,
+    fees earned since opening, value, IL and P&L against holding, LVR accrued (a `HistoryResult`). Each step is
+    cached by block hash (`cache` as in `analyze`), so a later run reads only new steps."""
+    from .engine.history import parse_position, parse_step, parse_when, run_history
+
+    text = position.strip()
+    loan = text.lower().startswith("aave:") or (text.lower().startswith("0x") and len(text) == 42)
+    wallet = parse_target(text.split(":", 1)[1] if text.lower().startswith("aave:") else text, what="wallet") if loan else None
+    ref = None if loan else parse_position(position)
+    step_s = parse_step(step)
+    when_from, when_to = parse_when(start), parse_when(end)
+    ctx = connect(rpc_url, expected_chain_id=chain_id)
+    book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    owned = not _is_open_cache(cache)
+    store = _open_cache(cache) if owned else cache
+    try:
+        if store is not None:
+            store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)
+        if wallet is not None:
+            from .engine.history_lending import run_lending_history
+
+            return run_lending_history(ctx, book, wallet, start=when_from, end=when_to, step_s=step_s, store=store)
+        return run_history(ctx, book, ref or parse_position(position), start=when_from, end=when_to, step_s=step_s, store=store)
+    finally:
+        if store is not None and owned:
+            store.close()
+
+
+# --- `defirisk diff` (issue #15): what changed between two blocks ------------------------------------------------
+
+
+def diff(
+    target: str,
+    block_a: int | str,
+    block_b: int | str,
+    *,
+    rpc_url: str | None = None,
+    addresses: str | Path | AddressBook | None = None,
+    vol: float | None = None,
+    kind: str | None = None,
+    cache: Any = None,
+    chain_id: int | None = None,
+) -> dict[str, Any]:
+    """What changed for `target` (a wallet, pool, market or vault) from block A to block B: positions opened,
+    closed and changed (exact raw amounts, fees, value, Greeks), loans' health factors and amounts, and for a
+    wallet its book's Greeks per token (the `defirisk diff --json` document)."""
+    from .report.diff import diff_documents
+
+    addr = parse_target(target)
+    docs, books = {}, {}
+    for i, blk in ((1, block_b), (0, block_a)):  # B first: block A is read as what the target is at B
+        ctx = connect(rpc_url, block=blk, expected_chain_id=chain_id)
+        book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+        a = analyze(addr, ctx=ctx, addresses=book, vol=vol, kind=kind, cache=cache)
+        kind = a.kind
+        docs[i] = a.to_json()
+        books[i] = risk([addr], ctx=ctx, addresses=book, vol=vol, cache=cache).to_json() if a.kind == "wallet" else None
+    return diff_documents(docs[0], docs[1], books[0], books[1])

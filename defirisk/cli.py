@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     _export_args(r, "positions, greeks, scenarios, var, buffers")
     r.add_argument("--hf-target", type=float, default=1.0, help="health factor the collateral buffers keep in stress (default 1.0)")
 
+    _report_parser(sub)
+    _history_parser(sub)
+    _diff_parser(sub)
+
     s = sub.add_parser("scan", help="index events and snapshot risk on a schedule (jobs in a TOML file)",
                        description="Incremental, reorg-safe scan of the pools, markets, vaults and wallets of a TOML "
                                    "config into the DuckDB cache; alerts as JSON lines.")
@@ -106,6 +110,116 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--addresses", metavar="FILE", default="defirisk-devnet.addresses.json",
                    help="where to write the address book (default ./defirisk-devnet.addresses.json); the scan config goes beside it")
     return p
+
+
+def _report_parser(sub: argparse._SubParsersAction) -> None:
+    """`defirisk report`: one self-contained HTML file of every target (the wallets as one book)."""
+    h = sub.add_parser("report", help="write one self-contained HTML report of wallets, pools, markets and vaults",
+                       description="Analyze every target at one pinned block (wallets, pools, Aave markets, options "
+                                   "vaults; the wallets together as one book, as `risk` does) and write ONE HTML file "
+                                   "that opens offline: summary, sortable positions, Greeks, scenarios, VaR/ES, "
+                                   "liquidation ladder, pool depth, vault payoffs, warnings; interactive charts.")
+    h.add_argument("targets", nargs="+", metavar="TARGET", help="wallet, pool, Aave v3 market or options-vault address")
+    h.add_argument("-o", "--output", metavar="FILE", default="defirisk-report.html", help="the HTML file (default ./defirisk-report.html)")
+    h.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    h.add_argument("--block", help="block to read at: a number, 0x-hex, or latest (the default)")
+    h.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
+    h.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    h.add_argument("--vol", type=float, help="flat annualized volatility, e.g. 0.6 (default: realized from swaps, else implied from fees)")
+    h.add_argument("--horizon", type=float, default=7.0, metavar="DAYS", help="horizon of the horizon figures (days, default 7)")
+    h.add_argument("--scenario", action="append", default=[], metavar="SHOCKS", help='an extra scenario for the book, e.g. "WETH=-30%%,vol=+50%%"')
+    h.add_argument("--var", action="append", default=[], metavar="LEVEL", help="VaR/ES of the book at LEVEL, e.g. 0.99 (adds the P&L histogram)")
+    h.add_argument("--method", default="historical", choices=("historical", "montecarlo", "both"), help="VaR paths (default historical)")
+    h.add_argument("--paths", type=int, default=20_000, help="Monte Carlo paths (default 20000)")
+    h.add_argument("--seed", type=int, help="seed of the Monte Carlo paths")
+    h.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    h.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .api import report
+    from .report.html import write_report
+
+    data = report(args.targets, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
+                  horizon_days=args.horizon, scenarios=args.scenario, var=[v for a in args.var for v in _levels(a)],
+                  method=args.method, paths=args.paths, seed=args.seed, cache=False if args.no_cache else args.cache,
+                  chain_id=args.chain_id)
+    print(write_report(data.analyses, data.book, args.output))
+    return 0
+
+
+def _history_parser(sub: argparse._SubParsersAction) -> None:
+    """`defirisk history`: a v3 position since it opened, step by step."""
+    h = sub.add_parser("history", help="a Uniswap position (v3 NFT, v3 direct, v2 LP) or an Aave loan since it opened, step by step",
+                       description="Read a Uniswap v3 position at the first block of each step since it opened (archive "
+                                   "node) and at the end: what withdrawing all its liquidity pays, fees earned since "
+                                   "opening, value in USD, IL and P&L against holding the deposits, LVR accrued. Steps "
+                                   "are cached: a second run reads only new ones.")
+    h.add_argument("position", help="an LP token id (1234), pool:owner:tickLower:tickUpper (a position owned on the pool), "
+                   "pair:owner (v2 LP tokens) or aave:WALLET (the wallet's Aave v3 loan)")
+    h.add_argument("--from", dest="start", metavar="BLOCK|DATE", help="first block or date (default: the position's opening)")
+    h.add_argument("--to", dest="end", metavar="BLOCK|DATE", help="last block or date (default: the latest block)")
+    h.add_argument("--step", default="1d", help="time between steps: 1d (default), 6h, 1w")
+    h.add_argument("--rpc-url", help="JSON-RPC URL of an archive node (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    h.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
+    h.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    h.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    h.add_argument("--plot", metavar="PNG", help="also draw value, fees earned and IL over time")
+    h.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    h.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .api import history
+
+    res = history(args.position, rpc_url=args.rpc_url, start=args.start, end=args.end, step=args.step,
+                  addresses=args.addresses, cache=False if args.no_cache else args.cache, chain_id=args.chain_id)
+    doc = res.to_json()
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        from .report.history_text import render_history
+
+        print(render_history(doc))
+    if args.plot:
+        from .report.history_plot import plot_history
+
+        sys.stdout.flush()
+        print(f"wrote {plot_history(doc, args.plot)}", file=sys.stderr)
+    return 0
+
+
+def _diff_parser(sub: argparse._SubParsersAction) -> None:
+    """`defirisk diff TARGET --block A --block B`."""
+    h = sub.add_parser("diff", help="what changed for a wallet, pool, market or vault between two blocks",
+                       description="Analyze TARGET at block A and at block B and print what changed: positions opened, "
+                                   "closed and changed (exact amounts, fees, value, Greeks), loans' health factors, and "
+                                   "for a wallet its book's Greeks per token.")
+    h.add_argument("target", help="wallet, pool, Aave v3 market or options-vault address")
+    h.add_argument("--block", action="append", required=True, metavar="N", help="the two blocks: --block A --block B (B may be latest)")
+    h.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
+    h.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
+    h.add_argument("--addresses", metavar="FILE", help="JSON address book extending the built-in one")
+    h.add_argument("--vol", type=float, help="flat annualized volatility (default: realized from swaps, else implied from fees)")
+    h.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
+    h.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
+    h.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .api import diff
+
+    if len(args.block) != 2:
+        raise InputError("diff takes two blocks: --block A --block B")
+    d = diff(args.target, args.block[0], args.block[1], rpc_url=args.rpc_url, addresses=args.addresses, vol=args.vol,
+             cache=False if args.no_cache else args.cache, chain_id=args.chain_id)
+    if args.json:
+        print(json.dumps(d, indent=1))
+    else:
+        from .report.diff_text import render_diff
+
+        print(render_diff(d))
+    return 0
 
 
 def _export_args(p: argparse.ArgumentParser, tables: str) -> None:
@@ -160,6 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(cache=args.cache, as_json=args.json, plots=args.plots, wide=args.wide)
         if args.command == "export":
             return _export(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "history":
+            return _history(args)
+        if args.command == "diff":
+            return _diff(args)
         if args.command == "devnet":
             from .devnet.serve import run_devnet
 

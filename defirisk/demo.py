@@ -62,11 +62,25 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wid
 
                 for png in plot_files(res, Path(plots) / f"{kind}-{addr[:10]}.png"):
                     con.print(Text(f"Chart: {png}"))
+        wallets = [world.account("lp_alice")]
         if "aave_v3" in world.facts and "options_vaults" in world.facts:
             docs.append(_market_maker_book(world, node.url, book, cache, con, as_json=as_json, plots=plots, wide=wide))
+            wallets = list(world.facts["book"]["wallets"])
+        html = _html_report(node.url, book, cache, wallets + [a for k, a, _ in targets if k != "wallet"])
+        con.print(Text(f"Report: {html}"))
         if as_json:
             print(json.dumps(docs, indent=1))
     return 0
+
+
+def _html_report(url: str, book: Path, cache: str, targets: list[str]) -> Path:
+    """`defirisk report` of the demo (the market maker's wallets as one book with VaR, the pool, the Aave market, the
+    vault) at the head, written beside the cache as `<cache stem>.html` (defirisk-demo.html)."""
+    from .api import report
+    from .report.html import write_report
+
+    data = report(targets, rpc_url=url, addresses=book, cache=cache, var=[0.99], method="both", paths=20_000, seed=1)
+    return write_report(data.analyses, data.book, Path(cache).with_suffix(".html")).resolve()
 
 
 def _market_maker_book(world: Any, url: str, book: Path, cache: str, con: Any, *, as_json: bool, plots: str | None,

@@ -29,3 +29,15 @@ if [ "$(cat node_modules/.defirisk-stamp 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > node_modules/.defirisk-stamp
 fi
+
+# The HTML report's browser test opens the report in Debian's headless Chromium (no browser is downloaded).
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "[bootstrap] installing chromium (apt-get) for the HTML report's browser test" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  else
+    echo "[bootstrap] chromium is missing: the HTML report's browser test will be skipped;" \
+         "install it with: sudo apt-get install -y chromium" >&2
+  fi
+fi

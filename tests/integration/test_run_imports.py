@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.anvil
 NOT_NEEDED = {"duckdb", "matplotlib", "eth_abi", "eth_utils", "pydantic", "web3", "scipy", "networkx", "pandas",
-              "requests", "urllib3"}
+              "requests", "urllib3", "plotly"}
 
 
 def test_an_uncached_wallet_analysis_imports_only_what_it_uses(anvil, world, book_file):

@@ -50,7 +50,10 @@ def test_the_wheel_runs_the_demo_and_an_analysis(tmp_path: Path) -> None:
     work.mkdir()
     r = _run([str(py), "-c", "import defirisk, sys; print(defirisk.__file__)"], work, env)
     assert str(env_dir) in r.stdout  # the installed copy, not this checkout
-    docs = json.loads(_run([str(cli), "demo", "--json", "--plots", ""], work, env).stdout)
+    demo = _run([str(cli), "demo", "--json", "--plots", ""], work, env)
+    docs = json.loads(demo.stdout)
+    html = work / "defirisk-demo.html"  # the HTML report (plotly's bundle from the installed dependency)
+    assert f"Report: {html}" in demo.stderr.replace("\n", "") and html.stat().st_size > 1_000_000
     kinds = [d["kind"] for d in docs]
     assert "wallet" in kinds and "pool" in kinds and "book" in kinds
     assert (tmp_path / "user-cache" / "defirisk" / "npm").is_dir()

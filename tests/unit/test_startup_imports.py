@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("matplotlib", "duckdb", "pandas", "web3", "networkx", "numpy", "rich", "requests", "eth_abi")
+HEAVY = ("matplotlib", "duckdb", "pandas", "web3", "networkx", "numpy", "rich", "requests", "eth_abi", "plotly")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -36,5 +36,5 @@ def test_the_analysis_path_loads_no_plotting_cache_pandas_or_web3():
     # what `defirisk analyze --no-cache` needs: the public API and the engine, without matplotlib, DuckDB, web3,
     # networkx (the USD route search keeps its own adjacency map) or pandas (tables are rows until asked for)
     loaded = _loaded_after("import defirisk.api, defirisk.engine.analyze, defirisk.report.text")
-    assert not loaded & {"matplotlib", "duckdb", "web3", "networkx", "pandas", "eth_abi"}, loaded
+    assert not loaded & {"matplotlib", "duckdb", "web3", "networkx", "pandas", "eth_abi", "plotly"}, loaded
     assert "numpy" in loaded  # not vacuous: the probe does see what the engine imports
