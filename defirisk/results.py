@@ -169,9 +169,15 @@ def positions_json(rows: list[dict]) -> list[dict]:
                     "vega": _num(r["vega"]),
                     "theta": _num(r["theta"]),
                 },
+                **_v4_fields(r),
             }
         )
     return out
+
+
+def _v4_fields(r: dict) -> dict:
+    """Uniswap v4 items also carry their hook (address, flags, permissions) and PoolKey."""
+    return {"hooks": r["hooks"], "pool_key": r["pool_key"]} if isinstance(r.get("hooks"), dict) else {}
 
 
 # The columns of the computed position tables (analysis/lp.position_table, analysis/vaults.position_rows), so an

@@ -30,7 +30,7 @@ refunded). LP events: round 10 a increases its ETH/USDC narrow position; round 2
 to c; round 30 a decreases half of its ETH/USDC full position, the hook owner raises the dynamic fee to 0.50 %;
 round 40 c burns its WBTC/USDC below NFT (BURN_POSITION), b increases its WBTC/USDC full position.
 
-Book: `world.book["uniswap_v4"] = {"pool_manager", "position_manager", "state_view"}`. Facts in
+Book: `world.book["uniswap_v4"] = {"pool_manager", "position_manager", "state_view", "native_wrapped"}` (WETH). Facts in
 `world.facts["uniswap_v4"]`: contract addresses, `pools` (name -> key, pool id, hooks), `positions` (token_id, owner,
 minted_by, pool_name, pool_id, tick_lower, tick_upper, shape, history, burned), `router_positions`, `wallets`.
 """
@@ -416,7 +416,8 @@ def build(chain: Chain, world: World) -> None:
     _setup(v)
     _initial_positions(v)
     _trade(v)
-    world.book["uniswap_v4"] = {"pool_manager": v.manager, "position_manager": v.posm, "state_view": v.state_view}
+    world.book["uniswap_v4"] = {"pool_manager": v.manager, "position_manager": v.posm, "state_view": v.state_view,
+                                "native_wrapped": v.tok.address["WETH"]}
     world.facts["uniswap_v4"] = _facts(v)
 
 

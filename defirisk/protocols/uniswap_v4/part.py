@@ -1,0 +1,127 @@
+"""Uniswap v4's engine part: a wallet's v4 positions (reader.py) valued like v3 ranges (analysis/lp: v4 keeps v3's
+math), joined into `analyze` and the book. Native ETH (currency 0x0) is priced as the wrapped token the book names
+(`uniswap_v4.native_wrapped`, else the PositionManager's WETH9)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ...addressbook import AddressBook
+from ...analysis import lp as lp_analysis
+from ...analysis.market_data import market_data
+from ...chain.node import ChainContext
+from ...chain.stages import Stages
+from ...checksum import to_checksum_address
+from ...models.usd_pricing import UsdPrice
+from ...results import Analysis
+from .reader import V4Snapshot, book_addresses, wallet_v4_stages
+from .spec import NATIVE, hook_flags_json
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass
+class V4Parts:
+    """What a v4 read adds to an analysis."""
+
+    positions: list[dict[str, Any]]  # analysis/lp.position_table rows, with `hooks` and `pool_key`
+    prices_usd: dict[str, dict] = field(default_factory=dict)
+    volatility: dict[str, dict] = field(default_factory=dict)
+    snapshot: V4Snapshot | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def native_priced(usd: dict[str, UsdPrice], wrapped: str | None) -> dict[str, UsdPrice]:
+    """USD prices with native ETH priced as its wrapped token (unpriced when that is)."""
+    out = {t: p for t, p in usd.items() if t != NATIVE}
+    if wrapped and wrapped in usd:
+        w = usd[wrapped]
+        out[NATIVE] = UsdPrice(NATIVE, w.price, w.path, w.depth_usd)
+    return out
+
+
+def hook_warnings(snap: V4Snapshot) -> list[str]:
+    """A warning per pool of the wallet whose hook can take its own cut of a withdrawal or a swap."""
+    out = []
+    for pid, key in snap.keys.items():
+        perms = hook_flags_json(key.hooks)["permissions"]
+        risky = [p for p in perms if p.endswith("returns_delta") or p in ("before_remove_liquidity", "after_remove_liquidity")]
+        if risky and any(r.pool == pid for r in snap.lp.positions):
+            out.append(f"uniswap_v4: pool {pid} has hook {key.hooks} with {', '.join(risky)}: amounts assume no hook "
+                       "accounting on withdrawal (the hook's own cut cannot be read)")
+    return out
+
+
+def position_rows(snap: V4Snapshot, usd: dict[str, UsdPrice], sigma: dict[str, float], horizon_days: float,
+                  position_manager: str) -> list[dict[str, Any]]:
+    """The v4 positions as analysis/lp rows, each with its hook (address, flags, permissions) and PoolKey."""
+    lp = snap.lp
+    rows = lp_analysis.position_table(lp.positions, lp.pools, lp.tokens, usd, sigma, horizon_days / DAYS_PER_YEAR)
+    for r in rows:
+        key = snap.keys[r["pool"]]
+        r["hooks"] = hook_flags_json(key.hooks)
+        r["pool_key"] = {"currency0": key.currency0, "currency1": key.currency1, "fee": key.fee,
+                         "tick_spacing": key.tick_spacing, "hooks": key.hooks, "dynamic_fee": key.dynamic_fee}
+        if r["kind"] == "npm":
+            r["contract"] = position_manager  # the cache keys an NFT by its manager (v3 and v4 ids overlap)
+    return rows
+
+
+def wallet_v4_parts_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None,
+                           horizon_days: float) -> Stages[V4Parts]:
+    """The wallet's v4 positions, valued, as lockstep stages."""
+    snap = yield from wallet_v4_stages(ctx, book, wallet, times=vol is None)
+    if not snap.lp.positions:
+        return V4Parts(positions=[], snapshot=snap, warnings=snap.warnings)
+    md = market_data(book.list("stablecoins"), snap.lp, vol)
+    usd = native_priced(md.usd, snap.native_wrapped)
+    prices = dict(md.prices)
+    if NATIVE in usd:
+        prices[NATIVE] = {"symbol": "ETH", "usd": usd[NATIVE].price, "path": list(usd[NATIVE].path),
+                          "priced_as": snap.native_wrapped}
+    vol_info = {p: {**v, "name": v["name"].replace("%", "% v4")} for p, v in md.volatility.items()
+                if p in snap.keys}
+    rows = position_rows(snap, usd, md.sigma, horizon_days, book_addresses(book)[1])
+    return V4Parts(positions=rows, prices_usd=prices, volatility=vol_info, snapshot=snap,
+                   warnings=[*snap.warnings, *hook_warnings(snap)])
+
+
+def _part_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float,
+                 on_read: Callable[[V4Parts], None] | None = None) -> Stages[V4Parts]:
+    out = yield from wallet_v4_parts_stages(ctx, book, wallet, vol, horizon_days)
+    if on_read is not None:
+        on_read(out)
+    return out
+
+
+class _V4Part:
+    """Uniswap v4 in the engine (protocols/adapter.WalletPart)."""
+
+    stages = staticmethod(_part_stages)
+
+    def view(self, ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float,
+             store: Any) -> Analysis:
+        from ...errors import InputError
+
+        raise InputError("a Uniswap v4 pool view is not available yet: analyze a wallet")
+
+    def join(self, res: Analysis, parts: V4Parts) -> None:
+        """v4 positions after the v2/v3 ones; their prices and volatility sources."""
+        res.position_rows = [*res.position_rows, *parts.positions]
+        res.warnings = [*res.warnings, *parts.warnings]
+        res.prices_usd = {**parts.prices_usd, **res.prices_usd}
+        res.volatility = {**res.volatility, **parts.volatility}
+
+    def tokens(self, parts: V4Parts) -> list[str]:
+        if parts.snapshot is None:
+            return []
+        return list(dict.fromkeys(to_checksum_address(t) for r in parts.positions for t in (r["token0"], r["token1"])))
+
+    def book_inputs(self, parts: V4Parts, inputs: Any) -> list[str]:
+        return list(parts.warnings)  # the book takes v4 ranges in a later step (README: not yet in `risk`)
+
+    def save(self, store: Any, run_id: str, res: Analysis) -> None:
+        """Nothing of its own: v4 rows are part of the LP table the engine saves."""
+
+
+PART = _V4Part()

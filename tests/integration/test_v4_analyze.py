@@ -1,0 +1,64 @@
+"""A wallet's Uniswap v4 positions through `analyze`: the JSON items, native ETH, hooks, and round trips that do
+not grow with the number of positions."""
+from __future__ import annotations
+
+import pytest
+
+from defirisk.api import analyze
+from defirisk.devnet import v4_world as v4
+from defirisk.devnet.world import World
+from defirisk.protocols.uniswap_v4.spec import NATIVE
+
+
+@pytest.fixture
+def book(v4world: World, tmp_path) -> str:
+    return str(v4world.write_address_book(tmp_path / "book.json"))
+
+
+def test_wallet_items(v4world: World, book: str, tmp_path) -> None:
+    f = v4world.facts["uniswap_v4"]
+    cache = str(tmp_path / "c.duckdb")
+    a = analyze(v4world.account("v4_lp_a"), rpc_url=v4world.chain.url, addresses=book, cache=cache)
+    doc = a.to_json()
+    again = analyze(v4world.account("v4_lp_a"), rpc_url=v4world.chain.url, addresses=book, cache=cache)
+    assert again.from_cache or again.to_json()["from_cache"]
+    assert again.to_json()["positions"] == doc["positions"]
+    items = [p for p in doc["positions"] if p["protocol"] == "uniswap_v4"]
+    mine = sorted(str(p["token_id"]) for p in f["positions"] if p["owner"] == v4world.account("v4_lp_a") and not p["burned"])
+    assert sorted(p["id"] for p in items) == mine
+    native = [p for p in items if p["token0"] == NATIVE]
+    assert native and all(p["symbol0"] == "ETH" for p in native)
+    weth = f["pools"]["WETH/USDC-dyn"]["key"][0]
+    assert doc["prices_usd"][NATIVE]["usd"] == doc["prices_usd"][weth]["usd"] > 0  # ETH priced as WETH
+    dyn = [p for p in items if p["pool"] == f["pools"]["WETH/USDC-dyn"]["pool_id"]]
+    assert dyn and all(p["hooks"]["permissions"] == ["after_initialize"] and p["fee"] == v4.DYN_FEES[1]
+                       and p["pool_key"]["dynamic_fee"] for p in dyn)
+    assert all(p["hooks"]["flags"] == 0 for p in items if p not in dyn)
+    assert all(p["value_usd"] > 0 and p["greeks"]["delta"] is not None and p["sigma"] > 0 for p in items)
+    assert any(p["in_range"] for p in items) and any(not p["in_range"] for p in items)
+    assert all(p["il_vs_hodl"] is not None for p in items)  # entries rebuilt from the ModifyLiquidity history
+    assert not [w for w in doc["warnings"] if "uniswap_v4" in w]
+
+
+def test_transferred_and_burned_ids_are_not_reported(v4world: World, book: str) -> None:
+    f = v4world.facts["uniswap_v4"]
+    moved = next(p for p in f["positions"] if "transfer" in p["history"])
+    burned = next(p for p in f["positions"] if p["burned"])
+    b = analyze(moved["minted_by"], rpc_url=v4world.chain.url, addresses=book, cache=False).to_json()
+    ids = {p["id"] for p in b["positions"]}
+    assert str(moved["token_id"]) not in ids
+    c = analyze(moved["owner"], rpc_url=v4world.chain.url, addresses=book, cache=False).to_json()
+    ids_c = {p["id"] for p in c["positions"]}
+    assert str(moved["token_id"]) in ids_c and str(burned["token_id"]) not in ids_c
+    assert burned["owner"] == moved["owner"]  # c held the burned one: it is gone from c's items
+
+
+def test_round_trips_do_not_grow_with_positions(v4world: World, book: str) -> None:
+    one = v4.mint_many_positions(v4world.chain, v4world, "v4_one", 1)
+    many = v4.mint_many_positions(v4world.chain, v4world, "v4_many", 50)
+    trips = {}
+    for role, ids in (("v4_one", one), ("v4_many", many)):
+        a = analyze(v4world.account(role), rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5)
+        assert sorted(int(p["id"]) for p in a.to_json()["positions"]) == sorted(ids)
+        trips[role] = a.rpc_round_trips
+    assert trips["v4_one"] == trips["v4_many"]
