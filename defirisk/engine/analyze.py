@@ -14,7 +14,8 @@ from ..chain.stages import Stages
 from ..errors import DefiriskError
 from ..protocols.uniswap_v3 import reader as uniswap_reader
 from ..protocols.probe import probe_kind
-from ..protocols.registry import part_families, view_family, view_kinds
+from ..protocols.registry import family, part_families, view_family, view_kinds
+from ..protocols.uniswap_v4.spec import is_pool_id
 from ..results import Analysis, from_payload
 from .parts import part, parts
 
@@ -58,6 +59,8 @@ def _analyze_live(
     ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
     *, store: Any = None,
 ) -> Analysis:
+    if is_pool_id(target):  # a Uniswap v4 pool: a 32-byte id in the PoolManager, no address to probe
+        return part(family("uniswap_v4")).view(ctx, book, target, vol, horizon_days, store)
     if kind is None:
         kind = probe_kind(ctx, target)
     if kind not in ("wallet", "pool"):  # a family's own view (an Aave market, an options vault)

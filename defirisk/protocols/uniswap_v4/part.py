@@ -1,5 +1,5 @@
 """Uniswap v4's engine part: a wallet's v4 positions (reader.py) valued like v3 ranges (analysis/lp: v4 keeps v3's
-math), joined into `analyze` and the book. Native ETH (currency 0x0) is priced as the wrapped token the book names
+math), joined into `analyze` and the book, and the pool view of a pool id (analysis/pool, as a v3 pool's). Native ETH (currency 0x0) is priced as the wrapped token the book names
 (`uniswap_v4.native_wrapped`, else the PositionManager's WETH9)."""
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from typing import Any, Callable
 
 from ...addressbook import AddressBook
 from ...analysis import lp as lp_analysis
+from ...analysis import pool as pool_analysis
 from ...analysis.market_data import market_data
 from ...chain.node import ChainContext
 from ...chain.stages import Stages
 from ...checksum import to_checksum_address
 from ...models.usd_pricing import UsdPrice
 from ...results import Analysis
-from .reader import V4Snapshot, book_addresses, wallet_v4_stages
+from .reader import V4Snapshot, book_addresses, fetch_pool_v4, wallet_v4_stages
 from .spec import NATIVE, hook_flags_json
 
 DAYS_PER_YEAR = 365.0
+IMPACT_FRACTIONS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.10)  # sells of 0.1-10 % of TVL, as the v3 pool view
 
 
 @dataclass
@@ -32,8 +34,8 @@ class V4Parts:
 
 
 def native_priced(usd: dict[str, UsdPrice], wrapped: str | None) -> dict[str, UsdPrice]:
-    """USD prices with native ETH priced as its wrapped token (unpriced when that is)."""
-    out = {t: p for t, p in usd.items() if t != NATIVE}
+    """USD prices with native ETH priced as its wrapped token (when that has no price, through the v4 pools read)."""
+    out = dict(usd)
     if wrapped and wrapped in usd:
         w = usd[wrapped]
         out[NATIVE] = UsdPrice(NATIVE, w.price, w.path, w.depth_usd)
@@ -60,8 +62,7 @@ def position_rows(snap: V4Snapshot, usd: dict[str, UsdPrice], sigma: dict[str, f
     for r in rows:
         key = snap.keys[r["pool"]]
         r["hooks"] = hook_flags_json(key.hooks)
-        r["pool_key"] = {"currency0": key.currency0, "currency1": key.currency1, "fee": key.fee,
-                         "tick_spacing": key.tick_spacing, "hooks": key.hooks, "dynamic_fee": key.dynamic_fee}
+        r["pool_key"] = _key_json(key)
         if r["kind"] == "npm":
             r["contract"] = position_manager  # the cache keys an NFT by its manager (v3 and v4 ids overlap)
     return rows
@@ -75,10 +76,7 @@ def wallet_v4_parts_stages(ctx: ChainContext, book: AddressBook, wallet: str, vo
         return V4Parts(positions=[], snapshot=snap, warnings=snap.warnings)
     md = market_data(book.list("stablecoins"), snap.lp, vol)
     usd = native_priced(md.usd, snap.native_wrapped)
-    prices = dict(md.prices)
-    if NATIVE in usd:
-        prices[NATIVE] = {"symbol": "ETH", "usd": usd[NATIVE].price, "path": list(usd[NATIVE].path),
-                          "priced_as": snap.native_wrapped}
+    prices = _prices_json(md.prices, usd, snap.native_wrapped)
     vol_info = {p: {**v, "name": v["name"].replace("%", "% v4")} for p, v in md.volatility.items()
                 if p in snap.keys}
     rows = position_rows(snap, usd, md.sigma, horizon_days, book_addresses(book)[1])
@@ -94,16 +92,57 @@ def _part_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float |
     return out
 
 
+def pool_view(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float,
+              store: Any = None) -> Analysis:
+    """The pool view of a v4 pool id (kind "pool"): price, active liquidity, depth by tick, price impact of sells."""
+    snap = fetch_pool_v4(ctx, book, target, times=vol is None)
+    pid = target.lower()
+    key = snap.keys[pid]
+    md = market_data(book.list("stablecoins"), snap.lp, vol)
+    usd = native_priced(md.usd, snap.native_wrapped)
+    p = snap.lp.pools[pid]
+    res = Analysis(chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp,
+                   kind="pool", target=pid, rpc_round_trips=0, horizon_days=horizon_days, snapshot=snap.lp,
+                   prices_usd=_prices_json(md.prices, usd, snap.native_wrapped),
+                   volatility={a: v for a, v in md.volatility.items() if a == pid}, warnings=list(snap.warnings))
+    res.pool = {**pool_analysis.pool_summary(p, snap.lp, usd), "pool_id": pid, "hooks": hook_flags_json(key.hooks),
+                "pool_key": _key_json(key), "lp_fee": p.fee, "dynamic_fee": key.dynamic_fee,
+                "balance_basis": "principal of all liquidity (the PoolManager holds every pool's tokens together)"}
+    res.depth = pool_analysis.depth_table(p, snap.lp)
+    res.price_impact = pool_analysis.impact_table(p, snap.lp, usd, IMPACT_FRACTIONS)
+    perms = hook_flags_json(key.hooks)["permissions"]
+    swap_hooks = [x for x in perms if x in ("before_swap_returns_delta", "after_swap_returns_delta")]
+    if swap_hooks:
+        res.warnings.append(f"uniswap_v4: hook {key.hooks} has {', '.join(swap_hooks)}: the price impact assumes no "
+                            "hook accounting on swaps (the hook's own cut cannot be read)")
+    if key.dynamic_fee:
+        res.warnings.append(f"uniswap_v4: dynamic fee: the impact uses the LP fee in slot0 now ({p.fee} pips); the "
+                            "hook may charge another fee per swap")
+    res.rpc_round_trips = ctx.round_trips
+    return res
+
+
+def _key_json(key: Any) -> dict[str, Any]:
+    return {"currency0": key.currency0, "currency1": key.currency1, "fee": key.fee, "tick_spacing": key.tick_spacing,
+            "hooks": key.hooks, "dynamic_fee": key.dynamic_fee}
+
+
+def _prices_json(prices: dict[str, dict], usd: dict[str, UsdPrice], wrapped: str | None) -> dict[str, dict]:
+    """The `prices_usd` report with native ETH priced as its wrapped token."""
+    out = dict(prices)
+    if NATIVE in usd:
+        out[NATIVE] = {"symbol": "ETH", "usd": usd[NATIVE].price, "path": list(usd[NATIVE].path), "priced_as": wrapped}
+    else:
+        out.pop(NATIVE, None)
+    return out
+
+
 class _V4Part:
     """Uniswap v4 in the engine (protocols/adapter.WalletPart)."""
 
     stages = staticmethod(_part_stages)
 
-    def view(self, ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float,
-             store: Any) -> Analysis:
-        from ...errors import InputError
-
-        raise InputError("a Uniswap v4 pool view is not available yet: analyze a wallet")
+    view = staticmethod(pool_view)
 
     def join(self, res: Analysis, parts: V4Parts) -> None:
         """v4 positions after the v2/v3 ones; their prices and volatility sources."""

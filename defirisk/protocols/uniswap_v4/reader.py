@@ -24,10 +24,12 @@ from ...chain.stages import Stages, run_stages
 from ...checksum import to_checksum_address
 from ...errors import NotAProtocolError
 from ...models.v3_amounts import mint_amounts_raw, position_amounts_raw
+from ...models.v3_swap import liquidity_depth
 from ...token_info import TokenInfo
 from ..adapter import not_deployed
 from ..uniswap_v3.reader import SWAP_LOOKBACK_BLOCKS, LpSnapshot, PoolReads, PricingDiscovery, balances_and_tokens_stages
-from ..uniswap_v3.spec import LiquidityEvent, LpRecord
+from ..uniswap_v3 import calls as v3
+from ..uniswap_v3.spec import LiquidityEvent, LpRecord, PoolRecord
 from . import calls as v4
 from .spec import NATIVE, NATIVE_DECIMALS, NATIVE_SYMBOL, PoolKey, key_from_tuple, unpack_position_info
 
@@ -230,3 +232,76 @@ def fetch_wallet_v4(ctx: ChainContext, book: AddressBook, wallet: str, *, times:
     return run_stages(ctx, wallet_v4_stages(ctx, book, wallet, times=times))
 
 
+
+
+def fetch_pool_v4(ctx: ChainContext, book: AddressBook, pool_id: str, *, times: bool = True) -> V4Snapshot:
+    """One v4 pool at the pinned block (4 round trips, however many ticks): state and key, every initialized tick
+    from the bitmap, swaps over the volatility lookback, the pools pricing its tokens, token metadata. The pool's
+    balance0/1 are the principal of all its liquidity (a v4 pool has no balance of its own in the PoolManager)."""
+    return run_stages(ctx, pool_v4_stages(ctx, book, pool_id, times=times))
+
+
+def pool_v4_stages(ctx: ChainContext, book: AddressBook, pool_id: str, *, times: bool = True) -> Stages[V4Snapshot]:
+    """fetch_pool_v4 as stages."""
+    snap = V4Snapshot()
+    manager, posm, sv = book_addresses(book)
+    pid = pool_id.lower()
+    entry = book.entries.get(FAMILY) or {}
+
+    b = Batch(ctx)
+    code = b.raw("eth_getCode", [sv, hex(ctx.block)])
+    state = b.calls(v4.pool_state_calls(sv, pid))
+    init = b.logs(v4.initialize_filter(manager, [pid], ctx.block))
+    swaps = b.logs(v4.swap_filter(manager, pid, ctx.block - SWAP_LOOKBACK_BLOCKS, ctx.block))
+    weth = b.call(v4.weth9_call(posm))
+    yield b
+    if not has_code(code.value):
+        raise NotAProtocolError(f"the address book's {FAMILY}.state_view {sv} has no code at block {ctx.block}")
+    s0, liq, g = (r.value for r in state)
+    keys = v4.decode_initialize(init.value)
+    if int(s0[0]) == 0 or pid not in keys:
+        raise NotAProtocolError(f"Uniswap v4 pool {pid} is not initialized in the PoolManager {manager} at block "
+                                f"{ctx.block}: check the pool id (or give --pool-key currency0,currency1,fee,tickSpacing,hooks)")
+    key = keys[pid]
+    snap.keys[pid] = key
+    wrapped = entry.get("native_wrapped") or (None if isinstance(weth.value, CallFailed) else weth.value)
+    snap.native_wrapped = to_checksum_address(wrapped) if wrapped else None
+    pool = v4.pool_record(pid, key, manager, s0, liq, g)
+    tokens = sorted({key.currency0, key.currency1} - {NATIVE} | ({snap.native_wrapped} if snap.native_wrapped else set()))
+
+    b = Batch(ctx)
+    words = list(v3.bitmap_words(key.tick_spacing))
+    word_refs = [b.call(v4.bitmap_call(sv, pid, w)) for w in words]
+    pricing = PricingDiscovery(book)
+    pricing.discover(b, tokens)
+    yield b
+    pv3, pv2 = pricing.found()
+    ticks = [t for w, r in zip(words, word_refs) if int(r.value) for t in v3.ticks_in_word(w, int(r.value), key.tick_spacing)]
+
+    b = Batch(ctx)
+    reads = PoolReads()
+    reads.add_v3(b, pv3)
+    reads.add_v2(b, pv2)
+    tick_refs = [b.call(v4.tick_info_call(sv, pid, t)) for t in ticks]
+    yield b
+    snap.lp.tick_liquidity[pid] = [(t, int(r.value[1])) for t, r in zip(ticks, tick_refs)]
+    snap.lp.swaps = {pid: swaps.value}
+    snap.lp.pools = dict(reads.records())
+    snap.lp.pricing_pools = [p for p in pv3 + pv2 if p in snap.lp.pools]
+    snap.lp.tokens[NATIVE] = native_token(ctx.chain_id)
+    yield from balances_and_tokens_stages(ctx, snap.lp, tokens, times=times)
+    inv0, inv1 = liquidity_inventory(pool, snap.lp.tick_liquidity[pid])
+    snap.lp.pools[pid] = replace(pool, balance0=inv0, balance1=inv1)
+    return snap
+
+
+def liquidity_inventory(pool: PoolRecord, tick_net: list[tuple[int, int]]) -> tuple[int, int]:
+    """Raw token amounts all of a pool's liquidity would pay if removed now (the principal LPs hold in it)."""
+    a0 = a1 = 0
+    if len(tick_net) < 2:
+        return 0, 0
+    for lo, hi, L in liquidity_depth([t for t, _ in tick_net], [n for _, n in tick_net], pool.liquidity, pool.tick):
+        if L > 0:
+            x0, x1 = position_amounts_raw(pool.sqrt_price_x96, pool.tick, lo, hi, L)
+            a0, a1 = a0 + x0, a1 + x1
+    return a0, a1

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ... import abi
+from ...addresses import parse_address
 from ...checksum import keccak, to_checksum_address
+from ...errors import InputError
 
 NATIVE = "0x0000000000000000000000000000000000000000"  # currency 0x0 is the chain's native coin (ETH)
 NATIVE_SYMBOL, NATIVE_DECIMALS = "ETH", 18
@@ -138,3 +140,28 @@ def salt_of_token(token_id: int) -> bytes:
 def router_position_id(pool: str, owner: str, tick_lower: int, tick_upper: int, salt: bytes) -> str:
     """The `id` of liquidity held directly in the PoolManager (no NFT): pool:owner:lower:upper:salt."""
     return f"{pool}:{to_checksum_address(owner)}:{tick_lower}:{tick_upper}:0x{salt.hex()}"
+
+
+def is_pool_id(text: str) -> bool:
+    """Whether `text` looks like a v4 pool id (0x + 64 hex digits) rather than an address."""
+    t = text.strip()
+    return len(t) == 66 and t[:2].lower() == "0x" and all(c in "0123456789abcdefABCDEF" for c in t[2:])
+
+
+def parse_pool_key(text: str) -> PoolKey:
+    """A PoolKey from `currency0,currency1,fee,tickSpacing,hooks` (fee in pips or `dynamic`); InputError when it is not
+    one the PoolManager would accept."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 5:
+        raise InputError(f"--pool-key takes currency0,currency1,fee,tickSpacing,hooks (5 fields), not {text!r}")
+    c0, c1 = (parse_address(p, what=f"--pool-key currency{i}") for i, p in enumerate(parts[:2]))
+    try:
+        fee = DYNAMIC_FEE_FLAG if parts[2].lower() in ("dynamic", "0x800000") else int(parts[2], 0)
+        spacing = int(parts[3], 0)
+    except ValueError:
+        raise InputError(f"--pool-key fee and tickSpacing are integers (fee may be 'dynamic'), not {parts[2]!r}, {parts[3]!r}") from None
+    key = PoolKey(c0, c1, fee, spacing, parse_address(parts[4], what="--pool-key hooks"))
+    problems = key_problems(key)
+    if problems:
+        raise InputError(f"--pool-key is not a key the PoolManager accepts: {'; '.join(problems)}")
+    return key
