@@ -62,3 +62,23 @@ def test_round_trips_do_not_grow_with_positions(v4world: World, book: str) -> No
         assert sorted(int(p["id"]) for p in a.to_json()["positions"]) == sorted(ids)
         trips[role] = a.rpc_round_trips
     assert trips["v4_one"] == trips["v4_many"]
+
+
+def test_v4_positions_enter_the_book(v4world: World, book: str) -> None:
+    """`risk` takes a wallet's v4 ranges like v3 ones: each NFT is a position, valued as `analyze` values it, its
+    native ETH moving with WETH (the book's factor), its fees as balances."""
+    import defirisk
+
+    wallet = v4world.account("v4_lp_a")
+    a = {p["id"]: p for p in analyze(wallet, rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5).to_json()["positions"]}
+    b = defirisk.risk([wallet], rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5, balances=False)
+    pos = b.positions
+    v4rows = pos[pos["protocol"] == "uniswap_v4"]
+    assert set(v4rows["id"]) == set(a)
+    weth = v4world.facts["uniswap_v4"]["pools"]["WETH/USDC-dyn"]["key"][0]
+    for pid, rows in v4rows.groupby("id"):
+        assert rows["value_usd"].iloc[0] == pytest.approx(a[pid]["value_usd"] + a[pid]["fees_usd"], rel=1e-6)
+        if a[pid]["token0"] == NATIVE:  # native ETH's exposure is booked on WETH, the token it is priced as
+            assert weth in set(rows["token"]) and NATIVE not in set(rows["token"])
+    scen = b.scenarios
+    assert (scen["pnl_full_usd"].abs() > 0).any()

@@ -152,12 +152,16 @@ class _V4Part:
         res.volatility = {**res.volatility, **parts.volatility}
 
     def tokens(self, parts: V4Parts) -> list[str]:
-        if parts.snapshot is None:
-            return []
-        return list(dict.fromkeys(to_checksum_address(t) for r in parts.positions for t in (r["token0"], r["token1"])))
+        """The ERC-20s the wallet's v4 positions touch (native ETH's balance the book reads anyway)."""
+        return list(dict.fromkeys(to_checksum_address(t) for r in parts.positions for t in (r["token0"], r["token1"])
+                                  if t != NATIVE))
 
     def book_inputs(self, parts: V4Parts, inputs: Any) -> list[str]:
-        return list(parts.warnings)  # the book takes v4 ranges in a later step (README: not yet in `risk`)
+        """v4 ranges enter the book like v3 ones: the snapshot's positions and pools (analysis/exposures turns them
+        into LpRange instruments, fees as Spot; native ETH moves with its wrapped token)."""
+        if parts.snapshot is not None and parts.snapshot.lp.positions:
+            inputs.lp.append(parts.snapshot.lp)
+        return list(parts.warnings)
 
     def save(self, store: Any, run_id: str, res: Analysis) -> None:
         """Nothing of its own: v4 rows are part of the LP table the engine saves."""
