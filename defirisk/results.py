@@ -47,6 +47,7 @@ class Analysis:
     vault_rows: list[dict] | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
     vault_snapshot: Any = field(default=None, repr=False)  # the vault records read (vault_snapshot.VaultSnapshot), for the book
     vault: dict[str, Any] | None = None  # the vault view (kind "vault"): pooled position, series, depositors found
+    part_records: dict[str, Any] = field(default_factory=dict, repr=False)  # family -> what its part read (its save)
 
     @property
     def positions(self) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from ..protocols.probe import probe_kind
 from ..protocols.registry import family, part_families, view_family, view_kinds
 from ..protocols.uniswap_v4.spec import is_pool_id
 from ..results import Analysis, from_payload
-from .parts import part, parts
+from .parts import part, parts, with_part_logs
 
 if TYPE_CHECKING:
     from ..store.cache import Cache
@@ -36,7 +36,8 @@ def analyze_at(ctx: ChainContext, book: AddressBook, target: str, kind: str | No
         hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
         if hit is not None:
             return from_payload(hit, ctx.round_trips)
-    result = _analyze_live(ctx, book, target, kind, vol, horizon_days, store=store)
+    live_ctx = with_part_logs(ctx, book, store) if store is not None else ctx  # logs a part keeps in the cache
+    result = _analyze_live(live_ctx, book, target, kind, vol, horizon_days, store=store)
     if store is not None:
         _save(store, result, target, kind or "auto", params)
     return result

@@ -82,3 +82,32 @@ def test_v4_positions_enter_the_book(v4world: World, book: str) -> None:
             assert weth in set(rows["token"]) and NATIVE not in set(rows["token"])
     scen = b.scenarios
     assert (scen["pnl_full_usd"].abs() > 0).any()
+
+
+def test_transfer_logs_are_kept_in_the_cache(v4world: World, book: str, tmp_path) -> None:
+    """The wallet's PositionManager Transfers go to the cache's `events` with a cursor; the next run takes the blocks
+    below the cursor (less its 64-block window) from there: proven by hiding one cached Transfer, which hides that
+    NFT from the next run, while the blocks of the window are read from the node again."""
+    from defirisk.store.cache import Cache
+    from defirisk.store.v4_transfers import cursor_job
+
+    wallet = v4world.account("v4_lp_a")
+    cache = str(tmp_path / "c.duckdb")
+    v4world.chain.mine(100)  # the NFTs' Transfers are now more than the 64-block window below the head
+    first = analyze(wallet, rpc_url=v4world.chain.url, addresses=book, cache=cache, vol=0.5).to_json()
+    v4world.chain.mine(5)
+    with Cache(cache) as c:
+        c.use_chain(v4world.chain_id, v4world.chain.rpc.request("eth_getBlockByNumber", ["0x0", False])["hash"],
+                    dev_node=True)
+        rows = c.query("SELECT block, log_index, topics::VARCHAR AS t FROM events WHERE protocol = 'uniswap_v4_posm' "
+                       "ORDER BY block, log_index")
+        cur = c.query("SELECT next_block FROM cursors WHERE job = ?", [cursor_job(wallet)])
+        assert int(cur["next_block"].iloc[0]) == first["block"] + 1
+        held = sorted(int(p["id"]) for p in first["positions"])
+        assert len(rows) >= len(held)
+        victim = held[0]
+        c.con.execute("DELETE FROM events WHERE protocol = 'uniswap_v4_posm' AND topics->>3 = ?", [f"0x{victim:064x}"])
+    second = analyze(wallet, rpc_url=v4world.chain.url, addresses=book, cache=cache, vol=0.5).to_json()
+    assert sorted(int(p["id"]) for p in second["positions"]) == [t for t in held if t != victim]
+    fresh = analyze(wallet, rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5).to_json()
+    assert sorted(int(p["id"]) for p in fresh["positions"]) == held  # the node still has it: only the cache lost it

@@ -12,11 +12,16 @@ from ...analysis import pool as pool_analysis
 from ...analysis.market_data import market_data
 from ...chain.node import ChainContext
 from ...chain.stages import Stages
+from ...addresses import topic_address
+from ...chain.logs import LogFilter
 from ...checksum import to_checksum_address
 from ...models.usd_pricing import UsdPrice
 from ...results import Analysis
 from .reader import V4Snapshot, book_addresses, fetch_pool_v4, wallet_v4_stages
+from .calls import TRANSFER
 from .spec import NATIVE, hook_flags_json
+
+TRANSFER_TOPIC = TRANSFER.topic0.lower()
 
 DAYS_PER_YEAR = 365.0
 IMPACT_FRACTIONS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.10)  # sells of 0.1-10 % of TVL, as the v3 pool view
@@ -146,6 +151,7 @@ class _V4Part:
 
     def join(self, res: Analysis, parts: V4Parts) -> None:
         """v4 positions after the v2/v3 ones; their prices and volatility sources."""
+        res.part_records["uniswap_v4"] = parts.snapshot
         res.position_rows = [*res.position_rows, *parts.positions]
         res.warnings = [*res.warnings, *parts.warnings]
         res.prices_usd = {**parts.prices_usd, **res.prices_usd}
@@ -164,7 +170,74 @@ class _V4Part:
         return list(parts.warnings)
 
     def save(self, store: Any, run_id: str, res: Analysis) -> None:
-        """Nothing of its own: v4 rows are part of the LP table the engine saves."""
+        """The wallet's PositionManager Transfers and its cursor (the next run asks the node only for newer blocks);
+        its v4 rows are part of the LP table the engine saves."""
+        snap = res.part_records.get("uniswap_v4")
+        if res.kind != "wallet" or snap is None or snap.transfer_logs is None or snap.position_manager is None:
+            return
+        from ...store import v4_transfers  # DuckDB only when a cache is used
+        from ..log_rows import logs_to_rows
+
+        rows = logs_to_rows(snap.transfer_logs, res.chain_id,
+                            protocol_by_address={snap.position_manager: v4_transfers.PROTOCOL}, only_listed=True)
+        v4_transfers.save_index(store, res.chain_id, snap.position_manager, snap.wallet, topic_address(snap.wallet),
+                                rows, 0, res.block + 1)
+
+    def known_logs(self, store: Any, ctx: ChainContext, book: AddressBook) -> Callable[[LogFilter], Any] | None:
+        """The wallets' PositionManager Transfers the cache holds (their own cursor, or a scan of the manager), all
+        but the last REORG_WINDOW blocks of each; the node is asked for the rest."""
+        posm = book_addresses(book)[1]
+        return CachedTransfers(store, ctx.chain_id, posm)
+
+
+REORG_WINDOW = 64  # blocks below a cursor read again each run (as the Aave market view's)
+
+
+class CachedTransfers:
+    """KnownLogs (chain/logs.py) answering a wallet's Transfer filters of one PositionManager from the cache."""
+
+    def __init__(self, store: Any, chain_id: int, posm: str):
+        self.store, self.chain_id, self.posm = store, chain_id, posm
+
+    def _wallet_topic(self, flt: LogFilter) -> str | None:
+        t = list(flt.topics or ())
+        if not isinstance(flt.address, str) or flt.address.lower() != self.posm.lower() or not t:
+            return None
+        if str(t[0]).lower() != TRANSFER_TOPIC:
+            return None
+        if len(t) == 2 and isinstance(t[1], str):
+            return t[1]
+        if len(t) == 3 and t[1] is None and isinstance(t[2], str):
+            return t[2]
+        return None
+
+    def __call__(self, flt: LogFilter) -> tuple[list[dict], list[LogFilter]] | None:
+        topic = self._wallet_topic(flt)
+        if topic is None:
+            return None
+        from ...store import v4_transfers
+
+        wallet = "0x" + topic[-40:]
+        own, scans = v4_transfers.load_index(self.store, self.chain_id, self.posm, wallet)
+        held = ([(0, own)] if own is not None else []) + scans
+        end = trusted_end(held, flt.from_block, REORG_WINDOW)
+        end = min(end, flt.to_block + 1)
+        if end <= flt.from_block:
+            return None
+        rows = v4_transfers.wallet_logs(self.store, self.chain_id, self.posm, topic, flt.from_block, end - 1)
+        logs = [{"address": a, "topics": list(t), "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
+                 "transactionHash": x, "removed": False} for a, t, d, b, i, h, x in rows]
+        rest = [LogFilter(end, flt.to_block, flt.address, flt.topics)] if end <= flt.to_block else []
+        return logs, rest
+
+
+def trusted_end(ranges: list[tuple[int, int]], start: int, window: int) -> int:
+    """The first block from `start` on not held by [first, next) `ranges` (each less its last `window` blocks)."""
+    end = start
+    for a, b in sorted((a, b - window) for a, b in ranges):
+        if a <= end < b:
+            end = b
+    return end
 
 
 PART = _V4Part()

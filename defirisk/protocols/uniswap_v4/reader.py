@@ -45,6 +45,9 @@ class V4Snapshot:
     keys: dict[str, PoolKey] = field(default_factory=dict)
     native_wrapped: str | None = None
     warnings: list[str] = field(default_factory=list)
+    transfer_logs: list[dict] | None = None  # a wallet read: the PositionManager's Transfers in and out (None: not read)
+    position_manager: str | None = None
+    wallet: str | None = None
 
 
 def native_token(chain_id: int) -> TokenInfo:
@@ -108,6 +111,8 @@ def wallet_v4_stages(ctx: ChainContext, book: AddressBook, wallet: str, *, times
                                 f"WETH9() {weth.value.reason}")
     wrapped = entry.get("native_wrapped") or (None if isinstance(weth.value, CallFailed) else weth.value)
     snap.native_wrapped = to_checksum_address(wrapped) if wrapped else None
+    if nft_ok:
+        snap.transfer_logs, snap.position_manager, snap.wallet = [*t_in.value, *t_out.value], posm, owner
     candidates = v4.held_token_ids([*t_in.value, *t_out.value], wallet) if nft_ok else []
     mine = [m for m in v4.decode_modify(own_mods.value)]
     router_keys = sorted({(m.pool_id, m.tick_lower, m.tick_upper, m.salt) for m in mine})
