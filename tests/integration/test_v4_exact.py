@@ -107,3 +107,32 @@ def test_history_gives_the_deposits(v4world: World) -> None:
     narrow = next(p for p in f["positions"] if p["pool_name"] == "ETH/USDC-3000" and p["shape"] == "narrow")
     rec = next(r for r in snap.lp.positions if r.id == str(narrow["token_id"]))
     assert [e.kind for e in rec.history] == ["increase", "increase"]
+
+
+def test_rebuilt_deposits_equal_what_the_mints_paid(v4world: World) -> None:
+    """The deposits rebuilt from ModifyLiquidity logs (IL's HODL basket) equal the ERC-20 amounts each mint moved
+    into the PoolManager (the WBTC/USDC NFTs: no native ETH to net against a refund)."""
+    from defirisk.checksum import keccak
+    from defirisk.protocols.uniswap_v4 import calls as v4calls
+
+    f = v4world.facts["uniswap_v4"]
+    c = v4world.chain
+    _, snap = _read(v4world, "v4_lp_a")
+    pid = f["pools"]["WBTC/USDC-500"]["pool_id"]
+    erc20 = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+    checked = 0
+    for r in (r for r in snap.lp.positions if r.pool == pid):
+        logs = c.rpc.request("eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest", "address": f["pool_manager"],
+                                              "topics": [v4calls.MODIFY.topic0, pid]}])
+        mine = [lg for lg in logs if lg["data"].endswith(int(r.id).to_bytes(32, "big").hex())]
+        assert len(mine) == len([e for e in r.history])
+        for lg, ev in zip(mine, r.history):
+            receipt = c.rpc.request("eth_getTransactionReceipt", [lg["transactionHash"]])
+            moved = {}
+            for t in receipt["logs"]:
+                if t["topics"][0] == erc20 and len(t["topics"]) == 3 and int(t["topics"][2], 16) == int(f["pool_manager"], 16):
+                    moved[t["address"].lower()] = int(t["data"], 16)
+            key = snap.keys[pid]
+            assert (ev.amount0, ev.amount1) == (moved[key.currency0.lower()], moved[key.currency1.lower()])
+            checked += 1
+    assert checked >= 2

@@ -111,3 +111,14 @@ def test_a_swap_cut_hook_is_analysed_with_a_warning(capsys, v4world: World, book
     wallet = analyze(lp, rpc_url=c.url, addresses=book, cache=False).to_json()
     assert any(p["pool"] == key.pool_id for p in wallet["positions"])
     assert any(key.pool_id in w and "amounts assume no hook accounting on withdrawal" in w for w in wallet["warnings"])
+
+
+def test_text_reports_fit_80_columns(capsys, monkeypatch, v4world: World, book: str) -> None:
+    """The wallet (native ETH, dynamic fee, hooks), router-held liquidity and a pool id view, as text at 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    f = v4world.facts["uniswap_v4"]
+    for target in (v4world.account("v4_lp_a"), f["modify_router"], f["pools"]["WETH/USDC-dyn"]["pool_id"]):
+        code, out, err = run_cli(capsys, "analyze", target, "--rpc-url", v4world.chain.url, "--addresses", book,
+                                 "--no-cache", "--vol", "0.5")
+        assert code == 0, err
+        assert out.count("\n") > 5 and max(len(ln) for ln in out.splitlines()) <= 80, out
