@@ -72,9 +72,19 @@ def modify_by_sender_filter(manager: str, sender: str, to_block: int) -> LogFilt
     return LogFilter(0, to_block, manager, [MODIFY.topic0, None, topic_address(sender)])
 
 
-def modify_of_pools_filter(manager: str, pool_ids: Sequence[str], sender: str, to_block: int) -> LogFilter:
-    """ModifyLiquidity logs of `sender` (e.g. the PositionManager) on the given pools."""
-    return LogFilter(0, to_block, manager, [MODIFY.topic0, list(pool_ids), topic_address(sender)])
+def modify_of_pools_filter(manager: str, pool_ids: Sequence[str], sender: str, to_block: int,
+                           from_block: int = 0) -> LogFilter:
+    """ModifyLiquidity logs of `sender` (e.g. the PositionManager) on the given pools from `from_block` (the salt is
+    not indexed: every change the sender made there comes back, so start at the positions' first mint)."""
+    return LogFilter(from_block, to_block, manager, [MODIFY.topic0, list(pool_ids), topic_address(sender)])
+
+
+def mint_filters(posm: str, token_ids: Sequence[int], to_block: int, chunk: int = 100) -> list[LogFilter]:
+    """The mints (Transfer from 0x0) of the given token ids (topic OR-lists, chunked): where their histories start."""
+    zero = "0x" + "00" * 32
+    return [LogFilter(0, to_block, posm, [TRANSFER.topic0, zero, None,
+                                          ["0x" + t.to_bytes(32, "big").hex() for t in token_ids[s: s + chunk]]])
+            for s in range(0, len(token_ids), chunk)]
 
 
 def initialize_filter(manager: str, pool_ids: Sequence[str], to_block: int) -> LogFilter:

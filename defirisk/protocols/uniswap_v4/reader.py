@@ -3,7 +3,8 @@ the number of positions or pools; 1 when the logs show nothing of the wallet's i
 
 1. the PositionManager's Transfer logs into and out of the wallet (its NFTs are not enumerable), the PoolManager's
    ModifyLiquidity logs sent by the wallet (liquidity it holds itself, e.g. a router), the manager's WETH9;
-2. each candidate NFT: ownerOf (burned and transferred-away ids drop out), getPoolAndPositionInfo, liquidity;
+2. each candidate NFT: ownerOf (burned and transferred-away ids drop out), getPoolAndPositionInfo, liquidity, its
+   mint (Transfer from 0x0: the NFTs' histories are read from the first mint on);
 3. StateView: each pool's slot0 / liquidity / fee growth globals, each position's info and its two ticks; the pools'
    Initialize logs, the positions' ModifyLiquidity history, swaps over the volatility lookback; pricing pools found;
 4. the price just before each liquidity change (Swap/Initialize logs of its block before it, else slot0 at the
@@ -122,7 +123,9 @@ def wallet_v4_stages(ctx: ChainContext, book: AddressBook, wallet: str, *, times
     # 2: the candidate NFTs
     b = Batch(ctx)
     nft_refs = {t: b.calls(v4.nft_calls(posm, t)) for t in candidates}
+    mint_refs = [b.logs(f) for f in v4.mint_filters(posm, candidates, ctx.block)] if candidates else []
     yield b
+    mint_block = {int(lg["topics"][3], 16): int(lg["blockNumber"], 16) for r in mint_refs for lg in r.value}
     nfts: dict[int, tuple[PoolKey, int, int]] = {}  # token id -> key, ticks
     for t, (own, info, _liq) in nft_refs.items():
         if isinstance(own.value, CallFailed) or to_checksum_address(own.value) != owner or isinstance(info.value, CallFailed):
@@ -146,7 +149,8 @@ def wallet_v4_stages(ctx: ChainContext, book: AddressBook, wallet: str, *, times
     router_pos = {rk: b.call(v4.position_info_call(sv, rk[0], wallet, rk[1], rk[2], rk[3])) for rk in router_keys}
     init_ref = b.logs(v4.initialize_filter(manager, pool_ids, ctx.block)) if pool_ids else None
     nft_pools = sorted({k.pool_id for k, _, _ in nfts.values()})
-    hist_ref = b.logs(v4.modify_of_pools_filter(manager, nft_pools, posm, ctx.block)) if nft_pools else None
+    first_mint = min((mint_block.get(t, 0) for t in nfts), default=0)  # the histories start there
+    hist_ref = b.logs(v4.modify_of_pools_filter(manager, nft_pools, posm, ctx.block, first_mint)) if nft_pools else None
     swap_refs = {p: b.logs(v4.swap_filter(manager, p, ctx.block - SWAP_LOOKBACK_BLOCKS, ctx.block)) for p in pool_ids}
     yield b
     inits = v4.decode_initialize(init_ref.value) if init_ref else {}
