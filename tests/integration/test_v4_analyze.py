@@ -67,11 +67,11 @@ def test_round_trips_do_not_grow_with_positions(v4world: World, book: str) -> No
 def test_v4_positions_enter_the_book(v4world: World, book: str) -> None:
     """`risk` takes a wallet's v4 ranges like v3 ones: each NFT is a position, valued as `analyze` values it, its
     native ETH moving with WETH (the book's factor), its fees as balances."""
-    import defirisk
+    from defirisk.api import risk  # (the package attribute `defirisk.risk` is the subpackage once it is imported)
 
     wallet = v4world.account("v4_lp_a")
     a = {p["id"]: p for p in analyze(wallet, rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5).to_json()["positions"]}
-    b = defirisk.risk([wallet], rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5, balances=False)
+    b = risk([wallet], rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5, balances=False)
     pos = b.positions
     v4rows = pos[pos["protocol"] == "uniswap_v4"]
     assert set(v4rows["id"]) == set(a)
@@ -111,3 +111,18 @@ def test_transfer_logs_are_kept_in_the_cache(v4world: World, book: str, tmp_path
     assert sorted(int(p["id"]) for p in second["positions"]) == [t for t in held if t != victim]
     fresh = analyze(wallet, rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5).to_json()
     assert sorted(int(p["id"]) for p in fresh["positions"]) == held  # the node still has it: only the cache lost it
+
+
+def test_a_book_priced_only_through_the_native_pool(v4world: World, book: str) -> None:
+    """A wallet whose only positions are in the native ETH/USDC pool: ETH's price and volatility come from that
+    pool, and the book's WETH factor (what ETH moves as) takes them."""
+    from defirisk.api import risk
+
+    ids = v4.mint_many_positions(v4world.chain, v4world, "v4_native_only", 3, pool_name="ETH/USDC-3000")
+    wallet = v4world.account("v4_native_only")
+    b = risk([wallet], rpc_url=v4world.chain.url, addresses=book, cache=False, balances=False)
+    pos = b.positions
+    assert set(pos["id"]) == {str(i) for i in ids}
+    g = b.greeks.set_index("symbol")
+    assert g.loc["WETH", "delta_usd"] > 0 and g.loc["WETH", "gamma_cost_per_day"] < 0  # priced, with a volatility
+    assert pos["value_usd"].notna().all()
