@@ -136,3 +136,43 @@ def test_rebuilt_deposits_equal_what_the_mints_paid(v4world: World) -> None:
             assert (ev.amount0, ev.amount1) == (moved[key.currency0.lower()], moved[key.currency1.lower()])
             checked += 1
     assert checked >= 2
+
+
+def test_book_scenario_amounts_are_what_the_position_manager_pays_there(v4world: World, tmp_path) -> None:
+    """`risk` with a scenario played on the v4 pools (swapped through PoolSwapTest to the shocked sqrtPriceX96, the
+    native pool moving with WETH): each NFT's principal there equals what DECREASE_LIQUIDITY + TAKE_PAIR pays after
+    its fees were taken by a zero-liquidity decrease, to the wei."""
+    from fractions import Fraction
+
+    from defirisk.api import risk
+    from defirisk.models.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO
+    from defirisk.risk.scenarios import shocked_sqrt_price_x96
+
+    f, c = v4world.facts["uniswap_v4"], v4world.chain
+    book = str(v4world.write_address_book(tmp_path / "book.json"))
+    owner = v4world.account("v4_lp_a")
+    spec = "WETH=-20%,WBTC=-10%"
+    doc = risk([owner], rpc_url=c.url, addresses=book, scenarios=[spec], cache=False, balances=False).to_json()
+    (sc,) = [x for x in doc["scenarios"] if x["name"] == spec]
+    got = {p["id"]: p for p in sc["positions"] if p["protocol"] == "uniswap_v4"}
+    tok = v4world.tokens.address
+    shock = {NATIVE: Fraction(-1, 5), tok["WETH"]: Fraction(-1, 5), tok["WBTC"]: Fraction(-1, 10)}
+    _, snap = _read(v4world, "v4_lp_a")
+    for pid, pool in ((p, snap.lp.pools[p]) for p in {r.pool for r in snap.lp.positions}):
+        key = snap.keys[pid]
+        target = shocked_sqrt_price_x96(pool.sqrt_price_x96, shock.get(key.currency0, Fraction(0)),
+                                        shock.get(key.currency1, Fraction(0)))
+        down = target < pool.sqrt_price_x96
+        value = 10**22 if down and key.currency0 == NATIVE else 0
+        c.send(v4.swap_tx(f["swap_router"], f["wallets"]["v4_trader"], key, down, -(10**30), target, value))
+        assert c.static(v4.arts()["state_view"], f["state_view"], "getSlot0", bytes.fromhex(pid[2:]))[0] == target
+    checked = 0
+    for r in snap.lp.positions:
+        key, tid = snap.keys[r.pool], int(r.id)
+        c.send(v4.modify_tx(f["position_manager"], owner, [v4.DECREASE_LIQUIDITY, v4.TAKE_PAIR],
+                            [v4.decrease_params(tid, 0), v4.pair_params(key, owner)]))  # the fees go first
+        principal = _paid(c, key, v4.modify_tx(f["position_manager"], owner, [v4.DECREASE_LIQUIDITY, v4.TAKE_PAIR],
+                                               [v4.decrease_params(tid, r.liquidity), v4.pair_params(key, SINK)]))
+        assert principal == (int(got[r.id]["amount0_raw"]), int(got[r.id]["amount1_raw"])), r.id
+        checked += 1
+    assert checked == len(snap.lp.positions) >= 7 and MIN_SQRT_RATIO < MAX_SQRT_RATIO
