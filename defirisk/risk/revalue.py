@@ -283,7 +283,7 @@ def scenario_detail(x: Instrument, s: Scenario, factor: Callable[[str], str] | N
     """The exact per-instrument facts of one scenario for the JSON (LP amounts, loan health); `factor` names the token
     a token moves as (MarketState.factor: native ETH in a Uniswap v4 pool moves as WETH)."""
     def shock(t: str) -> Fraction:
-        return s.shocks[t] if t in s.shocks or factor is None else s.shock(factor(t))
+        return s.shock(t) if t in s.shocks or factor is None else s.shock(factor(t))
 
     if isinstance(x, LpRange):
         a0, a1, sp = shocked_range_amounts(x, shock(x.token0), shock(x.token1))
