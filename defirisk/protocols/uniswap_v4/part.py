@@ -1,5 +1,6 @@
 """Uniswap v4's engine part: a wallet's v4 positions (reader.py) valued like v3 ranges (analysis/lp: v4 keeps v3's
-math), joined into `analyze` and the book, and the pool view of a pool id (analysis/pool, as a v3 pool's). Native ETH (currency 0x0) is priced as the wrapped token the book names
+math), joined into `analyze` and the book; the pool view of a pool id (analysis/pool, as a v3 pool's); the wallet's
+PositionManager Transfers kept in the cache. Native ETH (currency 0x0) is priced as the wrapped token the book names
 (`uniswap_v4.native_wrapped`, else the PositionManager's WETH9)."""
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from ...addressbook import AddressBook
 from ...analysis import lp as lp_analysis
 from ...analysis import pool as pool_analysis
 from ...analysis.market_data import market_data
-from ...chain.node import ChainContext
-from ...chain.stages import Stages
 from ...addresses import topic_address
 from ...chain.logs import LogFilter
+from ...chain.node import ChainContext
+from ...chain.stages import Stages
 from ...checksum import to_checksum_address
 from ...models.usd_pricing import UsdPrice
 from ...results import Analysis
-from .reader import V4Snapshot, book_addresses, fetch_pool_v4, wallet_v4_stages
 from .calls import TRANSFER
+from .reader import V4Snapshot, book_addresses, fetch_pool_v4, wallet_v4_stages
 from .spec import NATIVE, hook_flags_json
 
 TRANSFER_TOPIC = TRANSFER.topic0.lower()
