@@ -72,3 +72,27 @@ def test_a_v4_job_needs_the_book_section(v4world: World, tmp_path, monkeypatch) 
 @pytest.fixture
 def book_file_v4(v4world: World, tmp_path) -> str:
     return str(v4world.write_address_book(tmp_path / "book.json"))
+
+
+def test_a_wallet_read_takes_its_transfers_from_a_scan(v4world: World, book_file_v4, tmp_path, monkeypatch) -> None:
+    """After a scan of the PositionManager's Transfers, a wallet analysis on that cache takes the Transfers below the
+    scan's cursor (less 64 blocks) from its rows: a row hidden from the cache hides that NFT."""
+    f = v4world.facts["uniswap_v4"]
+    v4world.chain.mine(100)
+    monkeypatch.setenv(ENV, v4world.chain.url)
+    cfg = {"chain": {"rpc_url_env": ENV, "chain_id": v4world.chain_id, "confirmations": 0, "addresses": book_file_v4},
+           "jobs": [{"name": "posm", "v4_position_manager": True}]}
+    path = tmp_path / "scan.duckdb"
+    api.scan(cfg, cache=path)
+    wallet = f["wallets"]["v4_lp_b"]
+    held = sorted(p["token_id"] for p in f["positions"] if p["owner"] == wallet and not p["burned"])
+    from defirisk.store.cache import Cache
+
+    with Cache(path) as c:
+        c.use_chain(v4world.chain_id, v4world.chain.rpc.request("eth_getBlockByNumber", ["0x0", False])["hash"],
+                    dev_node=True)
+        gone = c.con.execute("DELETE FROM events WHERE protocol = 'uniswap_v4_posm' AND topics->>3 = ? RETURNING block",
+                             [f"0x{held[0]:064x}"]).fetchall()
+    assert gone
+    a = api.analyze(wallet, rpc_url=v4world.chain.url, addresses=book_file_v4, cache=str(path), vol=0.5).to_json()
+    assert sorted(int(p["id"]) for p in a["positions"]) == held[1:]

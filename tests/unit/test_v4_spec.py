@@ -63,3 +63,12 @@ def test_history_amounts_are_the_pools_integer_amounts() -> None:
     assert (hist[1].amount0, hist[1].amount1) == position_amounts_raw(sqrt, -196000, -197000, -195000, 4 * 10**14)
     _, known = history_events([m1], {})
     assert not known
+
+
+def test_trusted_end_of_cached_ranges() -> None:
+    from defirisk.protocols.uniswap_v4.part import trusted_end
+
+    assert trusted_end([(0, 1000)], 0, 64) == 936
+    assert trusted_end([(0, 50)], 0, 64) == 0  # all inside the window: nothing trusted
+    assert trusted_end([(0, 500), (400, 2000)], 0, 64) == 1936  # overlapping ranges chain
+    assert trusted_end([(100, 2000)], 0, 64) == 0  # a range that does not start at the filter's first block
