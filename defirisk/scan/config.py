@@ -141,6 +141,9 @@ def _addresses(job: Mapping[str, Any], key: str, source: str, name: str) -> tupl
         raise ConfigError(_where(source, f"jobs.{name}.{key} must be a list of addresses"))
     out = []
     for a in v:
+        if re.fullmatch(r"0x[0-9a-fA-F]{64}", str(a).strip()):
+            raise ConfigError(_where(source, f"jobs.{name}.{key} entry {a!r} is a 32-byte id, not an address: list "
+                                             "Uniswap v4 pool ids under v4_pools"))
         try:
             out.append(parse_address(str(a), what=f"jobs.{name}.{key} entry"))
         except InputError as e:

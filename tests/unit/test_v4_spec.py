@@ -72,3 +72,19 @@ def test_trusted_end_of_cached_ranges() -> None:
     assert trusted_end([(0, 50)], 0, 64) == 0  # all inside the window: nothing trusted
     assert trusted_end([(0, 500), (400, 2000)], 0, 64) == 1936  # overlapping ranges chain
     assert trusted_end([(100, 2000)], 0, 64) == 0  # a range that does not start at the filter's first block
+
+
+def test_scan_config_v4_keys() -> None:
+    import pytest
+
+    from defirisk.errors import ConfigError
+    from defirisk.scan.config import parse_config
+
+    chain = {"rpc_url_env": "X", "chain_id": 1}
+    pid = "0x" + "Ab" * 32
+    cfg = parse_config({"chain": chain, "jobs": [{"name": "j", "v4_pools": [pid, pid.lower()], "v4_position_manager": True}]})
+    assert cfg.jobs[0].v4_pools == (pid.lower(),) and cfg.jobs[0].v4_position_manager
+    with pytest.raises(ConfigError, match="list Uniswap v4 pool ids under v4_pools"):
+        parse_config({"chain": chain, "jobs": [{"name": "j", "pools": [pid]}]})
+    with pytest.raises(ConfigError, match="v4_position_manager must be true or false"):
+        parse_config({"chain": chain, "jobs": [{"name": "j", "v4_position_manager": "yes"}]})
