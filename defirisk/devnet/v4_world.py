@@ -252,14 +252,13 @@ def _setup(v: _V4) -> None:
         v.keys[name] = PoolKey(v.addr(s0), v.addr(s1), fee, spacing, v.dyn_hook if hook == "dynamic_fee" else NATIVE)
         v.sqrt[name] = v.target_sqrt(name, 0)
     txs = [v.call("manager", v.manager, "initialize", k.as_tuple(), v.sqrt[n], sender=v.deployer) for n, k in v.keys.items()]
-    erc20 = [s for s in LP_FUNDS]
     for who in [*v.lp.values(), v.router_lp]:
         for sym, amt in LP_FUNDS.items():
             txs.append(v.call("token", tok.address[sym], "mint", who, tok.raw(sym, amt), sender=v.deployer))
             txs.append(v.call("token", tok.address[sym], "approve", PERMIT2, 2**256 - 1, sender=who))
             txs.append(v.call("token", tok.address[sym], "approve", v.modify_router, 2**256 - 1, sender=who))
             txs.append(v.call("permit2_abi", PERMIT2, "approve", tok.address[sym], v.posm, MAX_U160, 2**48 - 1, sender=who))
-    for sym in erc20:
+    for sym in LP_FUNDS:  # the trader's ERC-20s (native ETH comes from Anvil's balance)
         txs.append(v.call("token", tok.address[sym], "mint", v.trader, TRADER_RAW, sender=v.deployer))
         txs.append(v.call("token", tok.address[sym], "approve", v.swap_router, 2**256 - 1, sender=v.trader))
     v.chain.send_block(txs)
