@@ -18,7 +18,8 @@ from ..results import Analysis  # noqa: E402
 from ..models import lp_value  # noqa: E402
 
 POOLS_PER_PAGE = 6
-_KIND = {"uniswap_v2": "Uniswap v2 (constant product)", "uniswap_v3": "Uniswap v3 (concentrated)"}
+_KIND = {"uniswap_v2": "Uniswap v2 (constant product)", "uniswap_v3": "Uniswap v3 (concentrated)",
+         "uniswap_v4": "Uniswap v4 (concentrated)"}
 
 
 def plot_files(a: Analysis, path: str | Path) -> list[Path]:
