@@ -126,3 +126,24 @@ def test_a_book_priced_only_through_the_native_pool(v4world: World, book: str) -
     g = b.greeks.set_index("symbol")
     assert g.loc["WETH", "delta_usd"] > 0 and g.loc["WETH", "gamma_cost_per_day"] < 0  # priced, with a volatility
     assert pos["value_usd"].notna().all()
+
+
+def test_the_book_reads_tick_maps_of_v4_pools(v4world: World, book: str) -> None:
+    """The book's unwind walks the deepest pool of each token tick by tick: for v4 pools their maps come through
+    StateView, equal to the pool view's initialized ticks, in the same round trips as without them."""
+    from defirisk.addressbook import load_address_book
+    from defirisk.chain.node import connect
+    from defirisk.engine.book_read import read_book
+
+    ctx = connect(v4world.chain.url)
+    b = read_book(ctx, load_address_book(ctx.chain_id, book), [v4world.account("v4_lp_a")], vol=0.5, horizon_days=7.0,
+                  balances=False)
+    snap = b.wallets[0].parts["uniswap_v4"].snapshot
+    assert snap.lp.tick_liquidity
+    from defirisk.engine.book_read import TICK_WINDOW
+
+    for pid, ticks in snap.lp.tick_liquidity.items():
+        view = analyze(pid, rpc_url=v4world.chain.url, addresses=book, cache=False, vol=0.5)
+        near = [(t, n) for t, n in view.snapshot.tick_liquidity[pid] if abs(t - view.pool["tick"]) <= TICK_WINDOW]
+        assert ticks and set(near) <= set(ticks) <= set(view.snapshot.tick_liquidity[pid])
+    assert ctx.round_trips <= 1 + 6 + 2
