@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 KNOWN_KEYS: dict[str, str] = {
     "uniswap_v2": "map",
     "uniswap_v3": "map",
+    "uniswap_v4": "map",  # pool_manager, position_manager, state_view; native_wrapped (optional: what ETH is priced as)
     "aave_v3": "map",
     "options_vaults": "list",
     "stablecoins": "list",
@@ -38,6 +39,12 @@ BUILTIN: dict[int, dict[str, Any]] = {
         "uniswap_v3": {
             "factory": "0x1F98431c8aD98523631AE4a59f267346ea31F984",
             "position_manager": "0xC36442b4a4522E871399CD717aBDD847Ab11FE88",
+        },
+        "uniswap_v4": {  # docs.uniswap.org/contracts/v4/deployments
+            "pool_manager": "0x000000000004444c5dc75cB358380D2e3dE08A90",
+            "position_manager": "0xbD216513d74C8cf14cf4747E6AaA6420FF64ee9e",
+            "state_view": "0x7fFE42C4a5DEeA5b0feC41C94C136Cf115597227",
+            "native_wrapped": "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",  # WETH
         },
         "aave_v3": {"pool_addresses_provider": "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"},
         "stablecoins": [

@@ -35,15 +35,22 @@ def analyze(
     cache: Any = None,
     ctx: ChainContext | None = None,
     chain_id: int | None = None,
+    pool_key: str | None = None,
 ) -> Analysis:
     """Analyze a wallet, a pool, an Aave v3 market or an options vault at one block (default latest). `kind` forces
     "wallet", "pool", "market" (an Aave v3 Pool or PoolAddressesProvider: every borrower) or "vault".
 
     `cache`: a DuckDB path, None for the default file, False for no cache, or an open writable `Cache` (used and
     left open: the caller owns it, e.g. the scan's store). `ctx`: an already pinned ChainContext (its block is
-    used). `addresses`: a book file or an AddressBook. `chain_id`: refuse another chain.
+    used). `addresses`: a book file or an AddressBook. `chain_id`: refuse another chain. A Uniswap v4 pool is its
+    32-byte pool id as `address`, or `pool_key` = "currency0,currency1,fee,tickSpacing,hooks" (then `address` is
+    ignored and may be empty).
     """
-    target = parse_target(address)
+    target = v4_pool_target(address, pool_key)
+    if target is None:
+        target = parse_target(address)
+    elif kind not in (None, "pool"):
+        raise InputError(f"a Uniswap v4 pool id or key is a pool: --{kind} does not apply")
     from .engine.analyze import ANALYZE_KINDS, analyze_at
 
     if kind is not None and kind not in ANALYZE_KINDS:
@@ -61,6 +68,17 @@ def analyze(
     finally:
         if store is not None and owned:
             store.close()
+
+
+def v4_pool_target(address: str | None, pool_key: str | None) -> str | None:
+    """The v4 pool id an analysis target names (a 32-byte id, or the id of `pool_key`), else None (an address)."""
+    from .protocols.uniswap_v4.spec import is_pool_id, parse_pool_key
+
+    if pool_key:
+        return parse_pool_key(pool_key).pool_id
+    if address and is_pool_id(address):
+        return address.strip().lower()
+    return None
 
 
 def _is_open_cache(cache: Any) -> bool:

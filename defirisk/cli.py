@@ -17,7 +17,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="analyze a wallet, a pool, a lending market or an options vault at one block", description="Analyze a wallet's positions, a pool, an Aave v3 market's borrowers or an options vault at one pinned block.")
-    a.add_argument("address", help="wallet, pool, Aave v3 market or options-vault address (0x…, EIP-55 checksum checked)")
+    a.add_argument("address", nargs="?", default="",
+                   help="wallet, pool, Aave v3 market or options-vault address (0x…, EIP-55 checksum checked), or a "
+                        "Uniswap v4 pool id (0x + 64 hex digits)")
+    a.add_argument("--pool-key", metavar="KEY", help="a Uniswap v4 pool by its key: currency0,currency1,fee,tickSpacing,hooks "
+                                                    "(fee in pips or 'dynamic'; native ETH is 0x000…000)")
     a.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
     a.add_argument("--block", help="block to read at: a number, 0x-hex, or latest (the default)")
     a.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
@@ -298,10 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from .api import analyze
 
+    if not args.address and not args.pool_key:
+        raise InputError("analyze needs an ADDRESS (or a Uniswap v4 pool id), or --pool-key")
     res = analyze(
         args.address, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
         horizon_days=args.horizon, kind=args.kind, cache=False if args.no_cache else args.cache,
-        chain_id=args.chain_id,
+        chain_id=args.chain_id, pool_key=args.pool_key,
     )
     if args.json:
         print(json.dumps(res.to_json(), indent=1))

@@ -47,6 +47,7 @@ class Analysis:
     vault_rows: list[dict] | None = None  # options-vault positions (analysis/vaults.py); JSON appends them to positions
     vault_snapshot: Any = field(default=None, repr=False)  # the vault records read (vault_snapshot.VaultSnapshot), for the book
     vault: dict[str, Any] | None = None  # the vault view (kind "vault"): pooled position, series, depositors found
+    part_records: dict[str, Any] = field(default_factory=dict, repr=False)  # family -> what its part read (its save)
 
     @property
     def positions(self) -> pd.DataFrame:
@@ -169,9 +170,15 @@ def positions_json(rows: list[dict]) -> list[dict]:
                     "vega": _num(r["vega"]),
                     "theta": _num(r["theta"]),
                 },
+                **_v4_fields(r),
             }
         )
     return out
+
+
+def _v4_fields(r: dict) -> dict:
+    """Uniswap v4 items also carry their hook (address, flags, permissions) and PoolKey."""
+    return {"hooks": r["hooks"], "pool_key": r["pool_key"]} if isinstance(r.get("hooks"), dict) else {}
 
 
 # The columns of the computed position tables (analysis/lp.position_table, analysis/vaults.position_rows), so an

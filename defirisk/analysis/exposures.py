@@ -74,7 +74,7 @@ def _token_sigmas(snap: LpSnapshot, md: MarketData, stables: set[str], flat: flo
         s = md.sigma.get(addr, math.nan)
         for risky, other in ((p.token0, p.token1), (p.token1, p.token0)):
             if other in stables and risky not in stables and math.isfinite(s):
-                dv = float(p.liquidity) if p.protocol == "uniswap_v3" else float(math.isqrt(p.reserve0 * p.reserve1))
+                dv = float(p.liquidity) if p.protocol in lp_analysis.CONCENTRATED else float(math.isqrt(p.reserve0 * p.reserve1))
                 if risky not in depth or dv > depth[risky]:  # the deepest pool of the pair decides
                     depth[risky], out[risky] = dv, s
     if flat is not None:
@@ -165,6 +165,10 @@ def build_market(inputs: BookInputs, *, stablecoins: Sequence[str], hubs: Sequen
     instruments += spot_instruments(inputs.balances, decimals)
     wrapped = native_wrapped(tokens, hubs)
     sigmas = _token_sigmas(snap, md, stables, flat_vol)
+    if wrapped:  # native ETH moves as its wrapped token: a Uniswap v4 native pool can be what prices both
+        for d in (prices, sigmas):
+            if NATIVE in d and not math.isfinite(d.get(wrapped, math.nan)):
+                d[wrapped] = d[NATIVE]
     returns = token_returns(snap, stablecoins)
     for t, r in returns.items():  # a token priced through a hub: realized from its hourly USD returns
         if t not in sigmas and len(r) >= 2:

@@ -17,6 +17,7 @@ from ..protocols.uniswap_v3.reader import decode_swap_logs
 from ..token_info import TokenInfo
 
 DAYS_PER_YEAR = 365.0
+CONCENTRATED = ("uniswap_v3", "uniswap_v4")  # tick-range pools: v4 keeps v3's math
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def position_table(
                 fees0=(ex.fees0 - op0) / 10**t0.decimals, fees1=(ex.fees1 - op1) / 10**t1.decimals,
                 owed_principal0=op0 / 10**t0.decimals, owed_principal1=op1 / 10**t1.decimals,
                 hodl0=b0 / 10**t0.decimals, hodl1=b1 / 10**t1.decimals, entry_known=r.entry_known and bool(r.history),
-                entry_price=entry_price(r.history, r.tick_lower, r.tick_upper, t0.decimals, t1.decimals) if r.protocol == "uniswap_v3" else (b1 / 10**t1.decimals) / (b0 / 10**t0.decimals) if b0 and b1 else None,
+                entry_price=entry_price(r.history, r.tick_lower, r.tick_upper, t0.decimals, t1.decimals) if r.protocol in CONCENTRATED else (b1 / 10**t1.decimals) / (b0 / 10**t0.decimals) if b0 and b1 else None,
                 price=px, price_lower=px_lo, price_upper=px_hi, L=liq,
                 usd0=usd[pool.token0].price if pool.token0 in usd else np.nan,
                 usd1=usd[pool.token1].price if pool.token1 in usd else np.nan,
@@ -237,7 +238,7 @@ def swap_series(logs: Sequence[dict], protocol: str, dec0: int, dec1: int, block
     for pt in decode_swap_logs(logs, protocol):
         if not lo <= pt.block <= hi:
             continue
-        if protocol == "uniswap_v3":
+        if protocol in CONCENTRATED:
             price = sqrt_price_x96_to_price(pt.sqrt_price_x96, dec0, dec1)
             v = abs(pt.amount1) / 10**dec1
         else:

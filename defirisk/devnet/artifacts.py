@@ -37,11 +37,15 @@ class Artifact:
 
 @lru_cache(maxsize=None)
 def npm_artifact(relpath: str) -> Artifact:
-    """An artifact from node_modules: hardhat format (v3, Aave) or waffle format (v2-core)."""
+    """An artifact from node_modules: hardhat format (v3, Aave), waffle format (v2-core) or foundry format (v4)."""
     p = node_modules() / relpath
     if not p.exists():
         raise DefiriskError(f"artifact {relpath} not found; run `npm ci`")
     a = json.loads(p.read_text())
+    if isinstance(a.get("bytecode"), dict) and "object" in a["bytecode"]:  # foundry's out/ (Uniswap v4)
+        bc, dbc = a["bytecode"], a.get("deployedBytecode") or {}
+        return Artifact(p.stem, a["abi"], bc["object"].removeprefix("0x"), bc.get("linkReferences") or {},
+                        str(dbc.get("object", "")).removeprefix("0x"))
     if "linkReferences" in a:
         bc = a["bytecode"]
         name = a.get("contractName", p.stem)

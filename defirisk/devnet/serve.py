@@ -46,6 +46,9 @@ def scan_config_text(world: World, book: Path) -> str:
         lines.append(f"vaults = {arr(vaults)}")
     if wallets:
         lines.append(f"wallets = {arr(wallets)}")
+    v4_pools = [p["pool_id"] for p in world.facts.get("uniswap_v4", {}).get("pools", {}).values()]
+    if v4_pools:
+        lines.append(f"v4_pools = {arr(v4_pools)}")
     return "\n".join(lines) + "\n"
 
 
@@ -58,6 +61,13 @@ def example_commands(world: World, url: str, book: Path, config: Path) -> list[s
     if pools:
         name, addr = next(iter(pools.items()))
         out += [f"# pool {name}", f"defirisk analyze {addr} {a}"]
+    v4 = world.facts.get("uniswap_v4")
+    if v4:
+        name = "WETH/USDC-dyn"
+        info = v4["pools"][name]
+        out += ["# Uniswap v4: a wallet with many NFTs (native ETH, a dynamic-fee hook pool)",
+                f"defirisk analyze {v4['wallets']['v4_lp_a']} {a}",
+                f"# Uniswap v4 pool {name}, by its pool id", f"defirisk analyze {info['pool_id']} {a}"]
     aave = world.facts.get("aave_v3")
     if aave:
         out += ["# the Aave v3 market: every borrower", f"defirisk analyze {aave['pool_addresses_provider']} {a}"]

@@ -14,9 +14,10 @@ from ..chain.stages import Stages
 from ..errors import DefiriskError
 from ..protocols.uniswap_v3 import reader as uniswap_reader
 from ..protocols.probe import probe_kind
-from ..protocols.registry import part_families, view_family, view_kinds
+from ..protocols.registry import family, part_families, view_family, view_kinds
+from ..protocols.uniswap_v4.spec import is_pool_id
 from ..results import Analysis, from_payload
-from .parts import part, parts
+from .parts import part, parts, with_part_logs
 
 if TYPE_CHECKING:
     from ..store.cache import Cache
@@ -35,7 +36,8 @@ def analyze_at(ctx: ChainContext, book: AddressBook, target: str, kind: str | No
         hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
         if hit is not None:
             return from_payload(hit, ctx.round_trips)
-    result = _analyze_live(ctx, book, target, kind, vol, horizon_days, store=store)
+    live_ctx = with_part_logs(ctx, book, store) if store is not None else ctx  # logs a part keeps in the cache
+    result = _analyze_live(live_ctx, book, target, kind, vol, horizon_days, store=store)
     if store is not None:
         _save(store, result, target, kind or "auto", params)
     return result
@@ -58,6 +60,8 @@ def _analyze_live(
     ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
     *, store: Any = None,
 ) -> Analysis:
+    if is_pool_id(target):  # a Uniswap v4 pool: a 32-byte id in the PoolManager, no address to probe
+        return part(family("uniswap_v4")).view(ctx, book, target, vol, horizon_days, store)
     if kind is None:
         kind = probe_kind(ctx, target)
     if kind not in ("wallet", "pool"):  # a family's own view (an Aave market, an options vault)

@@ -20,9 +20,11 @@ from ..chain.stages import Stages, run_together
 from ..chain.tokens import TokenInfo, decode_token, token_calls
 from ..protocols.uniswap_v3 import reader as uniswap_reader
 from ..protocols.uniswap_v3 import calls as v3
+from ..protocols.uniswap_v4 import calls as v4calls
 from .parts import parts
 
 NATIVE = "0x0000000000000000000000000000000000000000"  # native ETH in the book (priced as WETH)
+V4 = "uniswap_v4"  # its pools have ids, read through StateView (their tick maps too)
 
 
 @dataclass
@@ -112,25 +114,45 @@ def deepest_v3_pools(pools: dict[str, Any]) -> dict[str, Any]:
     return {a: pools[a] for a in dict.fromkeys(a for _, a in best.values())}
 
 
+def _v4_pools(reads: list[WalletRead]) -> dict[str, Any]:
+    """The Uniswap v4 pools (by pool id) the wallets' v4 readers read."""
+    out: dict[str, Any] = {}
+    for r in reads:
+        snap = getattr(r.parts.get(V4), "snapshot", None)
+        if snap is not None:
+            out.update({a: p for a, p in snap.lp.pools.items() if p.protocol == V4})
+    return out
+
+
 def _tick_stages(ctx: ChainContext, done: dict[str, Any], lp_keys: list[str],
-                 reads_of: Any) -> Stages[dict[str, list[tuple[int, int]]]]:
-    """The tick maps (initialized ticks within TICK_WINDOW and their liquidityNet) of the deepest v3 pool of each
-    token the LP readers saw: the unwind cost walks them tick by tick. Two stages (bitmap words, then ticks) that
-    start once every LP reader returned, sharing requests with readers still running (Aave's and the vaults')."""
+                 reads_of: Any, state_view: str | None = None) -> Stages[dict[str, list[tuple[int, int]]]]:
+    """The tick maps (initialized ticks within TICK_WINDOW and their liquidityNet) of the deepest v3 (or, with a
+    `state_view`, Uniswap v4) pool of each token the LP readers saw: the unwind cost walks them tick by tick. Two
+    stages (bitmap words, then ticks) that start once every LP reader returned, sharing requests with readers still
+    running (Aave's and the vaults')."""
     while not all(k in done for k in lp_keys):  # park with one cheap call per step until the pools are known
         b = Batch(ctx)
         b.raw("eth_blockNumber", [])
         yield b
-    pools = deepest_v3_pools({a: p for r in reads_of() for a, p in r.lp.pools.items() if p.protocol == "uniswap_v3"})
+    v4_pools = _v4_pools(reads_of()) if state_view else {}
+    pools = deepest_v3_pools({**{a: p for r in reads_of() for a, p in r.lp.pools.items() if p.protocol == "uniswap_v3"},
+                              **v4_pools})
     if not pools:
         return {}
+
+    def bitmap(a: str, w: int) -> Any:  # a v4 pool is read through StateView by its id
+        return v4calls.bitmap_call(state_view, a, w) if a in v4_pools and state_view else v3.bitmap_call(a, w)
+
+    def tick(a: str, t: int) -> Any:
+        return v4calls.tick_info_call(state_view, a, t) if a in v4_pools and state_view else v3.tick_call(a, t)
+
     b = Batch(ctx)
-    words = {a: [(w, b.call(v3.bitmap_call(a, w))) for w in _words_near(p.tick, p.tick_spacing)] for a, p in pools.items()}
+    words = {a: [(w, b.call(bitmap(a, w))) for w in _words_near(p.tick, p.tick_spacing)] for a, p in pools.items()}
     yield b
     ticks = {a: [t for w, r in ws if not isinstance(r.value, CallFailed) and int(r.value)
                  for t in v3.ticks_in_word(w, int(r.value), pools[a].tick_spacing)] for a, ws in words.items()}
     b = Batch(ctx)
-    refs = {a: [(t, b.call(v3.tick_call(a, t))) for t in ts] for a, ts in ticks.items()}
+    refs = {a: [(t, b.call(tick(a, t))) for t in ts] for a, ts in ticks.items()}
     yield b
     return {a: [(t, int(r.value[1])) for t, r in rs] for a, rs in refs.items()}
 
@@ -169,13 +191,19 @@ def read_book(ctx: ChainContext, book: AddressBook, wallets: list[str], *, vol: 
     if balances and wallets:
         gens.append(_balances_stages(ctx, wallets, done, n_readers, reads_of))
     if wallets:
-        gens.append(_tick_stages(ctx, done, [f"lp:{w}" for w in wallets], reads_of))
+        v4_active = any(name == V4 for name, _ in active)
+        keys = [f"lp:{w}" for w in wallets] + ([f"{V4}:{w}" for w in wallets] if v4_active else [])
+        sv = book.get(V4, "state_view") if v4_active else None
+        gens.append(_tick_stages(ctx, done, keys, reads_of, sv))
     results = run_together(ctx, *gens)
     out = BookRead(reads_of())
     if wallets:
         tick_maps = results[-1]
         for r in out.wallets:
             r.lp.tick_liquidity.update({a: t for a, t in tick_maps.items() if a in r.lp.pools})
+            v4snap = getattr(r.parts.get(V4), "snapshot", None)
+            if v4snap is not None:
+                v4snap.lp.tick_liquidity.update({a: t for a, t in tick_maps.items() if a in v4snap.lp.pools})
     if balances and wallets:
         out.balances, out.tokens = results[-2]
         out.balances_read = True

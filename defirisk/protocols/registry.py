@@ -7,12 +7,14 @@ from .aave_v3.adapter import AAVE_V3
 from .options_vault.adapter import OPTIONS_VAULT
 from .uniswap_v2.adapter import UNISWAP_V2
 from .uniswap_v3.adapter import UNISWAP_V3
+from .uniswap_v4.adapter import UNISWAP_V4
 
 FAMILIES: tuple[Adapter, ...] = (
     UNISWAP_V3,
     UNISWAP_V2,
     AAVE_V3,
     OPTIONS_VAULT,
+    UNISWAP_V4,
 )
 
 

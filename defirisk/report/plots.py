@@ -19,7 +19,8 @@ from ..models import lp_value  # noqa: E402
 from .depth_bands import depth_in_bands  # noqa: E402  (its own module: the HTML report draws it without matplotlib)
 
 POOLS_PER_PAGE = 6
-_KIND = {"uniswap_v2": "Uniswap v2 (constant product)", "uniswap_v3": "Uniswap v3 (concentrated)"}
+_KIND = {"uniswap_v2": "Uniswap v2 (constant product)", "uniswap_v3": "Uniswap v3 (concentrated)",
+         "uniswap_v4": "Uniswap v4 (concentrated)"}
 
 
 def plot_files(a: Analysis, path: str | Path) -> list[Path]:

@@ -171,7 +171,7 @@ def _totals(c: Console, doc: dict) -> None:
 def _pool(c: Console, doc: dict, wide: bool) -> None:
     p = doc["pool"]
     s0, s1 = p["symbol0"], p["symbol1"]
-    kind = {"uniswap_v2": "Uniswap v2", "uniswap_v3": "Uniswap v3"}.get(p["protocol"], p["protocol"])
+    kind = {"uniswap_v2": "Uniswap v2", "uniswap_v3": "Uniswap v3", "uniswap_v4": "Uniswap v4"}.get(p["protocol"], p["protocol"])
     v2 = p["protocol"] == "uniswap_v2"
     emit(c, [f"{kind} {s0}/{s1} fee {p['fee_pct']:g}%", f"price {amount(p['price'], 6)} {s1} per {s0}",
              f"tick {p['tick']}" if p.get("tick") is not None and not v2 else "",

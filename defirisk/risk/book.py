@@ -166,7 +166,7 @@ def evaluate(instruments: Sequence[Instrument], m: MarketState, scenarios: Seque
                 k = position_key(x)
                 item = by.setdefault(k, {"protocol": x.protocol, "id": x.id, "owner": x.owner, "value_usd": 0.0})
                 item["value_usd"] += float(values[i, j])  # NaN (unpriced) propagates
-                item.update(scenario_detail(x, s))
+                item.update(scenario_detail(x, s, m.factor))
                 if isinstance(x, Loan):
                     item["wallet"], item["market"] = x.owner, x.market
             for item in by.values():

@@ -279,13 +279,17 @@ def hf_float(raw: int) -> float | None:
     return None if raw >= MAX_UINT else raw / WAD
 
 
-def scenario_detail(x: Instrument, s: Scenario) -> dict[str, Any]:
-    """The exact per-instrument facts of one scenario for the JSON (LP amounts, loan health)."""
+def scenario_detail(x: Instrument, s: Scenario, factor: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """The exact per-instrument facts of one scenario for the JSON (LP amounts, loan health); `factor` names the token
+    a token moves as (MarketState.factor: native ETH in a Uniswap v4 pool moves as WETH)."""
+    def shock(t: str) -> Fraction:
+        return s.shock(t) if t in s.shocks or factor is None else s.shock(factor(t))
+
     if isinstance(x, LpRange):
-        a0, a1, sp = shocked_range_amounts(x, s.shock(x.token0), s.shock(x.token1))
+        a0, a1, sp = shocked_range_amounts(x, shock(x.token0), shock(x.token1))
         return {"amount0_raw": str(a0), "amount1_raw": str(a1), "sqrt_price_x96": str(sp)}
     if isinstance(x, LpV2):
-        a0, a1 = shocked_v2_amounts(x, s.shock(x.token0), s.shock(x.token1))
+        a0, a1 = shocked_v2_amounts(x, shock(x.token0), shock(x.token1))
         return {"amount0_raw": str(a0), "amount1_raw": str(a1)}
     if isinstance(x, Loan):
         st = loan_state(x, s)

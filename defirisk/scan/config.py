@@ -37,7 +37,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 CHAIN_KEYS = {"rpc_url_env", "chain_id", "confirmations", "start_block", "addresses", "timeout",
               "max_blocks_per_request"}
-JOB_KEYS = {"name", "pools", "markets", "vaults", "wallets", "position_managers", "every"}
+JOB_KEYS = {"name", "pools", "markets", "vaults", "wallets", "position_managers", "every", "v4_pools",
+            "v4_position_manager"}
 ALERT_KEYS = {"rule", "output", "webhook"}
 TOP_KEYS = {"chain", "jobs", "alerts", "every"}
 
@@ -74,6 +75,8 @@ class Job:
     wallets: tuple[str, ...] = ()
     position_managers: bool = False
     every_seconds: float | None = None  # this job's own period in a loop (None: the default)
+    v4_pools: tuple[str, ...] = ()  # Uniswap v4 pool ids (0x + 64 hex, lower case)
+    v4_position_manager: bool = False  # the book's uniswap_v4.position_manager Transfers
 
 
 @dataclass(frozen=True)
@@ -138,10 +141,30 @@ def _addresses(job: Mapping[str, Any], key: str, source: str, name: str) -> tupl
         raise ConfigError(_where(source, f"jobs.{name}.{key} must be a list of addresses"))
     out = []
     for a in v:
+        if re.fullmatch(r"0x[0-9a-fA-F]{64}", str(a).strip()):
+            raise ConfigError(_where(source, f"jobs.{name}.{key} entry {a!r} is a 32-byte id, not an address: list "
+                                             "Uniswap v4 pool ids under v4_pools"))
         try:
             out.append(parse_address(str(a), what=f"jobs.{name}.{key} entry"))
         except InputError as e:
             raise ConfigError(_where(source, str(e))) from None
+    return tuple(dict.fromkeys(out))
+
+
+def _pool_ids(job: Mapping[str, Any], key: str, source: str, name: str) -> tuple[str, ...]:
+    """A job's Uniswap v4 pool ids (0x + 64 hex digits), lower case."""
+    v = job.get(key, [])
+    if isinstance(v, str):
+        v = [v]
+    if not isinstance(v, list):
+        raise ConfigError(_where(source, f"jobs.{name}.{key} must be a list of pool ids"))
+    out = []
+    for a in v:
+        t = str(a).strip().lower()
+        if not re.fullmatch(r"0x[0-9a-f]{64}", t):
+            raise ConfigError(_where(source, f"jobs.{name}.{key} entry {a!r} is not a Uniswap v4 pool id (0x + 64 hex "
+                                             "digits; a pool's key hashes to it)"))
+        out.append(t)
     return tuple(dict.fromkeys(out))
 
 
@@ -190,6 +213,9 @@ def _job(j: Any, i: int, source: str) -> Job:
     pm = j.get("position_managers", False)
     if not isinstance(pm, bool):
         raise ConfigError(_where(source, f"jobs.{name}.position_managers must be true or false"))
+    v4pm = j.get("v4_position_manager", False)
+    if not isinstance(v4pm, bool):
+        raise ConfigError(_where(source, f"jobs.{name}.v4_position_manager must be true or false"))
     try:
         every = parse_every(j["every"], name=f"jobs.{name}.every") if j.get("every") is not None else None
     except InputError as e:
@@ -202,10 +228,13 @@ def _job(j: Any, i: int, source: str) -> Job:
         wallets=_addresses(j, "wallets", source, name),
         position_managers=pm,
         every_seconds=every,
+        v4_pools=_pool_ids(j, "v4_pools", source, name),
+        v4_position_manager=v4pm,
     )
-    if not (job.pools or job.markets or job.vaults or job.wallets or job.position_managers):
-        raise ConfigError(_where(source, f"job {name!r} has nothing to do: give pools, markets, vaults, wallets "
-                                         "or position_managers = true"))
+    if not (job.pools or job.markets or job.vaults or job.wallets or job.position_managers or job.v4_pools
+            or job.v4_position_manager):
+        raise ConfigError(_where(source, f"job {name!r} has nothing to do: give pools, markets, vaults, wallets, "
+                                         "v4_pools or position_managers = true"))
     return job
 
 

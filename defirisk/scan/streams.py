@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 from .. import abi
+from ..chain.logs import LogFilter
 from ..protocols import log_rows
 from ..protocols.registry import scan_kinds
 
@@ -55,13 +56,39 @@ class Stream:
     job: str
     kind: str
     address: str  # checksummed; for markets the resolved Aave Pool
+    topic1: str | None = None  # a singleton's part (a Uniswap v4 pool id in the PoolManager): its logs' first topic
 
     @property
     def name(self) -> str:
-        return f"{self.kind}:{self.address}"
+        return f"{self.kind}:{self.topic1 or self.address}"
+
+
+def chunk_filters(streams: Sequence[Stream], lo: int, hi: int) -> list[LogFilter]:
+    """The eth_getLogs filters of [lo, hi] for `streams`: one over every whole contract (their kinds' topic0s), and
+    one per singleton contract for its parts (topic0s, then the parts' first topics)."""
+    whole = [s for s in streams if s.topic1 is None]
+    out = []
+    if whole:
+        out.append(LogFilter(lo, hi, [s.address for s in whole], [sorted({t for s in whole for t in KINDS[s.kind].topic0s})]))
+    parts: dict[str, list[Stream]] = {}
+    for s in streams:
+        if s.topic1 is not None:
+            parts.setdefault(s.address, []).append(s)
+    for address, ss in parts.items():
+        out.append(LogFilter(lo, hi, address, [sorted({t for s in ss for t in KINDS[s.kind].topic0s}),
+                                                sorted({s.topic1 for s in ss if s.topic1})]))
+    return out
 
 
 def decode_logs(streams: Sequence[Stream], logs: Iterable[Mapping[str, Any]], chain_id: int) -> list[dict[str, Any]]:
-    """`events` rows of the logs that belong to `streams` (by address and kind), in (block, log index) order."""
+    """`events` rows of the logs that belong to `streams` (by address and kind; a singleton's by its parts' first
+    topics), in (block, log index) order."""
     protocols = {s.address.lower(): KINDS[s.kind].protocols for s in streams}
+    parts: dict[str, set[str]] = {}
+    for s in streams:
+        if s.topic1 is not None:
+            parts.setdefault(s.address.lower(), set()).add(s.topic1.lower())
+    if parts:
+        logs = [lg for lg in logs if str(lg.get("address", "")).lower() not in parts
+                or (len(lg.get("topics") or ()) > 1 and lg["topics"][1].lower() in parts[str(lg["address"]).lower()])]
     return log_rows.logs_to_rows(logs, chain_id, protocol_by_address=protocols, only_listed=True)

@@ -142,10 +142,24 @@ WHERE e.event_name = 'Swap' AND e.protocol IN ('uniswap_v3', 'uniswap_v2') AND l
 """
 
 
+# Uniswap v4: a pool is its id inside the PoolManager (events' first topic, `decoded.id`); the pools table keys it by id
+_V4_POOL = "json_extract_string(e.decoded, '$.id')"
+_SWAPS_SQL_V4 = (_SWAPS_SQL
+                 .replace("e.address AS pool", f"{_V4_POOL} AS pool")
+                 .replace("lower(p.address) = lower(e.address)", f"lower(p.address) = lower({_V4_POOL})")
+                 .replace("e.protocol IN ('uniswap_v3', 'uniswap_v2') AND lower(e.address) = lower(?)",
+                          f"e.protocol = 'uniswap_v4' AND lower({_V4_POOL}) = lower(?)"))
+
+
+def _is_v4_pool_id(pool: str) -> bool:
+    return len(pool) == 66 and pool[:2].lower() == "0x"
+
+
 def load_swaps(
     cache: Cache, pool: str, *, since: Any = None, until: Any = None, chain_id: int | None = None,
 ) -> pd.DataFrame:
-    """Swaps of a v3 pool or v2 pair in (block, log_index) order; amounts from the pool's side (+ = into the pool).
+    """Swaps of a v3 pool, v2 pair or v4 pool (its 32-byte id) in (block, log_index) order; amounts from the pool's
+    side (+ = into the pool).
 
     Columns: chain_id, block, timestamp, tx_hash, log_index, pool, protocol, sender, recipient,
     amount0_raw / amount1_raw (exact ints), amount0 / amount1 (human), sqrt_price_x96, tick, liquidity (v3 ints),
@@ -156,7 +170,8 @@ def load_swaps(
     if chain_id is not None:
         where += " AND e.chain_id = ?"
         args.append(int(chain_id))
-    raw = cache.query(_SWAPS_SQL + where + " ORDER BY e.chain_id, e.block, e.log_index", [pool, *args])
+    sql = _SWAPS_SQL_V4 if _is_v4_pool_id(pool) else _SWAPS_SQL
+    raw = cache.query(sql + where + " ORDER BY e.chain_id, e.block, e.log_index", [pool, *args])
     rows = []
     r: Any  # one attribute per SQL column, of the column's type (pandas-stubs know only "some scalar")
     for r in raw.itertuples(index=False):
@@ -164,8 +179,10 @@ def load_swaps(
         d1 = None if pd.isna(r.d1) else int(r.d1)
         sqrt_p = _int_or_none(r.sqrt_price)
         r0, r1 = _int_or_none(r.r0), _int_or_none(r.r1)
-        if r.protocol == "uniswap_v3":
+        if r.protocol in ("uniswap_v3", "uniswap_v4"):
             a0, a1 = int(r.a0), int(r.a1)
+            if r.protocol == "uniswap_v4":  # v4's Swap gives the swapper's side (- = paid in): the pool's is the opposite
+                a0, a1 = -a0, -a1
             if d0 is None or d1 is None:
                 price = float("nan")
             elif sqrt_p is None:

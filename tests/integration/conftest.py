@@ -4,7 +4,7 @@ every test that uses it.
 One factory (`world_factory`) builds worlds by the protocols they hold: the full demo world on the session
 `anvil`, a world of one protocol (the readers' own tests) on its own Anvil, kept until a test asks for another
 (test modules of one protocol run one after another, so each partial world is built once). The fixtures `world`
-(full), `aworld` (Aave), `vworld` (options vaults) and `uniswap_world` hand a test its world between an
+(full), `aworld` (Aave), `vworld` (options vaults), `v4world` (Uniswap v4) and `uniswap_world` hand a test its world between an
 `evm_snapshot` taken before it and the `evm_revert` after it (a new snapshot id each time: Anvil consumes one on
 revert). `env` points the scan tests' RPC variable at the session Anvil.
 """
@@ -101,6 +101,12 @@ def vworld(world_factory: WorldFactory) -> Iterator[World]:
 def uniswap_world(world_factory: WorldFactory) -> Iterator[World]:
     """Only the Uniswap world, on its own Anvil, reverted after the test."""
     yield from isolated(world_factory.only("uniswap"))
+
+
+@pytest.fixture
+def v4world(world_factory: WorldFactory) -> Iterator[World]:
+    """Only the Uniswap v4 world, on its own Anvil, reverted after the test."""
+    yield from isolated(world_factory.only("uniswap_v4"))
 
 
 @pytest.fixture(scope="session")

@@ -32,10 +32,11 @@ def _deploy_block(url: str, address: str, head: int) -> int:
 def _book_contracts(book: dict) -> dict[str, str]:
     return {"uniswap_v3": book["uniswap_v3"]["position_manager"],
             "aave_v3": book["aave_v3"]["pool_addresses_provider"],
-            "options_vault": book["options_vaults"][0]}
+            "options_vault": book["options_vaults"][0],
+            "uniswap_v4": book["uniswap_v4"]["position_manager"]}
 
 
-@pytest.mark.parametrize("family", ["uniswap_v3", "aave_v3", "options_vault"])
+@pytest.mark.parametrize("family", ["uniswap_v3", "aave_v3", "options_vault", "uniswap_v4"])
 def test_each_family_is_skipped_with_a_warning_before_its_contract_existed(capsys, anvil, world, book_file, family):
     (book,) = json.loads(book_file.read_text()).values()
     head = int(requests.post(anvil.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber",

@@ -15,19 +15,22 @@ from defirisk.scan.streams import KINDS
 
 def test_the_lists_derive_from_the_registry():
     names = [f.name for f in registry.FAMILIES]
-    assert names == ["uniswap_v3", "uniswap_v2", "aave_v3", "options_vault"]
-    assert list(PROTOCOL_EVENTS) == ["uniswap_v3", "uniswap_v3_npm", "uniswap_v2", "aave_v3", "options_vault"]
+    assert names == ["uniswap_v3", "uniswap_v2", "aave_v3", "options_vault", "uniswap_v4"]
+    assert list(PROTOCOL_EVENTS) == ["uniswap_v3", "uniswap_v3_npm", "uniswap_v2", "aave_v3", "options_vault",
+                                     "uniswap_v4", "uniswap_v4_posm"]
     assert PROTOCOL_EVENTS["aave_v3"] == ("AavePool", ("Supply", "Withdraw", "Borrow", "Repay", "LiquidationCall"))
     assert {k: v.protocols for k, v in KINDS.items()} == {
         "pools": ("uniswap_v3", "uniswap_v2"), "position_managers": ("uniswap_v3_npm",),
-        "markets": ("aave_v3",), "vaults": ("options_vault",)}
+        "markets": ("aave_v3",), "vaults": ("options_vault",), "v4_pools": ("uniswap_v4",),
+        "v4_position_managers": ("uniswap_v4_posm",)}
     assert {k: s.kind for k, s in SNAPSHOTS.items()} == {
-        "wallets": "wallet", "pools": "pool", "markets": "market", "vaults": "vault"}
+        "wallets": "wallet", "pools": "pool", "markets": "market", "vaults": "vault", "v4_pools": "pool"}
     assert engine.ANALYZE_KINDS == ("wallet", "pool", "market", "vault")
     assert set(registry.view_kinds()) == {f.view_kind for f in registry.FAMILIES}
-    assert registry.wallet_parts() == ("lp", "aave_v3", "options_vault")
-    assert [f.name for f in registry.part_families()] == ["aave_v3", "options_vault"]
-    assert [type(p).__name__ for _, p in engine_parts()] == ["_AavePart", "_VaultPart"]
+    assert registry.wallet_parts() == ("lp", "aave_v3", "options_vault", "uniswap_v4")
+    assert [f.name for f in registry.part_families()] == ["aave_v3", "options_vault", "uniswap_v4"]
+    assert [type(p).__name__ for _, p in engine_parts()] == ["_AavePart", "_VaultPart", "_V4Part"]
+    assert registry.view_family("pool").name == "uniswap_v3"  # v4 pools have no address: v3's view answers "pool"
     assert {registry.view_family(k).name for k in ("market", "vault")} == {"aave_v3", "options_vault"}
 
 

@@ -7,7 +7,7 @@ generator (chain/stages.py), so an analysis runs it in lockstep with the other p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from ...checksum import to_checksum_address
 
@@ -68,13 +68,20 @@ class SwapPoint:
     reserve1: int = 0
 
 
+def _v4_swap() -> Any:
+    from ... import abi
+
+    return abi.event("V4PoolManager", "Swap")
+
+
 def decode_swap_logs(logs: Iterable[dict], protocol: str) -> list[SwapPoint]:
     """The logs `swap_filter` selects (v3 Swap, v2 Sync), decoded in their order by word slicing (no eth-abi per log)."""
     out = []
     for lg in logs:
         blk = int(lg["blockNumber"], 16)
-        if protocol == "uniswap_v3":
-            sqrt_p, amount1 = decode_ints(v3.SWAP, lg["topics"], lg["data"], ("sqrtPriceX96", "amount1"))
+        if protocol in ("uniswap_v3", "uniswap_v4"):  # v4's Swap (PoolManager) has the same words under another topic
+            ev = v3.SWAP if protocol == "uniswap_v3" else _v4_swap()
+            sqrt_p, amount1 = decode_ints(ev, lg["topics"], lg["data"], ("sqrtPriceX96", "amount1"))
             out.append(SwapPoint(blk, sqrt_price_x96=sqrt_p, amount1=amount1))
         else:
             r0, r1 = decode_ints(v2.SYNC, lg["topics"], lg["data"], ("reserve0", "reserve1"))
