@@ -1,6 +1,7 @@
 """defirisk: read DeFi positions from an Ethereum JSON-RPC node and measure their risk."""
 from ._version import __version__
 
+import types  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from .errors import DefiriskError  # noqa: E402
@@ -31,6 +32,17 @@ def open_cache(*args: Any, **kwargs: Any) -> "ResearchCache":
     from .store.research import open_research_cache as _open
 
     return _open(*args, **kwargs)
+
+
+class CallableModule(types.ModuleType):
+    """A subpackage named like an entry point (`defirisk.risk`): importing it rebinds the name on this package, so
+    the subpackage answers calls as the entry point did."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _ENTRY_POINTS[self.__name__.rpartition(".")[2]](*args, **kwargs)
+
+
+_ENTRY_POINTS = {"risk": risk}  # kept apart: the name `risk` here is rebound to the subpackage once it is imported
 
 
 __all__ = ["DefiriskError", "analyze", "risk", "open_cache", "__version__"]
