@@ -61,7 +61,7 @@ class Anvil:
                 "--host", "127.0.0.1",
                 "--port", str(self.port),
                 "--chain-id", str(self.chain_id),
-                "--accounts", "40",
+                "--accounts", "64",
                 "--balance", "1000000",
                 *self.extra_args,
             ]

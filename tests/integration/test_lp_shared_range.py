@@ -43,7 +43,7 @@ class Range:
         tick, sp = int(self.c.static(self.a["pool"], self.pool, "slot0")[1]), info["tick_spacing"]
         self.tl, self.tu = (tick // sp - 7) * sp, (tick // sp + 9) * sp  # no demo position uses these ticks
         self.t0, self.t1 = info["token0"], (world.tokens.address["USDC"] if info["token0"] == world.tokens.address["WETH"] else world.tokens.address["WETH"])
-        # roles other tests use too (the devnet has 40 accounts; every test reverts the chain after it)
+        # roles other tests use too (the devnet has 64 accounts; every test reverts the chain after it)
         self.owners = world.account("rt_one"), world.account("rt_hundred")
         self.trader = world.account("trader")
         fund(self.c, world.tokens, [*self.owners, self.trader], {"WETH": 1_000, "USDC": 5_000_000}, [self.npm, self.router])
