@@ -27,9 +27,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import sys
+from typing import TYPE_CHECKING
+
 import duckdb
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .._version import __version__
 from ..errors import CacheLockedError, DefiriskError, InputError
@@ -43,6 +48,17 @@ _PANDAS_DTYPE = {"BIGINT": "Int64", "INTEGER": "Int64", "DOUBLE": "Float64", "BO
 
 NO_NETWORK: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 """DuckDB settings of every connection: no extension is ever downloaded or loaded on the fly (no network)."""
+
+
+def _pd_missing(v: Any) -> bool:
+    """True for pandas' NA/NaT; without importing pandas (no value can be one unless pandas is loaded)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and (v is pd.NA or v is pd.NaT)
+
+
+def _is_frame(rows: Any) -> bool:
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(rows, pd.DataFrame)
 
 
 def _interrupt(e: RuntimeError) -> BaseException:
@@ -80,7 +96,7 @@ def to_raw(value: int | str) -> str:
 
 def from_raw(text: str | None) -> int | None:
     """The integer of a `*_raw` text value (None stays None)."""
-    if text is None or (not isinstance(text, (str, int)) and pd.isna(text)):
+    if text is None or (not isinstance(text, (str, int)) and _is_missing(text)):
         return None
     if isinstance(text, int) and not isinstance(text, bool):
         return text
@@ -111,7 +127,7 @@ def _jsonable(obj: Any) -> Any:
         return int(obj) if obj == obj.to_integral_value() else str(obj)
     if isinstance(obj, (dt.datetime, dt.date)):
         return obj.isoformat()
-    if obj is pd.NA or obj is pd.NaT:
+    if _pd_missing(obj):
         return None
     if isinstance(obj, Path):
         return str(obj)
@@ -165,7 +181,7 @@ def run_id_of(chain_id: int, block_hash: str, target: str, kind: str, params: Ma
 
 
 def _is_missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
+    if v is None or _pd_missing(v):
         return True
     return isinstance(v, float) and math.isnan(v)
 
@@ -231,6 +247,19 @@ def _coerce(v: Any, typ: str, table: str, col: str) -> Any:
     if typ == "TIMESTAMP":
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return dt.datetime.fromtimestamp(v, dt.timezone.utc).replace(tzinfo=None)
+        if isinstance(v, str):
+            try:
+                v = dt.datetime.fromisoformat(v)
+            except ValueError:
+                raise InputError(f"{where} is a TIMESTAMP column; got text that is not ISO 8601: {v!r}") from None
+        if isinstance(v, dt.datetime):  # pandas' Timestamp is one too
+            if v.tzinfo is not None:
+                v = v.astimezone(dt.timezone.utc)
+            return dt.datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+        if isinstance(v, dt.date):
+            return dt.datetime(v.year, v.month, v.day)
+        import pandas as pd  # numpy datetime64 and the like
+
         ts = pd.Timestamp(v)
         if ts.tzinfo is not None:
             ts = ts.tz_convert("UTC").tz_localize(None)
@@ -242,7 +271,7 @@ def _records(rows: Any) -> list[dict[str, Any]]:
     """A DataFrame, a mapping, a record dataclass or an iterable of those → list of plain dicts."""
     if rows is None:
         return []
-    if isinstance(rows, pd.DataFrame):
+    if _is_frame(rows):
         return [] if rows.empty else [dict(r) for r in cast(list[dict[str, Any]], rows.to_dict("records"))]
     if isinstance(rows, Mapping) or (dataclasses.is_dataclass(rows) and not isinstance(rows, type)):
         rows = [rows]
@@ -556,17 +585,19 @@ class Cache:
                     missing = [k for k, v in zip(spec.key, key) if v is None]
                     raise InputError(f"{table} row {i} lacks its key column(s) {', '.join(missing)}")
                 by_key[key] = vals  # the last row of a key wins
-            frame = pd.DataFrame(list(by_key.values()), columns=cols, dtype=object)
-            n_keys = len(by_key)
-        else:  # columnar: no per-row work in Python (the scanner's bulk path)
-            frame = pd.DataFrame({c: pd.Series([r.get(c) for r in recs], dtype=object) for c in cols})
-            bad = frame[list(spec.key)].isna().any(axis=1)
-            if bad.any():
-                i = int(bad.to_numpy().nonzero()[0][0])
-                missing = [k for k in spec.key if frame[k].iloc[i] is None]
-                raise InputError(f"{table} row {i} lacks its key column(s) {', '.join(missing)}")
-            frame = frame.drop_duplicates(subset=list(spec.key), keep="last")  # the last row of a key wins
-            n_keys = len(frame)
+            self._insert_values(table, list(by_key.values()), update_sql)
+            return len(by_key)
+        import pandas as pd  # the bulk path only: a cached analysis never loads pandas (start-up, #11)
+
+        # columnar: no per-row work in Python (the scanner's bulk path)
+        frame = pd.DataFrame({c: pd.Series([r.get(c) for r in recs], dtype=object) for c in cols})
+        bad = frame[list(spec.key)].isna().any(axis=1)
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            missing = [k for k in spec.key if frame[k].iloc[i] is None]
+            raise InputError(f"{table} row {i} lacks its key column(s) {', '.join(missing)}")
+        frame = frame.drop_duplicates(subset=list(spec.key), keep="last")  # the last row of a key wins
+        n_keys = len(frame)
         for c in cols:
             if types[c] in _PANDAS_DTYPE:
                 frame[c] = frame[c].astype(_PANDAS_DTYPE[types[c]])  # type: ignore[call-overload]  # stubs: literal dtypes only
@@ -585,6 +616,25 @@ class Cache:
         finally:
             self.con.unregister("__defirisk_rows")
         return n_keys
+
+    def _insert_values(self, table: str, rows: list[list[Any]], update_sql: dict[str, str] | None) -> None:
+        """Upsert already-coerced rows (one per key) with parameterised VALUES statements, no DataFrame."""
+        spec = schema.TABLES[table]
+        cols = spec.column_names
+        types = dict(spec.columns)
+        updates = update_sql or {}
+        sets = ", ".join(f"{c} = {updates.get(c, 'EXCLUDED.' + c)}" for c in cols if c not in spec.key)
+        casts = ", ".join(f"CAST(v.{c} AS {types[c]})" for c in cols)
+        one = "(" + ", ".join("?" * len(cols)) + ")"
+        step = max(1, 2000 // len(cols))
+        for i in range(0, len(rows), step):
+            part = rows[i:i + step]
+            self.con.execute(
+                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {casts} "
+                f"FROM (VALUES {', '.join([one] * len(part))}) AS v({', '.join(cols)}) "
+                f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets}",
+                [x for r in part for x in r],
+            )
 
     # -- writers -----------------------------------------------------------------------------------------------
     def put_run(
