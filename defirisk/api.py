@@ -283,7 +283,7 @@ def history(
     cache: Any = None,
     chain_id: int | None = None,
 ) -> Any:
-    """A Uniswap v3 position's history (an LP token id or `pool:owner:tickLower:tickUpper`), or a wallet's Aave v3 loan
+    """A Uniswap position's history (a v3 LP token id, `v4:ID`, `pool:owner:tickLower:tickUpper`, `pair:owner`), or a wallet's Aave v3 loan
     (`aave:WALLET`, or the wallet's address: health factor, collateral, debt, interest): at the first block of
     each `step` (1d, 6h, 1w) from its opening (or `start`: a block or a date) to the head (or `end`), its amounts,
     fees earned since opening, value, IL and P&L against holding, LVR accrued (a `HistoryResult`). Each step is

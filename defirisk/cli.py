@@ -154,13 +154,13 @@ def _report(args: argparse.Namespace) -> int:
 
 def _history_parser(sub: argparse._SubParsersAction) -> None:
     """`defirisk history`: a v3 position since it opened, step by step."""
-    h = sub.add_parser("history", help="a Uniswap position (v3 NFT, v3 direct, v2 LP) or an Aave loan since it opened, step by step",
-                       description="Read a Uniswap v3 position at the first block of each step since it opened (archive "
+    h = sub.add_parser("history", help="a Uniswap position (v3 NFT, v3 direct, v2 LP, v4 NFT) or an Aave loan since it opened, step by step",
+                       description="Read a Uniswap position at the first block of each step since it opened (archive "
                                    "node) and at the end: what withdrawing all its liquidity pays, fees earned since "
                                    "opening, value in USD, IL and P&L against holding the deposits, LVR accrued. Steps "
                                    "are cached: a second run reads only new ones.")
-    h.add_argument("position", help="an LP token id (1234), pool:owner:tickLower:tickUpper (a position owned on the pool), "
-                   "pair:owner (v2 LP tokens) or aave:WALLET (the wallet's Aave v3 loan)")
+    h.add_argument("position", help="an LP token id (1234), v4:1234 (a Uniswap v4 NFT), pool:owner:tickLower:tickUpper "
+                   "(a v3 position owned on the pool), pair:owner (v2 LP tokens) or aave:WALLET (the wallet's Aave v3 loan)")
     h.add_argument("--from", dest="start", metavar="BLOCK|DATE", help="first block or date (default: the position's opening)")
     h.add_argument("--to", dest="end", metavar="BLOCK|DATE", help="last block or date (default: the latest block)")
     h.add_argument("--step", default="1d", help="time between steps: 1d (default), 6h, 1w")

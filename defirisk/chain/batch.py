@@ -103,3 +103,14 @@ class Batch:
             return
         reqs, finish = self.plan()
         finish(self.ctx.client.batch(reqs))
+
+
+def run_batches(ctx: ChainContext, batches: Sequence[Batch], per_request: int = 50) -> None:
+    """Several batches (e.g. one per past block) in one HTTP request per `per_request` of them; fills their refs."""
+    for i in range(0, len(batches), per_request):
+        plans = [b.plan() for b in batches[i:i + per_request]]
+        replies = ctx.client.batch([r for p, _ in plans for r in p])
+        at = 0
+        for p, finish in plans:
+            finish(replies[at:at + len(p)])
+            at += len(p)

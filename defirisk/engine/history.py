@@ -15,7 +15,7 @@ from ..addressbook import AddressBook
 from ..addresses import parse_address
 from ..checksum import to_checksum_address
 from ..analysis.lp import exact_position, hodl_basket, price_edges
-from ..chain.batch import Batch
+from ..chain.batch import Batch, run_batches
 from ..chain.block_search import Header, blocks_at_times, header_of, oldest_state_block
 from ..chain.calls import CallFailed, call
 from ..chain.node import ChainContext
@@ -29,7 +29,9 @@ from ..protocols.uniswap_v2 import calls as v2
 from ..protocols.uniswap_v3 import calls as v3
 from ..protocols.uniswap_v3.reader import PoolReads, PricingDiscovery
 from ..protocols.uniswap_v3.spec import LiquidityEvent, PoolRecord
+from ..protocols.uniswap_v4.spec import NATIVE
 from ..token_info import TokenInfo
+from .history_v4 import V4Facts, fees_paid_until, pool_at, position_at, read_v4_nft, step_reads
 
 STEPS_PER_REQUEST = 50  # steps read in one HTTP request (each ~20 calls through Multicall3)
 HISTORY_KIND = "history_step"  # the cache's runs.kind of one step (its payload in run_payloads)
@@ -40,7 +42,7 @@ CACHE_VERSION = 1
 class PositionRef:
     """What `history` follows: a position-manager NFT, or a position owned directly on a pool."""
 
-    kind: str  # "npm" | "direct" | "v2"
+    kind: str  # "npm" | "direct" | "v2" | "v4" (a v4 PositionManager NFT)
     token_id: int = 0
     pool: str = ""
     owner: str = ""
@@ -52,14 +54,18 @@ class PositionRef:
         """The position's id as `analyze` prints it."""
         if self.kind == "v2":
             return f"{self.pool}:{self.owner}"
+        if self.kind == "v4":
+            return f"v4:{self.token_id}"
         return str(self.token_id) if self.kind == "npm" else f"{self.pool}:{self.owner}:{self.tick_lower}:{self.tick_upper}"
 
 
 def parse_position(text: str) -> PositionRef:
-    """An LP token id ("1234") or `pool:owner:tickLower:tickUpper`."""
+    """An LP token id ("1234"), a v4 NFT ("v4:1234"), `pool:owner:tickLower:tickUpper` or `pair:owner`."""
     t = text.strip()
     if t.isdigit():
         return PositionRef("npm", token_id=int(t))
+    if t.lower().startswith("v4:") and t[3:].isdigit():
+        return PositionRef("v4", token_id=int(t[3:]))
     parts = t.split(":")
     if len(parts) == 2:
         try:
@@ -72,7 +78,7 @@ def parse_position(text: str) -> PositionRef:
                                tick_lower=int(parts[2]), tick_upper=int(parts[3]))
         except ValueError as e:
             raise InputError(f"a direct position is pool:owner:tickLower:tickUpper ({e})") from None
-    raise InputError(f"history follows a Uniswap position: an LP token id (1234), pool:owner:tickLower:tickUpper, "
+    raise InputError(f"history follows a Uniswap position: an LP token id (1234), a v4 NFT (v4:1234), pool:owner:tickLower:tickUpper, "
                      f"pair:owner (v2 LP tokens), or a loan aave:WALLET; not {text!r}")
 
 
@@ -121,6 +127,7 @@ class Position:
     protocol: str = "uniswap_v3"
     entry_known: bool = True  # v2: every LP token arrived by a mint on record
     sqrt_k_at: dict[int, tuple[int, int]] | None = None  # v2: block -> (√(r0·r1), LP supply) at each deposit's block
+    v4: V4Facts | None = None  # v4: the pool key, managers, salt and the fees each liquidity change paid
 
 
 def _read_position(ctx: ChainContext, book: AddressBook, ref: PositionRef) -> Position:
@@ -128,6 +135,8 @@ def _read_position(ctx: ChainContext, book: AddressBook, ref: PositionRef) -> Po
     its tokens in USD (3 round trips)."""
     if ref.kind == "v2":
         return _read_v2_position(ctx, book, ref)
+    if ref.kind == "v4":
+        return Position(ref, protocol="uniswap_v4", **read_v4_nft(ctx, book, ref.token_id))
     if not book.has("uniswap_v3"):
         raise InputError("the address book has no uniswap_v3 entry for this chain")
     npm = book.get("uniswap_v3", "position_manager") if ref.kind == "npm" else ""
@@ -220,6 +229,11 @@ def _step_batch(ctx: ChainContext, pos: Position, npm: str | None) -> tuple[Batc
         reads.add_v3(b, pos.pricing_v3)
         reads.add_v2(b, [pos.pool] + pos.pricing_v2)
         return b, (own, None, None, None, reads)
+    if ref.kind == "v4" and pos.v4 is not None:
+        own, lo, up, state = step_reads(b, pos.v4, pos.tick_lower, pos.tick_upper)
+        reads.add_v3(b, pos.pricing_v3)
+        reads.add_v2(b, pos.pricing_v2)
+        return b, (own, lo, up, state, reads)
     own = (b.call(v3.npm_position_call(npm or "", ref.token_id)) if ref.kind == "npm"
            else b.call(v3.pool_position_call(pos.pool, pos.owner, pos.tick_lower, pos.tick_upper)))
     lo, up = b.call(v3.tick_call(pos.pool, pos.tick_lower)), b.call(v3.tick_call(pos.pool, pos.tick_upper))
@@ -246,14 +260,7 @@ def _with_balances(pools: dict[str, PoolRecord], refs: dict[str, tuple[Any, Any]
 
 def _run_batches(ctx: ChainContext, batches: Sequence[Batch]) -> None:
     """Several steps' batches in one HTTP request per STEPS_PER_REQUEST of them."""
-    for i in range(0, len(batches), STEPS_PER_REQUEST):
-        plans = [b.plan() for b in batches[i:i + STEPS_PER_REQUEST]]
-        reqs = [r for p, _ in plans for r in p]
-        replies = ctx.client.batch(reqs)
-        at = 0
-        for p, finish in plans:
-            finish(replies[at:at + len(p)])
-            at += len(p)
+    run_batches(ctx, batches, STEPS_PER_REQUEST)
 
 
 def _step_facts(pos: Position, h: Header, got: Any, stablecoins: Sequence[str], tokens: dict[str, TokenInfo],
@@ -262,6 +269,8 @@ def _step_facts(pos: Position, h: Header, got: Any, stablecoins: Sequence[str], 
     own, lo, up, shared, _ = got
     block = h[0]
     evs = [e for e in pos.events if e.block <= block]
+    if pos.v4 is not None:
+        pools = {**pools, pos.pool: pool_at(pos.v4, shared)}
     pool = pools.get(pos.pool)
     if pool is None:
         raise InputError(f"pool {pos.pool} does not answer at block {block}")
@@ -275,6 +284,11 @@ def _step_facts(pos: Position, h: Header, got: Any, stablecoins: Sequence[str], 
         f0, f1 = v2_fees_earned_raw([(e.kind, e.liquidity, *sk.get(e.block, (0, 0))) for e in evs], lp,
                                     pool.liquidity, pool.total_supply, pool.reserve0, pool.reserve1)
         closed = lp == 0
+    elif pos.v4 is not None:
+        rec = position_at(pos.v4, pos.ref.token_id, pos.owner, pos.tick_lower, pos.tick_upper, own, lo, up, evs)
+        ex = exact_position(rec, pool)
+        a0, a1, c0, c1, liq = ex.amount0, ex.amount1, ex.fees0, ex.fees1, rec.liquidity
+        closed = liq == 0
     elif closed:
         a0 = a1 = c0 = c1 = liq = 0
     else:
@@ -285,10 +299,15 @@ def _step_facts(pos: Position, h: Header, got: Any, stablecoins: Sequence[str], 
             rec = v3.direct_record(pos.owner, pos.pool, pos.tick_lower, pos.tick_upper, own.value, lo.value, up.value, evs)
         ex = exact_position(rec, pool)
         a0, a1, c0, c1, liq = ex.amount0, ex.amount1, ex.fees0, ex.fees1, rec.liquidity
-    if pos.ref.kind != "v2":
+    if pos.v4 is not None:  # every liquidity change paid its fees out; the rest is uncollected
+        p0, p1 = fees_paid_until(pos.v4, block)
+        f0, f1 = p0 + c0, p1 + c1
+    elif pos.ref.kind != "v2":
         f0, f1 = fees_earned_raw(evs, c0, c1)
     h0, h1 = hodl_basket(evs)
     usd = usd_prices(price_edges(pools, tokens), [a for a in stablecoins if a in tokens] or list(stablecoins))
+    if pos.v4 is not None and pos.v4.wrapped in usd:  # native ETH priced as its wrapped token, as `analyze` does
+        usd[NATIVE] = usd[pos.v4.wrapped]
     u0 = usd[pos.token0.address].price if pos.token0.address in usd else None
     u1 = usd[pos.token1.address].price if pos.token1.address in usd else None
     return {"block": block, "block_hash": h[1], "timestamp": h[2], "closed": closed, "liquidity_raw": str(liq),
@@ -307,7 +326,8 @@ def _params(pos: Position, stablecoins: Sequence[str]) -> dict[str, Any]:
 
 
 def _target(ref: PositionRef) -> str:
-    return f"{'uniswap_v2' if ref.kind == 'v2' else 'uniswap_v3'}:{ref.kind}:{ref.key}"
+    family = {"v2": "uniswap_v2", "v4": "uniswap_v4"}.get(ref.kind, "uniswap_v3")
+    return f"{family}:{ref.kind}:{ref.key}"
 
 
 def cached_steps(ctx: ChainContext, store: Any, headers: Sequence[Header], target: str, params: dict[str, Any],
@@ -344,6 +364,8 @@ def read_steps(ctx: ChainContext, book: AddressBook, pos: Position, headers: Seq
     stables = book.list("stablecoins")
     npm = book.get("uniswap_v3", "position_manager") if pos.ref.kind == "npm" else None
     tokens = {pos.token0.address: pos.token0, pos.token1.address: pos.token1}
+    if pos.v4 is not None and pos.v4.wrapped_info is not None:
+        tokens[pos.v4.wrapped_info.address] = pos.v4.wrapped_info
 
     def read(todo: list[Header]) -> dict[int, dict]:
         at = {h[0]: replace(ctx, block=h[0], block_hash=h[1], timestamp=h[2], known_logs=None) for h in todo}
@@ -482,4 +504,8 @@ def run_history(ctx: ChainContext, book: AddressBook, ref: PositionRef, *, start
             "chain_id": ctx.chain_id, "to_block": end_h[0], "step_seconds": step_s,
             "events": [{"block": e.block, "log_index": e.log_index, "kind": e.kind, "liquidity_raw": str(e.liquidity),
                         "amount0_raw": str(e.amount0), "amount1_raw": str(e.amount1)} for e in pos.events]}
+    if pos.v4 is not None:
+        info |= {"pool_key": list(pos.v4.key.as_tuple()), "position_manager": pos.v4.posm,
+                 "fees_paid": [{"block": n, "fees0_raw": str(f0), "fees1_raw": str(f1)} for n, f0, f1 in pos.v4.paid],
+                 "fees_exact": pos.v4.exact_fees}
     return HistoryResult(info, assemble(pos, facts), ctx.round_trips, cached)

@@ -65,3 +65,10 @@ def v2_fees_earned_raw(deposits: Iterable[tuple[str, int, int, int]], lp_now: in
         return 0, 0
     fee_liquidity = Fraction(lp_now * sqrt_k_now, supply_now) - entry
     return (math.floor(fee_liquidity * reserve0 / sqrt_k_now), math.floor(fee_liquidity * reserve1 / sqrt_k_now))
+
+
+def v4_fees_paid_raw(liquidity: int, fg_last_before: tuple[int, int], fg_last_after: tuple[int, int]) -> tuple[int, int]:
+    """The fees a Uniswap v4 liquidity change pays out (raw units): Position.update's
+    mulDiv(feeGrowthInside − feeGrowthInsideLast, liquidity, 2^128) per token, the difference taken mod 2^256
+    (the contract's unchecked subtraction), `liquidity` the position's before the change."""
+    return tuple((((a - b) % 2**256) * liquidity) >> 128 for a, b in zip(fg_last_after, fg_last_before))  # type: ignore[return-value]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .history_text import position_title
 
 
 def plot_history(doc: dict[str, Any], path: str | Path) -> Path:
@@ -26,8 +27,7 @@ def plot_history(doc: dict[str, Any], path: str | Path) -> Path:
     ax.set_ylabel("USD")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    ax.set_title(f"Uniswap v3 position {p['id'] if p['kind'] == 'npm' else p['pool'][:10] + '…'}: "
-                 f"{p['symbol0']}/{p['symbol1']} {p['fee'] / 1e4:g}%")
+    ax.set_title(position_title(p))
     ax2.plot(t, [100 * s["il_vs_hodl"] if s["il_vs_hodl"] is not None else float("nan") for s in steps], label="IL vs HODL")
     ax2.plot(t, [100 * s["net_vs_hodl"] if s["net_vs_hodl"] is not None else float("nan") for s in steps], label="with fees")
     ax2.axhline(0, color="grey", lw=0.5)

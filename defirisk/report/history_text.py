@@ -6,15 +6,22 @@ from typing import Any
 from .fmt import amount, pct, short_addr, usd_short
 
 
+def position_title(p: dict[str, Any]) -> str:
+    """"Uniswap v3 position 1234: WETH/USDC 0.05%" for a history document's `position`."""
+    name = {"uniswap_v2": "Uniswap v2 LP", "uniswap_v4": "Uniswap v4 NFT"}.get(p["protocol"], "Uniswap v3 position")
+    ident = {"npm": p["id"], "v4": p["id"].split(":", 1)[-1]}.get(p["kind"]) \
+        or f"{short_addr(p['pool'])}:{short_addr(p['owner'])}"
+    fee = "dynamic fee" if p["fee"] & 0x800000 else f"{p['fee'] / 1e4:g}%"  # v4's dynamic-fee flag
+    return f"{name} {ident}: {p['symbol0']}/{p['symbol1']} {fee}"
+
+
 def render_history(doc: dict[str, Any]) -> str:
     """The history document as lines of text (80 columns)."""
     if doc["position"]["protocol"] == "aave_v3":
         return _render_loan(doc)
     p, steps = doc["position"], doc["steps"]
     s0, s1 = p["symbol0"], p["symbol1"]
-    ident = p["id"] if p["kind"] == "npm" else f"{short_addr(p['pool'])}:{short_addr(p['owner'])}"
-    name = "Uniswap v2 LP" if p["protocol"] == "uniswap_v2" else "Uniswap v3 position"
-    lines = [f"{name} {ident}: {s0}/{s1} {p['fee'] / 1e4:g}%, ticks {p['tick_lower']}..{p['tick_upper']}",
+    lines = [f"{position_title(p)}, ticks {p['tick_lower']}..{p['tick_upper']}",
              f"owner {p['owner']}",
              f"opened at block {p['opened_block']:,}; {len(steps)} steps to block {p['to_block']:,}",
              f"({doc['steps_from_cache']} steps from the cache, {doc['rpc_round_trips']} round trips)",
@@ -29,9 +36,15 @@ def render_history(doc: dict[str, Any]) -> str:
         lines += ["", f"now: {amount(last['amount0'])} {s0} + {amount(last['amount1'])} {s1}"
                       + (" (closed)" if last["closed"] else ""),
                   f"fees earned since opening: {amount(last['fees_earned0'])} {s0} + {amount(last['fees_earned1'])} {s1}",
-                  "value: what withdrawing all liquidity pays; fees: collected beyond the principal",
-                  "withdrawn, plus what a collect pays; IL and P&L against holding the deposits;",
-                  "LVR accrued between steps (at their spacing)."]
+                  *(["value: what withdrawing all liquidity pays; fees: what each liquidity change",
+                     "paid out beyond its principal, plus the uncollected fees; IL and P&L against",
+                     "holding the deposits; LVR accrued between steps (at their spacing)."]
+                    if p["protocol"] == "uniswap_v4" else
+                    ["value: what withdrawing all liquidity pays; fees: collected beyond the principal",
+                     "withdrawn, plus what a collect pays; IL and P&L against holding the deposits;",
+                     "LVR accrued between steps (at their spacing)."])]
+        if p.get("fees_exact") is False:
+            lines.append("two liquidity changes shared a block: their fees assume no swap between them.")
         if p["protocol"] == "uniswap_v2":
             lines.append("v2: fees stay in the reserves (value holds them): the growth of √k per LP token.")
     return "\n".join(lines)

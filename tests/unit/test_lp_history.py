@@ -55,3 +55,14 @@ def test_v2_fees_are_the_growth_of_sqrt_k_per_lp_token():
     assert v2_fees_earned_raw([("increase", 100, 1_000, 1_000), ("decrease", 50, 0, 0)], 50, 1_100, 1_000, r0, r1) == \
         (5 * r0 // 1_100, 5 * r1 // 1_100)
     assert v2_fees_earned_raw([("increase", 100, 1_000, 1_000)], 100, 1_000, 1_000, r0, r1) == (0, 0)  # no fee yet
+
+
+def test_v4_fees_paid_is_the_contracts_muldiv_with_wrapping_growth():
+    from defirisk.models.lp_history import v4_fees_paid_raw
+
+    q = 2**128
+    assert v4_fees_paid_raw(0, (5, 5), (10**40, 10**40)) == (0, 0)  # no liquidity before: nothing paid (the mint)
+    assert v4_fees_paid_raw(3 * 10**18, (q, 0), (3 * q, q // 2)) == (6 * 10**18, 3 * 10**18 // 2)
+    # fee growth wraps past 2^256 (unchecked in the contract): the difference is taken mod 2^256
+    assert v4_fees_paid_raw(10**6, (2**256 - q, 0), (q, 0)) == (2 * 10**6, 0)
+    assert v4_fees_paid_raw(7, (0, 0), (q - 1, 2 * q - 1)) == ((q - 1) * 7 // q, (2 * q - 1) * 7 // q)  # floors
