@@ -114,8 +114,7 @@ def _save(store: Cache, res: Analysis, target: str, kind: str, params: dict) -> 
             prices = {a: lp_analysis.pool_price(p, snap.tokens) for a, p in snap.pools.items() if p.token0 in snap.tokens and p.token1 in snap.tokens}
             store.put_pools(res.chain_id, res.block, res.block_hash, list(snap.pools.values()), prices)
         if res.position_rows:
-            frame = res.positions  # the cache's rows come from the table (pandas: only with a cache)
-            store.put_positions(res.chain_id, res.block, frame)
-            store.put_results(run_id, res.chain_id, frame)
+            store.put_positions(res.chain_id, res.block, res.position_rows)  # the table's rows (no pandas)
+            store.put_results(run_id, res.chain_id, res.position_rows)
         for _, p in parts():  # each family keeps its own rows (none when the analysis has none of them)
             p.save(store, run_id, res)

@@ -3,21 +3,20 @@ scan indexed of the pool (its ranges and newest reorg checkpoint)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence, cast
+from typing import Any, Sequence
 
 from .cache import Cache
 
 
 def load_discovery(cache: Cache, chain_id: int, pool: str, job: str, stream: str) -> tuple[list[dict[str, Any]], int | None]:
     """(the `events` rows of `pool` with protocol aave_v3, the cursor's next block or None)."""
-    rows = cache.query(
+    recs = cache.dicts(
         "SELECT block, log_index, event_name, decoded FROM events WHERE chain_id = ? AND lower(address) = lower(?) "
         "AND protocol = 'aave_v3' ORDER BY block, log_index",
         [chain_id, pool],
     )
-    cur = cache.query("SELECT next_block FROM cursors WHERE chain_id = ? AND job = ? AND stream = ?", [chain_id, job, stream])
-    recs = cast(list[dict[str, Any]], rows.to_dict("records"))  # a query's column names are str
-    return recs, (int(cur["next_block"].iloc[0]) if len(cur) else None)
+    cur = cache.rows("SELECT next_block FROM cursors WHERE chain_id = ? AND job = ? AND stream = ?", [chain_id, job, stream])
+    return recs, (int(cur[0][0]) if cur else None)
 
 
 def load_scan_index(cache: Cache, chain_id: int, pool: str) -> tuple[list[tuple[int, int]], tuple[int, str] | None]:
@@ -26,8 +25,8 @@ def load_scan_index(cache: Cache, chain_id: int, pool: str) -> tuple[list[tuple[
     from .scan_state import load_stream_ranges
 
     ranges = load_stream_ranges(cache, chain_id, f"markets:{pool}")
-    cp = cache.query("SELECT number, hash FROM scan_hashes WHERE chain_id = ? ORDER BY number DESC LIMIT 1", [chain_id])
-    return ranges, ((int(cp["number"].iloc[0]), str(cp["hash"].iloc[0])) if len(cp) else None)
+    cp = cache.rows("SELECT number, hash FROM scan_hashes WHERE chain_id = ? ORDER BY number DESC LIMIT 1", [chain_id])
+    return ranges, ((int(cp[0][0]), str(cp[0][1])) if cp else None)
 
 
 def save_discovery(cache: Cache, event_rows: Sequence[dict[str, Any]], cursor_row: dict[str, Any] | None,

@@ -795,6 +795,22 @@ class Cache:
         except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as e:
             raise InputError(f"query failed on the cache {self.path}: {e}") from e
 
+    def rows(self, sql: str, params: list[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Any SQL against the cache as plain tuples (no pandas: the analysis path's small reads)."""
+        try:
+            return self.con.execute(sql, params if params is not None else []).fetchall()
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as e:
+            raise InputError(f"query failed on the cache {self.path}: {e}") from e
+
+    def dicts(self, sql: str, params: list[Any] | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Any SQL against the cache as one dict per row (column name -> value)."""
+        try:
+            cur = self.con.execute(sql, params if params is not None else [])
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as e:
+            raise InputError(f"query failed on the cache {self.path}: {e}") from e
+
     def _load(self, table: str, **filters: Any) -> pd.DataFrame:
         """The one loader: rows of `table` matching the non-None filters, in natural-key order."""
         sql, args = schema.TABLES[table].select_sql(filters)

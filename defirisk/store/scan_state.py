@@ -14,8 +14,8 @@ def _utc(unix_s: float) -> dt.datetime:
 
 def load_job_runs(cache: Cache, chain_id: int) -> dict[str, float]:
     """job → start of its last successful pass (unix s)."""
-    df = cache.query("SELECT job, epoch(started_at) AS t FROM job_runs WHERE chain_id = ?", [chain_id])
-    return {str(j): float(t) for j, t in zip(df["job"], df["t"])}
+    rows = cache.rows("SELECT job, epoch(started_at) AS t FROM job_runs WHERE chain_id = ?", [chain_id])
+    return {str(j): float(t) for j, t in rows}
 
 
 def save_job_runs(cache: Cache, chain_id: int, jobs: Iterable[str], started_unix: float, head: int) -> None:
@@ -34,9 +34,9 @@ def save_stream_starts(cache: Cache, chain_id: int, job: str, starts: Mapping[st
 
 def load_stream_ranges(cache: Cache, chain_id: int, stream: str) -> list[tuple[int, int]]:
     """[first, next) block ranges every scan job holds all events of for `stream` (e.g. "markets:<pool>")."""
-    df = cache.query(
+    rows = cache.rows(
         "SELECT s.first_block, c.next_block FROM stream_starts s JOIN cursors c USING (chain_id, job, stream) "
         "WHERE s.chain_id = ? AND lower(s.stream) = lower(?) AND c.next_block > s.first_block ORDER BY ALL",
         [chain_id, stream],
     )
-    return [(int(a), int(b)) for a, b in zip(df["first_block"], df["next_block"])]
+    return [(int(a), int(b)) for a, b in rows]

@@ -21,9 +21,9 @@ def cursor_job(wallet: str) -> str:
 
 def load_index(cache: Cache, chain_id: int, posm: str, wallet: str) -> tuple[int | None, list[tuple[int, int]]]:
     """(the wallet's own cursor (next block) or None, the [first, next) ranges scans hold every Transfer of `posm`)."""
-    cur = cache.query("SELECT next_block FROM cursors WHERE chain_id = ? AND job = ? AND stream = ?",
-                      [chain_id, cursor_job(wallet), STREAM])
-    own = int(cur["next_block"].iloc[0]) if len(cur) else None
+    cur = cache.rows("SELECT next_block FROM cursors WHERE chain_id = ? AND job = ? AND stream = ?",
+                     [chain_id, cursor_job(wallet), STREAM])
+    own = int(cur[0][0]) if cur else None
     return own, load_stream_ranges(cache, chain_id, f"v4_position_managers:{posm}")
 
 
