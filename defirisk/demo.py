@@ -47,6 +47,9 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wid
         if vaults:  # lp_alice above is also a depositor in both vaults; here one vault's own view
             name, info = next(iter(vaults.items()))
             targets.append(("vault", info["address"], f"demo options vault {name}"))
+        v4 = world.facts.get("uniswap_v4")
+        if v4:
+            targets.append(("wallet", v4["wallets"]["v4_lp_a"], "demo Uniswap v4 wallet v4_lp_a (native ETH pool, NFTs)"))
         docs = []
         if plots:
             Path(plots).mkdir(parents=True, exist_ok=True)

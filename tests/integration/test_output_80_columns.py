@@ -54,6 +54,8 @@ def test_demo_through_a_pipe_at_80_columns(tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     _check_text(r.stdout, tmp_path)
+    v4 = r.stdout.split("demo Uniswap v4 wallet", 1)[1]  # the v4 wallet's section names its native-ETH pool
+    assert "ETH/USDC" in v4.split("demo", 1)[0]
 
 
 def _pty_run(argv: list[str], cwd: Path, rows: int, cols: int, timeout: float = 300) -> tuple[int, str]:
