@@ -68,11 +68,15 @@ def usd_short(x: Any, none: str = "—") -> str:
     if ax < 100_000:
         return usd(xf)
     sign = "-" if xf < 0 else ""
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if ax >= div:
-            v = ax / div
-            return f"{sign}${v:,.{2 if v < 10 else 1 if v < 100 else 0}f}{suffix}"
-    return usd(xf)  # pragma: no cover
+    units = ((1e3, "k"), (1e6, "M"), (1e9, "B"))
+    i = max(j for j, (div, _) in enumerate(units) if ax >= div)
+    while True:  # 999,999.6 rounds to "1,000k": say "$1.00M" instead
+        div, suffix = units[i]
+        v = ax / div
+        decimals = 2 if v < 10 else 1 if v < 100 else 0
+        if round(v, decimals) < 1000 or i == len(units) - 1:
+            return f"{sign}${v:,.{decimals}f}{suffix}"
+        i += 1
 
 
 def pct(x: Any, decimals: int = 2, sign: bool = True, none: str = "—") -> str:

@@ -80,3 +80,11 @@ def test_table_too_wide_becomes_stacked_records_with_whole_numbers():
     assert "…" not in out
     wide = _capture(80, lambda c: print_table(c, t, wide=True))
     assert "1,234,567.89" in wide and "…" not in wide and max(len(x) for x in wide.splitlines()) > 80
+
+
+def test_usd_short_moves_up_a_unit_when_rounding_reaches_a_thousand():
+    from defirisk.report.fmt import usd_short
+
+    assert usd_short(999_999.6) == "$1.00M" and usd_short(-999_999.7) == "-$1.00M"  # was "$1,000k"
+    assert usd_short(999_499) == "$999k" and usd_short(100_000) == "$100k"
+    assert usd_short(999_999_999.9) == "$1.00B" and usd_short(12.3e9) == "$12.3B"
