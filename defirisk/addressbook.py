@@ -4,6 +4,7 @@ Format (also what the devnet writes):
   {"uniswap_v2": {"factory": "0x.."},
    "uniswap_v3": {"factory": "0x..", "position_manager": "0x.."},
    "aave_v3": {"pool_addresses_provider": "0x.."},
+   "morpho_blue": {"morpho": "0x..", "markets": ["0x<market id>", ...]},   (markets optional)
    "options_vaults": ["0x..", ...],
    "stablecoins": ["0x..", ...]}
 A file may hold one book, or several keyed by chain id: {"1": {...}, "31337": {...}}.
@@ -28,6 +29,7 @@ KNOWN_KEYS: dict[str, str] = {
     "uniswap_v3": "map",
     "uniswap_v4": "map",  # pool_manager, position_manager, state_view; native_wrapped (optional: what ETH is priced as)
     "aave_v3": "map",
+    "morpho_blue": "map",  # morpho; markets (optional list of 32-byte market ids: what scans and reports name)
     "options_vaults": "list",
     "stablecoins": "list",
     "pricing_hubs": "list",
@@ -47,6 +49,7 @@ BUILTIN: dict[int, dict[str, Any]] = {
             "native_wrapped": "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",  # WETH
         },
         "aave_v3": {"pool_addresses_provider": "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"},
+        "morpho_blue": {"morpho": "0xBBBBBbbBBb9cC5e90e3b3Af64bdAF62C37EEFFCb"},  # docs.morpho.org addresses
         "stablecoins": [
             "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",  # USDC
             "0xdAC17F958D2ee523a2206206994597C13D831ec7",  # USDT
@@ -100,8 +103,18 @@ def _validate(book: dict[str, Any], source: str) -> dict[str, Any]:
         else:
             if not isinstance(val, dict):
                 raise InputError(f"address book {source}: {key} must be an object of named addresses")
-            out[key] = {k: parse_address(a, what=f"{key}.{k}") for k, a in val.items()}
+            out[key] = {k: _market_ids(a, f"{source}: {key}.{k}") if k == "markets" else parse_address(a, what=f"{key}.{k}")
+                        for k, a in val.items()}
     return out
+
+
+def _market_ids(val: Any, where: str) -> list[str]:
+    """A list of 32-byte market ids (0x + 64 hex digits), lowercase."""
+    from .protocols.morpho_blue.spec import is_market_id
+
+    if not isinstance(val, list) or not all(isinstance(v, str) and is_market_id(v) for v in val):
+        raise InputError(f"address book {where} must be a list of market ids (0x followed by 64 hex digits)")
+    return [v.strip().lower() for v in val]
 
 
 def read_book_file(path: str | Path) -> dict[Any, Any]:

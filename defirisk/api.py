@@ -36,21 +36,34 @@ def analyze(
     ctx: ChainContext | None = None,
     chain_id: int | None = None,
     pool_key: str | None = None,
+    market_id: str | None = None,
 ) -> Analysis:
-    """Analyze a wallet, a pool, an Aave v3 market or an options vault at one block (default latest). `kind` forces
-    "wallet", "pool", "market" (an Aave v3 Pool or PoolAddressesProvider: every borrower) or "vault".
+    """Analyze a wallet, a pool, a lending market or an options vault at one block (default latest). `kind` forces
+    "wallet", "pool", "market" (an Aave v3 Pool or PoolAddressesProvider, or a Morpho Blue market id: every
+    borrower) or "vault". A 32-byte id without `kind` is whichever of a Uniswap v4 pool or a Morpho market exists.
 
     `cache`: a DuckDB path, None for the default file, False for no cache, or an open writable `Cache` (used and
     left open: the caller owns it, e.g. the scan's store). `ctx`: an already pinned ChainContext (its block is
     used). `addresses`: a book file or an AddressBook. `chain_id`: refuse another chain. A Uniswap v4 pool is its
     32-byte pool id as `address`, or `pool_key` = "currency0,currency1,fee,tickSpacing,hooks" (then `address` is
-    ignored and may be empty).
+    ignored and may be empty). `market_id`: a Morpho Blue market (every borrower); `address` is then empty or the
+    Morpho contract (default: the address book's).
     """
+    morpho = None
+    if market_id is not None:
+        from .protocols.morpho_blue.spec import is_market_id
+
+        if not is_market_id(market_id):
+            raise InputError(f"a Morpho market id is 0x followed by 64 hex digits, not {market_id!r}")
+        if kind not in (None, "market") or pool_key:
+            raise InputError("--market-id names a Morpho Blue market: it takes no other kind or --pool-key")
+        morpho = parse_target(address) if address else None
+        address, kind = market_id, "market"
     target = v4_pool_target(address, pool_key)
     if target is None:
         target = parse_target(address)
-    elif kind not in (None, "pool"):
-        raise InputError(f"a Uniswap v4 pool id or key is a pool: --{kind} does not apply")
+    elif kind not in (None, "pool", "market") or (kind == "market" and pool_key):
+        raise InputError(f"a 32-byte id is a Uniswap v4 pool or a Morpho Blue market: --{kind} does not apply")
     from .engine.analyze import ANALYZE_KINDS, analyze_at
 
     if kind is not None and kind not in ANALYZE_KINDS:
@@ -61,6 +74,10 @@ def analyze(
         raise InputError(f"--horizon must be between 0 and 3650 days, not {horizon_days}")
     ctx = ctx or connect(rpc_url, block=block, expected_chain_id=chain_id)
     book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
+    if morpho is not None:
+        entries = book.to_json()
+        entries["morpho_blue"] = {**entries.get("morpho_blue", {}), "morpho": morpho}
+        book = AddressBook(book.chain_id, entries)
     owned = not _is_open_cache(cache)
     store = _open_cache(cache) if owned else cache
     try:

@@ -16,12 +16,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"defirisk {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    a = sub.add_parser("analyze", help="analyze a wallet, a pool, a lending market or an options vault at one block", description="Analyze a wallet's positions, a pool, an Aave v3 market's borrowers or an options vault at one pinned block.")
+    a = sub.add_parser("analyze", help="analyze a wallet, a pool, a lending market or an options vault at one block", description="Analyze a wallet's positions, a pool, a lending market's borrowers (Aave v3, Morpho Blue) or an options vault at one pinned block.")
     a.add_argument("address", nargs="?", default="",
                    help="wallet, pool, Aave v3 market or options-vault address (0x…, EIP-55 checksum checked), or a "
-                        "Uniswap v4 pool id (0x + 64 hex digits)")
+                        "Uniswap v4 pool id or Morpho Blue market id (0x + 64 hex digits)")
     a.add_argument("--pool-key", metavar="KEY", help="a Uniswap v4 pool by its key: currency0,currency1,fee,tickSpacing,hooks "
                                                     "(fee in pips or 'dynamic'; native ETH is 0x000…000)")
+    a.add_argument("--market-id", metavar="ID", help="a Morpho Blue market by its id (0x + 64 hex digits): every borrower "
+                                                     "ranked; ADDRESS, if given, is the Morpho contract")
     a.add_argument("--rpc-url", help="JSON-RPC URL (else $DEFIRISK_RPC_URL, else $ETH_RPC_URL)")
     a.add_argument("--block", help="block to read at: a number, 0x-hex, or latest (the default)")
     a.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain")
@@ -32,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--wallet", action="store_const", const="wallet", dest="kind", help="treat the address as a wallet")
     g.add_argument("--pool", action="store_const", const="pool", dest="kind", help="treat the address as a pool")
     g.add_argument("--market", action="store_const", const="market", dest="kind",
-                   help="treat the address as an Aave v3 Pool or PoolAddressesProvider: rank every borrower")
+                   help="treat the address as an Aave v3 Pool or PoolAddressesProvider, or a 32-byte id as a Morpho "
+                        "Blue market: rank every borrower")
     g.add_argument("--vault", action="store_const", const="vault", dest="kind", help="treat the address as an options vault (Ribbon-v2-style theta vault)")
     a.add_argument("--json", action="store_true", help="print one JSON object (schema in the README)")
     a.add_argument("--wide", action="store_true", help="tables with every column (wider than 80 columns) instead of a compact summary per position")
@@ -302,12 +305,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from .api import analyze
 
-    if not args.address and not args.pool_key:
-        raise InputError("analyze needs an ADDRESS (or a Uniswap v4 pool id), or --pool-key")
+    if not args.address and not args.pool_key and not args.market_id:
+        raise InputError("analyze needs an ADDRESS (or a Uniswap v4 pool id / Morpho market id), --pool-key or --market-id")
     res = analyze(
         args.address, rpc_url=args.rpc_url, block=args.block, addresses=args.addresses, vol=args.vol,
         horizon_days=args.horizon, kind=args.kind, cache=False if args.no_cache else args.cache,
-        chain_id=args.chain_id, pool_key=args.pool_key,
+        chain_id=args.chain_id, pool_key=args.pool_key, market_id=args.market_id,
     )
     if args.json:
         print(json.dumps(res.to_json(), indent=1))

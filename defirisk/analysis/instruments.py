@@ -2,7 +2,7 @@
 
 Every position of a book becomes one or more instruments: an LP range (v3; v2 LP tokens as `LpV2`), the range's
 uncollected fees and owed principal as `Spot` items with the range's `protocol`/`id`, a vault slice as
-`OptionSlice`, an Aave account as `Loan`, a wallet's own balances as `Spot` items (protocol "wallet").
+`OptionSlice`, an Aave account as `Loan`, a Morpho Blue position as `MorphoLoan`, a wallet's own balances as `Spot` items (protocol "wallet").
 Tokens are checksummed addresses; native ETH is `NATIVE` (priced through `MarketState.aliases`).
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
+    from ..models.morpho_math import MarketState as MorphoMarketState
     from ..protocols.aave_v3.inputs import AaveAccountInputs
 
 NATIVE = "0x0000000000000000000000000000000000000000"
@@ -120,7 +121,30 @@ class Loan:
     rates_ray: tuple[tuple[int, int], ...] = ()
 
 
-Instrument = Union[Spot, LpRange, LpV2, OptionSlice, Loan]
+@dataclass(frozen=True)
+class MorphoLoan:
+    """A Morpho Blue position in one market: collateral, borrow and supply shares with the market accrued to the
+    pinned block (models/morpho_math.MarketState), LLTV (wad), the oracle price (1e36-scaled loan units per
+    collateral unit; None when it gave none) and the IRM's borrow rate per second (wad; None when unknown)."""
+
+    protocol: str
+    id: str
+    owner: str
+    market: str  # the market id
+    collateral_token: str
+    loan_token: str
+    collateral_decimals: int
+    loan_decimals: int
+    collateral_raw: int
+    borrow_shares: int
+    state: "MorphoMarketState"
+    lltv: int
+    oracle_price: int | None
+    borrow_rate: int | None
+    supply_shares: int = 0
+
+
+Instrument = Union[Spot, LpRange, LpV2, OptionSlice, Loan, MorphoLoan]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ..chain import stages
 from ..chain.stages import Stages
 from ..errors import DefiriskError
 from ..protocols.uniswap_v3 import reader as uniswap_reader
-from ..protocols.probe import probe_kind
+from ..protocols.probe import id_kind, probe_kind
 from ..protocols.registry import family, part_families, view_family, view_kinds
 from ..protocols.uniswap_v4.spec import is_pool_id
 from ..results import Analysis, from_payload
@@ -60,7 +60,9 @@ def _analyze_live(
     ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
     *, store: Any = None,
 ) -> Analysis:
-    if is_pool_id(target):  # a Uniswap v4 pool: a 32-byte id in the PoolManager, no address to probe
+    if is_pool_id(target):  # a 32-byte id: a Uniswap v4 pool in the PoolManager or a Morpho Blue market
+        if (kind or id_kind(ctx, book, target)) == "market":
+            return part(family("morpho_blue")).view(ctx, book, target, vol, horizon_days, store)
         return part(family("uniswap_v4")).view(ctx, book, target, vol, horizon_days, store)
     if kind is None:
         kind = probe_kind(ctx, target)

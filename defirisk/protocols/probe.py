@@ -2,9 +2,12 @@
 v3 market, an options vault), or else a wallet; and which of several addresses are options vaults."""
 from __future__ import annotations
 
+from ..addressbook import AddressBook
 from ..chain.batch import Batch
+from ..chain.calls import CallFailed, call
 from ..chain.node import ChainContext
 from ..errors import NotAProtocolError
+from .morpho_blue import calls as mc
 from .options_vault import calls as ov
 from .registry import FAMILIES
 
@@ -20,6 +23,23 @@ def probe_kind(ctx: ChainContext, address: str) -> str:
         if recognised():
             return kind
     return "wallet"
+
+
+def id_kind(ctx: ChainContext, book: AddressBook, ident: str) -> str:
+    """What a 32-byte id names: "pool" (an initialized Uniswap v4 pool of the book's StateView) or "market" (a created
+    Morpho Blue market of the book's Morpho), read in one round trip; "pool" when neither (the v4 view says why)."""
+    b = Batch(ctx)
+    v4 = b.call(call("V4StateView", book.get("uniswap_v4", "state_view"), "getSlot0", bytes.fromhex(ident[2:]),
+                     allow_failure=True)) if book.has("uniswap_v4") else None
+    morpho = b.call(mc.market_calls(book.get("morpho_blue", "morpho"), ident)[1]) if book.has("morpho_blue") else None
+    if v4 is None and morpho is None:
+        return "pool"
+    b.run()
+    if v4 is not None and isinstance(v4.value, tuple) and v4.value[0]:
+        return "pool"
+    if morpho is not None and not isinstance(morpho.value, CallFailed) and morpho.value.last_update:
+        return "market"
+    return "pool"
 
 
 def vaults_among(ctx: ChainContext, addresses: list[str]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .adapter import Adapter, Events
 from .aave_v3.adapter import AAVE_V3
+from .morpho_blue.adapter import MORPHO_BLUE
 from .options_vault.adapter import OPTIONS_VAULT
 from .uniswap_v2.adapter import UNISWAP_V2
 from .uniswap_v3.adapter import UNISWAP_V3
@@ -15,6 +16,7 @@ FAMILIES: tuple[Adapter, ...] = (
     AAVE_V3,
     OPTIONS_VAULT,
     UNISWAP_V4,
+    MORPHO_BLUE,
 )
 
 

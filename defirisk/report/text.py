@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..numbers import finite_or_none as _num
 from ..results import Analysis
 from .pool_names import name_pools, pool_names
 from .fmt import amount, fmt_num as _f, pct, plural, short_addr, usd
@@ -147,13 +148,13 @@ def _totals(c: Console, doc: dict) -> None:
     if t.value_usd is None:
         value = "value unpriced"
     else:
-        parts = [f"{k} {usd(v)}" for k, v in (("LP", t.lp_usd), ("vaults", t.vault_usd), ("Aave", t.lending_usd))
+        parts = [f"{k} {usd(v)}" for k, v in (("LP", t.lp_usd), ("vaults", t.vault_usd), ("lending", t.lending_usd))
                  if v is not None]
         value = f"value {usd(t.value_usd)}" + (f" ({', '.join(parts)})" if len(parts) > 1 else "")
     emit(c, [value, f"uncollected fees {usd(t.fees_usd)}" if t.fees_usd is not None else "",
              f"LVR {usd(t.lvr_per_day_usd)}/day" if t.lvr_per_day_usd is not None else "",
              f"theta {usd(t.theta_per_day_usd)}/day" if t.theta_per_day_usd is not None else ""], indent=2, first="  ")
-    say(c, "  Net exposure per token: LP holdings and fees, vault deltas, Aave collateral minus debt")
+    say(c, "  Net exposure per token: LP holdings and fees, vault deltas, loans' collateral minus debt")
     tab = Table()
     for col in ("token", "units", "USD", "from"):
         tab.add_column(col, justify="left" if col in ("token", "from") else "right")
@@ -205,38 +206,54 @@ def _oracle_note(lend: dict, doc: dict) -> str:
             "use the pools' prices: " + "; ".join(diffs) + ".")
 
 
-def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
-    """One wallet's Aave v3 positions: per asset its liquidation price and what a liquidation there takes."""
+def lending_title(lend: dict) -> str:
+    """A loan's heading: the protocol and where ("Aave v3 (pool 0x…)", "Morpho Blue WETH/USDC 86% (market 0x…)")."""
     m = lend.get("market") or {}
+    if lend.get("protocol") == "morpho_blue":
+        return (f"Morpho Blue {m.get('collateral_symbol', '?')}/{m.get('loan_symbol', '?')} "
+                f"{_f(100 * m['lltv'] if m.get('lltv') is not None else None, '.1f')}% LLTV (market {short_addr(m.get('market_id', '?'))})")
+    return f"Aave v3 (pool {short_addr(m.get('pool', '?'))})"
+
+
+def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
+    """One wallet's loan in one market (Aave v3 or Morpho Blue): per asset its liquidation price and what a
+    liquidation there takes."""
+    m = lend.get("market") or {}
+    morpho = lend.get("protocol") == "morpho_blue"
     if not lend.get("assets"):
         say(c, f"No Aave v3 position in the market of pool {m.get('pool', '?')}.")
         return
     hf = "∞ (no debt)" if lend.get("health_factor") is None and not lend.get("errors") else _f(lend.get("health_factor"), ".4f")
-    say(c, f"Aave v3 (pool {short_addr(m.get('pool', '?'))})", style="bold")
-    emit(c, [f"health factor {hf} (on-chain {_f(lend.get('health_factor_onchain'), '.4f')})",
+    say(c, lending_title(lend), style="bold")
+    extra = lend.get("morpho_blue") or {}
+    emit(c, [f"health factor {hf}" + ("" if morpho else f" (on-chain {_f(lend.get('health_factor_onchain'), '.4f')})"),
              "LIQUIDATABLE" if lend.get("liquidatable") else "",
              f"collateral {usd(lend.get('collateral_usd'))}", f"debt {usd(lend.get('debt_usd'))}",
+             f"lent {usd(lend.get('supplied_usd'))}" if morpho and lend.get("supplied_usd") else "",
+             f"borrow APY {_f(100 * extra['borrow_apy'] if extra.get('borrow_apy') is not None else None, '.2f')}%" if morpho else "",
              f"e-mode {lend['emode_category']} ({lend.get('emode_label')})" if lend.get("emode_category") else ""],
          first="  ", style="bold red" if lend.get("liquidatable") else "")
     rows = []
     for a in lend["assets"]:
         liq = a.get("liquidation")
+        terms = (f"incentive {liq['liquidation_incentive_factor']:.4f}" if "liquidation_incentive_factor" in (liq or {})
+                 else f"{(liq or {}).get('close_factor', 0):.0%} close factor")
         there = ["", ""] if not liq else [
             f"a liquidation there repays {amount(liq['debt_repaid_usd'])} {liq['debt_symbol']}",
-            f"and seizes {usd(liq['collateral_seized_usd'])} ({liq['close_factor']:.0%} close factor"
-            f"{', now' if liq['at'] == 'now' else ''})"]
+            f"and seizes {usd(liq['collateral_seized_usd'])} ({terms}{', now' if liq['at'] == 'now' else ''})"
+            + (f", bad debt {usd(liq['bad_debt_usd'])}" if _num(liq.get("bad_debt_usd")) else "")]
         sym = a["symbol"] + ("" if a["is_collateral"] or float(a["collateral"] or 0) == 0 else " (not collateral)")
         move = "" if a.get("distance_pct") is None else (
             f"liquidated at {usd(a.get('liquidation_price_usd'), cents=True)} ({_f(a['distance_pct'], '+.2f')}%, "
             f"{a.get('liquidation_direction')}, {_f(a.get('distance_vol'), '.2f')}σ)")
         rows.append((sym, a, move, there))
     if wide:
-        t = Table(title="Aave v3 assets")
+        t = Table(title=("Morpho Blue" if morpho else "Aave v3") + " assets")
         for col in ("asset", "supplied", "debt", "oracle $", "liq. price $", "move", "σ units", "liquidation there: repay → seize"):
             t.add_column(col, justify="left" if col == "asset" else "right")
         for sym, a, _, _ in rows:
             liq = a.get("liquidation")
-            t.add_row(sym, amount(a["collateral"], 6), amount(a["debt"], 6), amount(a.get("price_usd"), 6),
+            t.add_row(sym, amount(a["collateral"] or a.get("supplied"), 6), amount(a["debt"], 6), amount(a.get("price_usd"), 6),
                       amount(a.get("liquidation_price_usd"), 6),
                       "—" if a.get("distance_pct") is None else f"{_f(a['distance_pct'], '+.2f')}% ({a.get('liquidation_direction')})",
                       _f(a.get("distance_vol"), ".2f"),
@@ -244,10 +261,13 @@ def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
         print_table(c, t, wide=True)
     else:
         for sym, a, move, there in rows:
-            emit(c, [sym, f"supplied {amount(a['collateral'])}", f"debt {amount(a['debt'])}",
+            held = (f"collateral {amount(a['collateral'])}" if a["is_collateral"] else
+                    f"lent {amount(a.get('supplied'))}" if _num(a.get("supplied")) else "") if morpho else f"supplied {amount(a['collateral'])}"
+            emit(c, [sym, held, f"debt {amount(a['debt'])}" if not (morpho and a["is_collateral"]) else "",
                      f"oracle {usd(a.get('price_usd'), cents=True)}", move, *there], first="• ")
     head = lend.get("borrow_headroom_usd") or {}
-    segs = [f"Borrowing headroom: {usd(head.get('to_ltv_limit'))} to the LTV limit, {usd(head.get('to_health_factor_1'))} to HF 1.",
+    segs = [f"Borrowing headroom: {usd(head.get('to_health_factor_1'))} to the LLTV limit (HF 1)." if morpho else
+            f"Borrowing headroom: {usd(head.get('to_ltv_limit'))} to the LTV limit, {usd(head.get('to_health_factor_1'))} to HF 1.",
             f"Uniform fall of non-stable prices that liquidates: {_f(lend.get('uniform_shock_pct'), '.2f')}%"]
     if lend.get("emode_depeg_pct") is not None:
         segs.append(f"E-mode collateral de-peg that liquidates: {_f(lend['emode_depeg_pct'], '.2f')}%")
@@ -261,13 +281,26 @@ def _lending(c: Console, lend: dict, doc: dict, wide: bool) -> None:
 
 
 def _market(c: Console, doc: dict, wide: bool) -> None:
-    """An Aave v3 market: totals, borrowers ranked by distance to liquidation, and the liquidation curve."""
+    """A lending market (Aave v3, or one Morpho Blue market): totals, borrowers ranked by distance to liquidation,
+    and the liquidation curve."""
     m = doc.get("market") or {}
-    emit(c, [f"Aave v3 market {m.get('market_id', '')!r}", f"pool {m.get('pool')}", f"provider {m.get('pool_addresses_provider')}"])
+    if m.get("protocol") == "morpho_blue":
+        emit(c, [f"Morpho Blue market {m.get('collateral_symbol')}/{m.get('loan_symbol')}",
+                 f"LLTV {_f(100 * m['lltv'], '.1f')}%", f"id {m.get('market_id')}"])
+        emit(c, [f"supplied {usd(m.get('total_supply_usd'))}", f"borrowed {usd(m.get('total_borrow_usd'))}",
+                 f"utilization {_f(100 * m['utilization'] if m.get('utilization') is not None else None, '.1f')}%",
+                 f"borrow APY {_f(100 * m['borrow_apy'] if m.get('borrow_apy') is not None else None, '.2f')}%",
+                 f"oracle {m.get('collateral_symbol')} {usd(m.get('collateral_price_usd'), cents=True)}",
+                 f"liquidation incentive {_f(m.get('liquidation_incentive_factor'), '.4f')}"])
+    else:
+        emit(c, [f"Aave v3 market {m.get('market_id', '')!r}", f"pool {m.get('pool')}", f"provider {m.get('pool_addresses_provider')}"])
     emit(c, [f"{plural(m.get('borrowers', 0), 'borrower')}", f"collateral {usd(m.get('collateral_usd'))}", f"debt {usd(m.get('debt_usd'))}",
              f"liquidatable now: {m.get('liquidatable_borrowers', 0)} (debt {usd(m.get('liquidatable_debt_usd'))})"])
     d = m.get("discovery") or {}
-    if d:
+    if d and d.get("source") == "logs":
+        say(c, f"Borrowers from the market's Borrow/SupplyCollateral logs: {d.get('events')} logs, "
+               f"{plural(d.get('accounts', 0), 'account')}", style="dim")
+    elif d:
         spans = d["ranges_read"] if "ranges_read" in d else [[d.get("from_block"), d.get("to_block")]]  # older runs
         read = ", ".join(f"blocks {a}..{b}" for a, b in spans) or "no blocks"
         say(c, f"Borrowers from the pool's logs: {read} read ({d.get('new_events')} logs), "

@@ -110,11 +110,13 @@ def wallet_totals(doc: dict) -> WalletTotals:
         if not lend.get("assets"):
             continue
         c, d = _num(lend.get("collateral_usd")), _num(lend.get("debt_usd"))
-        lend_vals.append(None if c is None or d is None else c - d)
+        lent = _num(lend.get("supplied_usd")) if lend.get("protocol") == "morpho_blue" else 0.0
+        lend_vals.append(None if c is None or d is None or lent is None else c - d + lent)
         for a in lend["assets"]:
-            units = (_num(a.get("collateral")) or 0.0) - (_num(a.get("debt")) or 0.0)
+            units = (_num(a.get("collateral")) or 0.0) + (_num(a.get("supplied")) or 0.0) - (_num(a.get("debt")) or 0.0)
             px = _price(doc, a["asset"])
-            add(a["asset"], a["symbol"], units, px if px is not None else _num(a.get("price_usd")), "Aave")
+            add(a["asset"], a["symbol"], units, px if px is not None else _num(a.get("price_usd")),
+                "Morpho" if lend.get("protocol") == "morpho_blue" else "Aave")
     lp, vaults, lending = _sum(lp_vals), _sum(vault_vals), _sum(lend_vals)
     parts = [x for x in (lp, vaults, lending) if x is not None]
     exposures = sorted(ex.values(), key=lambda e: -abs(e.usd) if e.usd is not None else 0.0)

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .exposure import Exposure, FactorGreeks, exposure
-from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState
+from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, MorphoLoan
 from .liquidity import Unwind, unwind_costs
 from .revalue import revalue, scenario_detail
 from .scenarios import GRID_MOVES, Scenario, betas, builtin_scenarios
@@ -167,7 +167,7 @@ def evaluate(instruments: Sequence[Instrument], m: MarketState, scenarios: Seque
                 item = by.setdefault(k, {"protocol": x.protocol, "id": x.id, "owner": x.owner, "value_usd": 0.0})
                 item["value_usd"] += float(values[i, j])  # NaN (unpriced) propagates
                 item.update(scenario_detail(x, s, m.factor))
-                if isinstance(x, Loan):
+                if isinstance(x, (Loan, MorphoLoan)):
                     item["wallet"], item["market"] = x.owner, x.market
             for item in by.values():
                 if item["value_usd"] is not None and not math.isfinite(item["value_usd"]):

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..models import morpho_math as mm
 from ..models.black_scholes import bs_greeks
 from ..models.tick_math import sqrt_ratio_at_tick
-from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, OptionSlice, Spot
+from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, MorphoLoan, OptionSlice, Spot
+from .morpho_loan import amounts, collateral_price, loan_usd
 
 Q96 = 2**96
 SECONDS_PER_YEAR = 365 * 86400
@@ -256,6 +258,40 @@ def loan_exposure(x: Loan, m: MarketState) -> Exposure:
     return e
 
 
+def morpho_exposure(x: MorphoLoan, m: MarketState) -> Exposure:
+    """Collateral long, debt short and supply long per token (linear until a liquidation, which only full
+    revaluation sees); theta = supply interest minus borrow interest per day at today's rates."""
+    e = Exposure(x.protocol, x.id, x.owner, "loan", 0.0)
+    coll, debt, sup = amounts(x)
+    lu = loan_usd(x, m)
+    unpriced = [t for t, held in ((x.loan_token, True), (x.collateral_token, coll > 0)) if held and not math.isfinite(m.price(t))]
+    if x.oracle_price is None and coll > 0:
+        unpriced.append(x.collateral_token)
+    if unpriced:
+        e.unpriced, e.value_usd, e.theta_usd_per_day = tuple(dict.fromkeys(unpriced)), math.nan, math.nan
+        return e
+    if coll:
+        px = collateral_price(x, float(x.oracle_price or 0), lu)
+        S = m.price(x.collateral_token)
+        f = m.factor(x.collateral_token)
+        g = e.factor(f, m.symbol(f))
+        g.delta += coll * (px / S if math.isfinite(S) and S > 0 else 1.0)
+        g.delta_usd += coll * px
+        e.value_usd += coll * px
+    f = m.factor(x.loan_token)
+    g = e.factor(f, m.symbol(f))
+    g.delta += sup - debt
+    g.delta_usd += (sup - debt) * lu
+    e.value_usd += (sup - debt) * lu
+    if x.borrow_rate is None:
+        e.theta_usd_per_day = math.nan
+    else:
+        r = x.borrow_rate / mm.WAD * 86_400  # per day, simple
+        util = x.state.total_borrow_assets / x.state.total_supply_assets if x.state.total_supply_assets else 0.0
+        e.theta_usd_per_day = (sup * r * util * (1 - x.state.fee / mm.WAD) - debt * r) * lu
+    return e
+
+
 def exposure(x: Instrument, m: MarketState) -> Exposure:
     """The exposure of any instrument."""
     if isinstance(x, Spot):
@@ -266,4 +302,6 @@ def exposure(x: Instrument, m: MarketState) -> Exposure:
         return v2_exposure(x, m)
     if isinstance(x, OptionSlice):
         return option_exposure(x, m)
+    if isinstance(x, MorphoLoan):
+        return morpho_exposure(x, m)
     return loan_exposure(x, m)

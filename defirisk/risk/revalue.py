@@ -18,7 +18,7 @@ from ..models.black_scholes import bs_price
 from ..models.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO, tick_at_sqrt_ratio
 from ..models.v3_amounts import position_amounts_raw
 from .exposure import SECONDS_PER_YEAR, lp_carry_per_day, range_bounds, v2_amounts_human
-from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, OptionSlice, Spot
+from ..analysis.instruments import Instrument, LpRange, LpV2, Loan, MarketState, MorphoLoan, OptionSlice, Spot
 from .scenarios import Scenario, shocked_oracle_price, shocked_sqrt_price_x96
 
 MAX_UINT = 2**256 - 1
@@ -103,13 +103,16 @@ def _options_block(xs: Sequence[OptionSlice], m: MarketState, shocks: Mapping[st
 
 
 LoanValues = Callable[[Loan, Mapping[str, np.ndarray], int], np.ndarray]
+MorphoValues = Callable[[MorphoLoan, Mapping[str, np.ndarray], int], np.ndarray]
 
 
 def revalue_moves(instruments: Sequence[Instrument], m: MarketState, shocks: Mapping[str, np.ndarray],
-                  days: np.ndarray, volmult: np.ndarray | None = None, *, loans: LoanValues | None = None) -> np.ndarray:
+                  days: np.ndarray, volmult: np.ndarray | None = None, *, loans: LoanValues | None = None,
+                  morpho: MorphoValues | None = None) -> np.ndarray:
     """[instrument, path] USD values with each factor's relative move `shocks[factor]` (one entry per path),
     `days` elapsed and volatilities times `volmult`, by full revaluation: LP value functions, options repriced
-    at the remaining time, loans by `loans` (default: Aave's float health and one liquidation, `loan_values`)."""
+    at the remaining time, loans by `loans` (default: Aave's float health and one liquidation, `loan_values`), Morpho
+    positions by `morpho` (default: risk/morpho_loan.morpho_values, the float image of Morpho's liquidation)."""
     days = np.asarray(days, float)
     n = len(days)
     volmult = np.ones(n) if volmult is None else np.asarray(volmult, float)
@@ -125,6 +128,13 @@ def revalue_moves(instruments: Sequence[Instrument], m: MarketState, shocks: Map
         out[kinds[OptionSlice]] = _options_block([instruments[i] for i in kinds[OptionSlice]], m, shocks, days, volmult)  # type: ignore[misc]
     for i in kinds.get(Loan, []):
         out[i] = (loans or loan_values)(instruments[i], {f: np.asarray(r) for f, r in shocks.items()}, n)  # type: ignore[arg-type]
+    if MorphoLoan in kinds:
+        from .morpho_loan import morpho_values
+
+        arrays = {f: np.asarray(r) for f, r in shocks.items()}
+        for i in kinds[MorphoLoan]:
+            x = instruments[i]
+            out[i] = morpho(x, arrays, n) if morpho else morpho_values(x, m, arrays, n)  # type: ignore[arg-type]
     return out
 
 
@@ -138,7 +148,12 @@ def revalue(instruments: Sequence[Instrument], m: MarketState, scenarios: Sequen
     def exact(x: Loan, _: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         return np.array([loan_state(x, s)["value_usd"] for s in scenarios], float)
 
-    return revalue_moves(instruments, m, shocks, days, volmult, loans=exact)
+    def exact_morpho(x: MorphoLoan, _: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        from .morpho_loan import morpho_state
+
+        return np.array([morpho_state(x, m, s)["value_usd"] for s in scenarios], float)
+
+    return revalue_moves(instruments, m, shocks, days, volmult, loans=exact, morpho=exact_morpho)
 
 
 def loan_values(x: Loan, shocks: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -299,4 +314,8 @@ def scenario_detail(x: Instrument, s: Scenario, factor: Callable[[str], str] | N
                 "health_factor_after_raw": str(st["health_factor_after_raw"]),
                 "liquidation": None if liq is None else {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
                                                          for k, v in liq.items()}}
+    if isinstance(x, MorphoLoan):
+        from .morpho_loan import morpho_detail
+
+        return morpho_detail(x, s, factor)
     return {}

@@ -15,9 +15,9 @@ from defirisk.scan.streams import KINDS
 
 def test_the_lists_derive_from_the_registry():
     names = [f.name for f in registry.FAMILIES]
-    assert names == ["uniswap_v3", "uniswap_v2", "aave_v3", "options_vault", "uniswap_v4"]
+    assert names == ["uniswap_v3", "uniswap_v2", "aave_v3", "options_vault", "uniswap_v4", "morpho_blue"]
     assert list(PROTOCOL_EVENTS) == ["uniswap_v3", "uniswap_v3_npm", "uniswap_v2", "aave_v3", "options_vault",
-                                     "uniswap_v4", "uniswap_v4_posm"]
+                                     "uniswap_v4", "uniswap_v4_posm", "morpho_blue"]
     assert PROTOCOL_EVENTS["aave_v3"] == ("AavePool", ("Supply", "Withdraw", "Borrow", "Repay", "LiquidationCall"))
     assert {k: v.protocols for k, v in KINDS.items()} == {
         "pools": ("uniswap_v3", "uniswap_v2"), "position_managers": ("uniswap_v3_npm",),
@@ -26,24 +26,24 @@ def test_the_lists_derive_from_the_registry():
     assert {k: s.kind for k, s in SNAPSHOTS.items()} == {
         "wallets": "wallet", "pools": "pool", "markets": "market", "vaults": "vault", "v4_pools": "pool"}
     assert engine.ANALYZE_KINDS == ("wallet", "pool", "market", "vault")
-    assert set(registry.view_kinds()) == {f.view_kind for f in registry.FAMILIES}
-    assert registry.wallet_parts() == ("lp", "aave_v3", "options_vault", "uniswap_v4")
-    assert [f.name for f in registry.part_families()] == ["aave_v3", "options_vault", "uniswap_v4"]
-    assert [type(p).__name__ for _, p in engine_parts()] == ["_AavePart", "_VaultPart", "_V4Part"]
+    assert set(registry.view_kinds()) == {f.view_kind for f in registry.FAMILIES} - {None}
+    assert registry.wallet_parts() == ("lp", "aave_v3", "options_vault", "uniswap_v4", "morpho_blue")
+    assert [f.name for f in registry.part_families()] == ["aave_v3", "options_vault", "uniswap_v4", "morpho_blue"]
+    assert [type(p).__name__ for _, p in engine_parts()] == ["_AavePart", "_VaultPart", "_V4Part", "_MorphoPart"]
     assert registry.view_family("pool").name == "uniswap_v3"  # v4 pools have no address: v3's view answers "pool"
     assert {registry.view_family(k).name for k in ("market", "vault")} == {"aave_v3", "options_vault"}
 
 
 def test_a_new_family_is_one_registry_line(monkeypatch):
     """A family registered with its events and scan/snapshot keys shows up in every derived list."""
-    new = Family(name="morpho_blue", view_kind="market", book_keys=("morpho_blue",),
-                 events={"morpho_blue": Events("AavePool", ("Supply",))},
-                 scan_kinds={"morpho_markets": ("morpho_blue",)}, snapshot_kinds={"morpho_markets": "market"})
+    new = Family(name="compound_v3", view_kind="market", book_keys=("compound_v3",),
+                 events={"compound_v3": Events("AavePool", ("Supply",))},
+                 scan_kinds={"comet_markets": ("compound_v3",)}, snapshot_kinds={"comet_markets": "market"})
     monkeypatch.setattr(registry, "FAMILIES", (*registry.FAMILIES, new))
-    assert registry.protocol_events()["morpho_blue"] == ("AavePool", ("Supply",))
-    assert registry.scan_kinds()["morpho_markets"] == ("morpho_blue",)
-    assert registry.snapshot_kinds()["morpho_markets"] == "market"
-    assert registry.family("morpho_blue") is new
+    assert registry.protocol_events()["compound_v3"] == ("AavePool", ("Supply",))
+    assert registry.scan_kinds()["comet_markets"] == ("compound_v3",)
+    assert registry.snapshot_kinds()["comet_markets"] == "market"
+    assert registry.family("compound_v3") is new
 
 
 def test_conflicting_registrations_are_refused(monkeypatch):

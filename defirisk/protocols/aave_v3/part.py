@@ -155,7 +155,7 @@ class _AavePart:
     view = staticmethod(market_view)
 
     def join(self, res: Analysis, lend: LendingResult) -> None:
-        res.lending, res.lending_snapshot = lend.entries, lend.snapshot
+        res.lending, res.lending_snapshot = [*res.lending, *lend.entries], lend.snapshot
         res.warnings = [*res.warnings, *lend.warnings]
         res.volatility = {**res.volatility, **lend.volatility}
 
@@ -178,7 +178,7 @@ class _AavePart:
         """Aave positions and results of the run, and the market's discovered events and cursor."""
         from ...store.aave_events import save_discovery  # DuckDB only when a cache is used
         for e in res.lending:
-            if e["assets"]:  # a wallet without an Aave position has nothing to keep but the payload
+            if e["protocol"] == "aave_v3" and e["assets"]:  # a wallet without an Aave position has nothing to keep but the payload
                 store.put_positions(res.chain_id, res.block, la.position_rows(e))
                 store.put_results(run_id, res.chain_id, la.result_rows(e))
         snap = res.lending_snapshot

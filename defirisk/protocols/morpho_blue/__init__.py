@@ -1,0 +1,1 @@
+"""Morpho Blue: isolated lending markets (loan token, collateral token, oracle, IRM, LLTV) of one singleton contract."""

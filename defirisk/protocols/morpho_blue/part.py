@@ -1,0 +1,163 @@
+"""Morpho Blue's engine part: read (reader.py), price in USD through the book's pools, assemble
+(analysis/morpho_lending). A wallet's loans join `analyze` and the book (PART); a market id is the family's own view
+(every borrower of the market), reached as `analyze 0x<market id> --market`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ...addressbook import AddressBook
+from ...analysis import lending as la
+from ...analysis import morpho_lending as ml
+from ...analysis.exposures import BookInputs, TokenFact
+from ...analysis.instruments import MorphoLoan
+from ...analysis.market_data import market_data
+from ...chain.node import ChainContext
+from ...chain.stages import Stages, run_stages
+from ...checksum import to_checksum_address
+from ...errors import ConfigError, NoContractError, NotAProtocolError
+from ...results import Analysis
+from ..adapter import not_deployed
+from . import reader
+from .spec import MorphoSnapshot
+
+
+@dataclass
+class MorphoResult:
+    """The Morpho part of an analysis: JSON entries, USD prices used, market view (market analyses)."""
+
+    entries: list[dict] = field(default_factory=list)
+    snapshot: MorphoSnapshot | None = None
+    usd: dict[str, float] = field(default_factory=dict)
+    volatility: dict[str, dict] = field(default_factory=dict)
+    vols: dict[str, tuple[float, str]] = field(default_factory=dict)  # token (lowercase) -> (sigma, source)
+    warnings: list[str] = field(default_factory=list)
+    market: dict[str, Any] | None = None
+    borrowers: list[dict] | None = None
+    liquidation_curve: dict[str, Any] | None = None
+
+
+def _assemble(snap: MorphoSnapshot, book: AddressBook, vol: float | None, horizon_days: float) -> MorphoResult:
+    stables = book.list("stablecoins")
+    out = MorphoResult(snapshot=snap, warnings=list(snap.warnings))
+    tokens = sorted({t for m in snap.markets.values() for t in (m.params.loan_token, m.params.collateral_token)})
+    if snap.pricing is not None:
+        md = market_data(stables, snap.pricing, None)
+        out.usd = {t.lower(): u.price for t, u in md.usd.items()}
+        vols = la.token_vols(tokens, snap.pricing.pools, md.sigma, {a: v["source"] for a, v in md.volatility.items()},
+                             stables, {t: i.symbol for t, i in snap.pricing.tokens.items()}, flat=vol)
+        out.volatility = md.volatility
+    else:
+        vols = la.token_vols(tokens, {}, {}, {}, stables, {}, flat=vol)
+    for s in stables:
+        out.usd.setdefault(s.lower(), 1.0)
+    out.vols = {t.lower(): x for t, x in vols.items()}
+    out.entries = ml.entries(snap, out.usd, vols=out.vols, stables=stables, horizon_years=horizon_days / 365)
+    out.warnings += [f"morpho_blue {e['wallet']}: {m}" for e in out.entries for m in e["errors"]
+                     if f"morpho_blue market {e['market']['market_id']}: {m}" not in out.warnings]
+    out.warnings += list(snap.market_errors.values())
+    return out
+
+
+def wallet_stages(ctx: ChainContext, book: AddressBook, wallet: str, vol: float | None, horizon_days: float,
+                  on_read: Callable[[MorphoResult], None] | None = None) -> Stages[MorphoResult]:
+    """The wallet's Morpho positions as stages; `on_read(result)` once they are read."""
+    try:
+        snap = yield from reader.wallet_stages(ctx, book, wallet)
+    except NoContractError as e:
+        out = MorphoResult(warnings=[not_deployed("morpho_blue", e.address, ctx.block)])
+    except (NotAProtocolError, ConfigError) as e:
+        out = MorphoResult(warnings=[f"morpho_blue: the address book's Morpho could not be read: {e}"])
+    else:
+        out = _assemble(snap, book, vol, horizon_days)
+    if on_read is not None:
+        on_read(out)
+    return out
+
+
+def market_lending(ctx: ChainContext, book: AddressBook, market_id: str, vol: float | None,
+                   horizon_days: float) -> MorphoResult:
+    """Every account of one Morpho market: entries, borrowers ranked, liquidation curve and totals."""
+    snap = run_stages(ctx, reader.market_stages(ctx, book, reader.book_morpho(book), market_id))
+    out = _assemble(snap, book, vol, horizon_days)
+    mid = market_id.lower()
+    out.market, out.borrowers, out.liquidation_curve = ml.market_view(
+        snap, mid, out.entries, usd=out.usd, vols=out.vols, stables=book.list("stablecoins"), horizon_years=horizon_days / 365)
+    out.market["discovery"] = snap.discovery
+    return out
+
+
+def market_view(ctx: ChainContext, book: AddressBook, target: str, vol: float | None, horizon_days: float,
+                store: Any) -> Analysis:
+    """A Morpho Blue market (its id): every borrower, ranked, and the liquidation curve."""
+    r = market_lending(ctx, book, target, vol, horizon_days)
+    m = r.snapshot.markets[target.lower()] if r.snapshot else None
+    prices = {} if m is None else {
+        m.params.loan_token: {"symbol": m.loan.symbol, "usd": r.usd.get(m.params.loan_token.lower()), "path": ["pools"]},
+        m.params.collateral_token: {"symbol": m.collateral.symbol, "usd": ml.price_usd(m, m.oracle_price, r.usd),
+                                    "path": ["morpho_oracle"]},
+    }
+    return Analysis(
+        chain_id=ctx.chain_id, block=ctx.block, block_hash=ctx.block_hash, timestamp=ctx.timestamp, kind="market",
+        target=target.lower(), rpc_round_trips=ctx.round_trips, prices_usd=prices, volatility=r.volatility,
+        lending=r.entries, market=r.market, borrower_rows=r.borrowers, liquidation_curve=r.liquidation_curve,
+        warnings=r.warnings, horizon_days=horizon_days,
+    )
+
+
+def loan_instruments(r: MorphoResult) -> list[MorphoLoan]:
+    """One MorphoLoan per (market, wallet) with collateral or debt (tokens checksummed)."""
+    snap = r.snapshot
+    if snap is None:
+        return []
+    out = []
+    for p in snap.positions:
+        m = snap.markets.get(p.market_id)
+        if m is None or not (p.collateral or p.borrow_shares):
+            continue
+        out.append(MorphoLoan(
+            "morpho_blue", f"{p.market_id}:{p.wallet}", p.wallet, p.market_id,
+            to_checksum_address(m.params.collateral_token), to_checksum_address(m.params.loan_token),
+            m.collateral.decimals, m.loan.decimals, p.collateral, p.borrow_shares, ml.accrued(m, snap.timestamp), m.params.lltv,
+            m.oracle_price, m.borrow_rate, p.supply_shares))
+    return out
+
+
+class _MorphoPart:
+    """Morpho Blue in the engine (protocols/adapter.WalletPart)."""
+
+    stages = staticmethod(wallet_stages)
+    view = staticmethod(market_view)
+
+    def join(self, res: Analysis, r: MorphoResult) -> None:
+        res.lending = [*res.lending, *r.entries]
+        res.warnings = [*res.warnings, *r.warnings]
+        res.volatility = {**res.volatility, **r.volatility}
+
+    def tokens(self, r: MorphoResult) -> list[str]:
+        snap = r.snapshot
+        if snap is None:
+            return []
+        held = {p.market_id for p in snap.positions if p.has_position}
+        return list(dict.fromkeys(to_checksum_address(t) for i in held if i in snap.markets
+                                  for t in (snap.markets[i].params.collateral_token, snap.markets[i].params.loan_token)))
+
+    def book_inputs(self, r: MorphoResult, inputs: BookInputs) -> list[str]:
+        inputs.instruments += loan_instruments(r)
+        snap = r.snapshot
+        if snap is not None:
+            for m in snap.markets.values():
+                for t, info in ((m.params.loan_token, m.loan), (m.params.collateral_token, m.collateral)):
+                    inputs.token_facts.setdefault(to_checksum_address(t), TokenFact(
+                        info.symbol, info.decimals, r.usd.get(t.lower())))
+        return list(r.warnings)
+
+    def save(self, store: Any, run_id: str, res: Analysis) -> None:
+        """Morpho positions and results of the run."""
+        for e in res.lending:
+            if e.get("protocol") == "morpho_blue" and e["has_position"]:
+                store.put_positions(res.chain_id, res.block, ml.position_rows(e))
+                store.put_results(run_id, res.chain_id, ml.result_rows(e))
+
+
+PART = _MorphoPart()
