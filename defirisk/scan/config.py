@@ -38,7 +38,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 CHAIN_KEYS = {"rpc_url_env", "chain_id", "confirmations", "start_block", "addresses", "timeout",
               "max_blocks_per_request"}
 JOB_KEYS = {"name", "pools", "markets", "vaults", "wallets", "position_managers", "every", "v4_pools",
-            "v4_position_manager"}
+            "v4_position_manager", "morpho_markets"}
 ALERT_KEYS = {"rule", "output", "webhook"}
 TOP_KEYS = {"chain", "jobs", "alerts", "every"}
 
@@ -77,6 +77,7 @@ class Job:
     every_seconds: float | None = None  # this job's own period in a loop (None: the default)
     v4_pools: tuple[str, ...] = ()  # Uniswap v4 pool ids (0x + 64 hex, lower case)
     v4_position_manager: bool = False  # the book's uniswap_v4.position_manager Transfers
+    morpho_markets: tuple[str, ...] = ()  # Morpho Blue market ids (0x + 64 hex, lower case) of the book's Morpho
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _addresses(job: Mapping[str, Any], key: str, source: str, name: str) -> tupl
     for a in v:
         if re.fullmatch(r"0x[0-9a-fA-F]{64}", str(a).strip()):
             raise ConfigError(_where(source, f"jobs.{name}.{key} entry {a!r} is a 32-byte id, not an address: list "
-                                             "Uniswap v4 pool ids under v4_pools"))
+                                             "Uniswap v4 pool ids under v4_pools, Morpho market ids under morpho_markets"))
         try:
             out.append(parse_address(str(a), what=f"jobs.{name}.{key} entry"))
         except InputError as e:
@@ -151,8 +152,9 @@ def _addresses(job: Mapping[str, Any], key: str, source: str, name: str) -> tupl
     return tuple(dict.fromkeys(out))
 
 
-def _pool_ids(job: Mapping[str, Any], key: str, source: str, name: str) -> tuple[str, ...]:
-    """A job's Uniswap v4 pool ids (0x + 64 hex digits), lower case."""
+def _pool_ids(job: Mapping[str, Any], key: str, source: str, name: str,
+              what: str = "Uniswap v4 pool id (0x + 64 hex digits; a pool's key hashes to it)") -> tuple[str, ...]:
+    """A job's 32-byte ids (Uniswap v4 pool ids, Morpho market ids: 0x + 64 hex digits), lower case."""
     v = job.get(key, [])
     if isinstance(v, str):
         v = [v]
@@ -162,8 +164,7 @@ def _pool_ids(job: Mapping[str, Any], key: str, source: str, name: str) -> tuple
     for a in v:
         t = str(a).strip().lower()
         if not re.fullmatch(r"0x[0-9a-f]{64}", t):
-            raise ConfigError(_where(source, f"jobs.{name}.{key} entry {a!r} is not a Uniswap v4 pool id (0x + 64 hex "
-                                             "digits; a pool's key hashes to it)"))
+            raise ConfigError(_where(source, f"jobs.{name}.{key} entry {a!r} is not a {what}"))
         out.append(t)
     return tuple(dict.fromkeys(out))
 
@@ -230,11 +231,12 @@ def _job(j: Any, i: int, source: str) -> Job:
         every_seconds=every,
         v4_pools=_pool_ids(j, "v4_pools", source, name),
         v4_position_manager=v4pm,
+        morpho_markets=_pool_ids(j, "morpho_markets", source, name, "Morpho Blue market id (0x + 64 hex digits)"),
     )
     if not (job.pools or job.markets or job.vaults or job.wallets or job.position_managers or job.v4_pools
-            or job.v4_position_manager):
+            or job.v4_position_manager or job.morpho_markets):
         raise ConfigError(_where(source, f"job {name!r} has nothing to do: give pools, markets, vaults, wallets, "
-                                         "v4_pools or position_managers = true"))
+                                         "v4_pools, morpho_markets or position_managers = true"))
     return job
 
 

@@ -107,6 +107,11 @@ def build_streams(cfg: ScanConfig, ctx: ChainContext, book: AddressBook | None,
             ss += [Stream(job.name, "v4_pools", book.get("uniswap_v4", "pool_manager"), pid) for pid in job.v4_pools]
             if job.v4_position_manager:
                 ss.append(Stream(job.name, "v4_position_managers", book.get("uniswap_v4", "position_manager")))
+        if job.morpho_markets:  # Morpho Blue: markets are parts of the Morpho singleton (by market id)
+            if book is None or not book.has("morpho_blue"):
+                raise ConfigError(f"job {job.name!r} lists Morpho Blue markets, but the address book of chain "
+                                  f"{ctx.chain_id} has no morpho_blue section; set chain.addresses")
+            ss += [Stream(job.name, "morpho_markets", book.get("morpho_blue", "morpho"), mid) for mid in job.morpho_markets]
         if job.position_managers:
             if book is None or not book.has("uniswap_v3"):
                 raise ConfigError(f"job {job.name!r} sets position_managers = true, but the address book of chain "

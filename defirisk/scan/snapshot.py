@@ -51,18 +51,21 @@ def lp_observations(res: Analysis) -> Observations:
 
 
 def lending_observations(res: Analysis) -> Observations:
-    """Aave accounts with debt: health factor and the smallest single-asset price move (%) that liquidates them
-    (0 when already liquidatable)."""
+    """Loans with debt (Aave v3 accounts, Morpho Blue positions): health factor and the smallest single-asset price
+    move (%) that liquidates them (0 when already liquidatable); subjects "<protocol>:<pool or market id>:<wallet>"."""
     obs: Observations = {}
     for e in res.lending or []:
         hf = _num(e.get("health_factor"))
         if hf is None:  # no debt (infinite) or unpriced
             continue
-        pool = (e.get("market") or {}).get("pool")
+        m = e.get("market") or {}
+        protocol = e.get("protocol", "aave_v3")
+        pool = m.get("market_id") if protocol == "morpho_blue" else m.get("pool")
         moves = [abs(d) for a in e.get("assets") or [] if (d := _num(a.get("distance_pct"))) is not None]
         dist = 0.0 if e.get("liquidatable") else (min(moves) if moves else None)
-        obs[f"aave_v3:{pool}:{e['wallet']}"] = {
+        obs[f"{protocol}:{pool}:{e['wallet']}"] = {
             "health_factor": hf, "distance_to_liquidation_pct": dist, "owner": e["wallet"], "pool": pool,
+            "protocol": protocol,
         }
     return obs
 

@@ -22,9 +22,10 @@ def test_the_lists_derive_from_the_registry():
     assert {k: v.protocols for k, v in KINDS.items()} == {
         "pools": ("uniswap_v3", "uniswap_v2"), "position_managers": ("uniswap_v3_npm",),
         "markets": ("aave_v3",), "vaults": ("options_vault",), "v4_pools": ("uniswap_v4",),
-        "v4_position_managers": ("uniswap_v4_posm",)}
+        "v4_position_managers": ("uniswap_v4_posm",), "morpho_markets": ("morpho_blue",)}
     assert {k: s.kind for k, s in SNAPSHOTS.items()} == {
-        "wallets": "wallet", "pools": "pool", "markets": "market", "vaults": "vault", "v4_pools": "pool"}
+        "wallets": "wallet", "pools": "pool", "markets": "market", "vaults": "vault", "v4_pools": "pool",
+        "morpho_markets": "market"}
     assert engine.ANALYZE_KINDS == ("wallet", "pool", "market", "vault")
     assert set(registry.view_kinds()) == {f.view_kind for f in registry.FAMILIES} - {None}
     assert registry.wallet_parts() == ("lp", "aave_v3", "options_vault", "uniswap_v4", "morpho_blue")
