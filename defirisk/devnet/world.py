@@ -19,6 +19,7 @@ BUILDERS: dict[str, str] = {
     "uniswap": "defirisk.devnet.uniswap_world",
     "uniswap_v4": "defirisk.devnet.v4_world",
     "aave_v3": "defirisk.devnet.aave_world",
+    "morpho_blue": "defirisk.devnet.morpho_world",
     "options_vaults": "defirisk.devnet.vault_world",
 }
 
