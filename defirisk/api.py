@@ -260,9 +260,10 @@ def report(
     """Analyze every target (wallet, pool, market, vault; the kind detected) at one pinned block and put the wallets
     among them into one book (scenarios, and VaR/ES at the `var` levels), as `analyze` and `risk` do; the wallets'
     REPORT_POOLS largest LP pools are analyzed too (their depth charts)."""
-    items = [parse_target(t) for t in ([targets] if isinstance(targets, str) else targets)]
+    items = [v4_pool_target(t, None) or parse_target(t) for t in ([targets] if isinstance(targets, str) else targets)]
     if not items:
-        raise InputError("give at least one target: a wallet, pool, Aave market or options vault")
+        raise InputError("give at least one target: a wallet, pool (or v4 pool id), lending market (or Morpho market "
+                         "id) or options vault")
     ctx = connect(rpc_url, block=block, expected_chain_id=chain_id)
     book = addresses if isinstance(addresses, AddressBook) else load_address_book(ctx.chain_id, addresses)
     owned = not _is_open_cache(cache)

@@ -21,14 +21,15 @@ def available_protocols() -> list[str]:
 
 
 def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wide: bool = False) -> int:
-    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market, and a vault."""
+    """Build the demo world on a fresh Anvil and print the analysis of a demo wallet, a pool, an Aave borrower and market,
+    a vault, a Uniswap v4 wallet, a Morpho borrower and market, and the market maker's book."""
     from .api import analyze
     from .report.text import make_console, render
 
     con = make_console(stderr=as_json)
     with Anvil() as node:
         t0 = time.monotonic()
-        with con.status("Building the demo world (Uniswap, Aave, vaults)…"):
+        with con.status("Building the demo world (Uniswap, Aave, Morpho, vaults)…"):
             world = build_world(Chain(node.url), available_protocols())
         con.print(f"[green]Demo world built[/] in {time.monotonic() - t0:.1f} s at block {world.chain.block_number()} (Anvil at {node.url})")
         book = Path(cache).with_suffix(".addresses.json")
@@ -50,6 +51,10 @@ def run_demo(*, cache: str, as_json: bool = False, plots: str | None = None, wid
         v4 = world.facts.get("uniswap_v4")
         if v4:
             targets.append(("wallet", v4["wallets"]["v4_lp_a"], "demo Uniswap v4 wallet v4_lp_a (native ETH pool, NFTs)"))
+        morpho = world.facts.get("morpho_blue")
+        if morpho:
+            targets.append(("wallet", morpho["borrowers"]["morpho_multi"], "demo Morpho Blue borrower morpho_multi (two markets)"))
+            targets.append(("market", morpho["markets"]["WETH/USDC"]["id"], "demo Morpho Blue market WETH/USDC (every borrower)"))
         docs = []
         if plots:
             Path(plots).mkdir(parents=True, exist_ok=True)

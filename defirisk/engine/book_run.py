@@ -111,7 +111,7 @@ def book_document(b: Book, m: MarketState, *, kinds: dict[tuple[str, str, str], 
     for e in b.positions:
         item: dict[str, Any] = {"protocol": e.protocol, "id": e.id, "owner": e.owner, "kind": kinds.get((e.protocol, e.id, e.owner)),
                                 "exposure": exposure_json(e)}
-        if e.protocol == "aave_v3":
+        if e.protocol in ("aave_v3", "morpho_blue"):  # id: "<pool or market id>:<wallet>"
             item["wallet"], item["market"] = e.owner, e.id.split(":")[0]
         positions.append(item)
     scenarios = []

@@ -57,7 +57,7 @@ def plot_doc_files(doc: dict, path: str | Path) -> list[Path]:
     if has_vaults:
         files += plot_vault_pages(doc, name("vaults"))
     if loans:
-        files.append(plot_health_factor(doc, name("aave")))
+        files.append(plot_health_factor(doc, name("loans" if any(x.get("protocol") == "morpho_blue" for x in loans) else "aave")))
     if not files:
         files.append(_empty(doc, out, "no LP, options-vault or Aave position to draw"))
     return files
@@ -196,11 +196,12 @@ def health_factor_curve(lend: dict, asset: str, prices: np.ndarray) -> np.ndarra
 
 
 def plot_health_factor(doc: dict, path: Path) -> Path:
-    """Each Aave loan's health factor against the oracle price of each of its assets (one panel per asset)."""
+    """Each loan's health factor (Aave v3, Morpho Blue) against the oracle price of each of its assets (one panel per
+    asset and loan)."""
     panels = [(lend, a) for lend in doc.get("lending") or [] for a in lend.get("assets") or []
               if a.get("price_usd") and (float(a.get("collateral_usd") or 0) > 0 or float(a.get("debt_usd") or 0) > 0)]
     if not panels:
-        return _empty(doc, path, "no Aave asset with an oracle price")
+        return _empty(doc, path, "no loan asset with an oracle price")
     n = len(panels)
     fig, axes = plt.subplots(1, n, figsize=(max(6.0, 4.8 * n), 4.5), squeeze=False)
     for j, (lend, a) in enumerate(panels):
@@ -215,15 +216,18 @@ def plot_health_factor(doc: dict, path: Path) -> Path:
         if lp and 0.3 * p0 <= float(lp) <= 1.7 * p0:
             ax.axvline(float(lp), color="tab:red", ls="--", lw=0.8, label=f"liquidation ${float(lp):,.2f}")
         role = "collateral" if float(a.get("collateral_usd") or 0) > 0 else "debt"
-        ax.set_title(f"{a['symbol']} ({role})", fontsize=9)
+        where = "Morpho " + str((lend.get("market") or {}).get("collateral_symbol", "")) + "/" + str(
+            (lend.get("market") or {}).get("loan_symbol", "")) if lend.get("protocol") == "morpho_blue" else "Aave v3"
+        ax.set_title(f"{a['symbol']} ({role}) · {where}", fontsize=9)
         ax.set_xlabel(f"{a['symbol']} oracle price (USD)")
         ax.set_ylabel("health factor")
         ax.set_ylim(0, max(2.0, min(10.0, float(np.nanmax(np.minimum(hf, 10.0))) * 1.05)))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    lend0 = panels[0][0]
-    fig.suptitle(f"Aave v3 loan of {doc['target'][:10]}… at block {doc['block']}: health factor "
-                 f"{lend0.get('health_factor') or float('inf'):.4f} against each asset's price (others fixed)", fontsize=10)
+    hfs = ", ".join(f"{x.get('health_factor') or float('inf'):.4f}" for x in dict.fromkeys(id(lend) for lend, _ in panels)
+                    for x in [next(lend for lend, _ in panels if id(lend) == x)])
+    fig.suptitle(f"Loans of {doc['target'][:10]}… at block {doc['block']}: health factor {hfs} against each asset's "
+                 "oracle price (others fixed)", fontsize=10)
     return _save(fig, path)
 
 

@@ -215,3 +215,34 @@ def test_round_trips_do_not_grow_with_markets(mworld: World):
         reader.fetch_wallet(ctx, _book(w), f["borrowers"][role])
         trips.append(ctx.round_trips)
     assert trips[0] == trips[1]
+
+
+def test_market_view_round_trips_do_not_grow_with_borrowers(mworld: World):
+    """A market view with 500 borrowers costs the same round trips as one with 5 (all read in the same stages)."""
+    from defirisk.devnet.solc import compile_fixtures
+    from defirisk.devnet.tx import Chain
+
+    w, kit = mworld, kit_from_world(mworld)
+    f = w.facts["morpho_blue"]
+    sup = f["supplier"]
+    rpc = w.chain.rpc
+    rpc.request("anvil_autoImpersonateAccount", [True])
+    try:
+        many = [f"0x{0xb0b0000 + k:040x}" for k in range(500)]
+        rpc.batch(("anvil_setBalance", [a, hex(10**18)]) for a in many)
+        wbtc = w.tokens.address["WBTC"]
+        tok = compile_fixtures()["DemoToken"]
+        txs = [Chain.call_tx(tok, wbtc, "mint", sup, 500 * 10**6, sender=w.deployer),
+               Chain.call_tx(tok, wbtc, "approve", f["morpho"], 2**256 - 1, sender=sup)]
+        txs += [kit.tx("supplyCollateral", kit.params["WBTC/USDC"], 10**6, a, b"", sender=sup) for a in many]
+        txs += [kit.borrow("WBTC/USDC", 100 * 10**6, a) for a in many]
+        w.chain.send_block(txs)
+    finally:
+        rpc.request("anvil_autoImpersonateAccount", [False])
+    trips, counts = [], []
+    for n in ("WETH/USDC", "WBTC/USDC"):
+        ctx = connect(w.chain.url)
+        snap = reader.fetch_market(ctx, _book(w), f["morpho"], f["markets"][n]["id"])
+        trips.append(ctx.round_trips)
+        counts.append(sum(1 for p in snap.positions if p.borrow_shares))
+    assert counts == [5, 502] and trips[0] == trips[1]
