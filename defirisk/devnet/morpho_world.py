@@ -130,7 +130,7 @@ class MorphoKit:
 def kit_from_world(world: World) -> MorphoKit:
     """The kit of a built world (from its facts)."""
     f = world.facts["morpho_blue"]
-    return MorphoKit(world.chain, f["morpho"], {n: tuple(m["params"]) for n, m in f["markets"].items()})  # type: ignore[misc]
+    return MorphoKit(world.chain, f["morpho"], {n: tuple(m["params"]) for n, m in f["markets"].items()})
 
 
 def set_oracle_price(chain: Chain, oracle: str, price_raw: int) -> None:

@@ -288,10 +288,10 @@ def _market(c: Console, doc: dict, wide: bool) -> None:
         emit(c, [f"Morpho Blue market {m.get('collateral_symbol')}/{m.get('loan_symbol')}",
                  f"LLTV {_f(100 * m['lltv'], '.1f')}%", f"id {m.get('market_id')}"])
         emit(c, [f"supplied {usd(m.get('total_supply_usd'))}", f"borrowed {usd(m.get('total_borrow_usd'))}",
-                 f"utilization {_f(100 * m['utilization'] if m.get('utilization') is not None else None, '.1f')}%",
-                 f"borrow APY {_f(100 * m['borrow_apy'] if m.get('borrow_apy') is not None else None, '.2f')}%",
                  f"oracle {m.get('collateral_symbol')} {usd(m.get('collateral_price_usd'), cents=True)}",
-                 f"liquidation incentive {_f(m.get('liquidation_incentive_factor'), '.4f')}"])
+                 f"liquidation incentive {_f(m.get('liquidation_incentive_factor'), '.4f')}",
+                 f"utilization {_f(100 * m['utilization'] if m.get('utilization') is not None else None, '.1f')}%",
+                 f"borrow APY {_f(100 * m['borrow_apy'] if m.get('borrow_apy') is not None else None, '.2f')}%"])
     else:
         emit(c, [f"Aave v3 market {m.get('market_id', '')!r}", f"pool {m.get('pool')}", f"provider {m.get('pool_addresses_provider')}"])
     emit(c, [f"{plural(m.get('borrowers', 0), 'borrower')}", f"collateral {usd(m.get('collateral_usd'))}", f"debt {usd(m.get('debt_usd'))}",

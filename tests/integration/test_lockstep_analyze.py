@@ -56,9 +56,9 @@ def _doc(a) -> dict:
 
 
 @pytest.mark.parametrize("role, counts, total, in_turn", [
-    # in turn: + 1 for the Uniswap v4 reader (its Transfer/ModifyLiquidity logs show nothing of these wallets)
-    ("lp_alice", {"lp": 6, "aave": 5, "vault": 7}, 8, 21),  # the demo wallet: LP + both vaults, no Aave position
-    ("aave_close", {"lp": 5, "aave": 9, "vault": 1}, 10, 17),  # an Aave borrower: market 2, reserves 2, account 2, pools 3
+    # in turn: + 1 each for the Uniswap v4 and Morpho readers (their logs show nothing of these wallets)
+    ("lp_alice", {"lp": 6, "aave": 5, "vault": 7}, 8, 22),  # the demo wallet: LP + both vaults, no Aave position
+    ("aave_close", {"lp": 5, "aave": 9, "vault": 1}, 10, 18),  # an Aave borrower: market 2, reserves 2, account 2, pools 3
 ])
 def test_wallet_costs_one_plus_the_longest_reader(world, book_file, anvil, monkeypatch, role, counts, total, in_turn):
     wallet = world.account(role)

@@ -56,6 +56,10 @@ def test_demo_through_a_pipe_at_80_columns(tmp_path):
     _check_text(r.stdout, tmp_path)
     v4 = r.stdout.split("demo Uniswap v4 wallet", 1)[1]  # the v4 wallet's section names its native-ETH pool
     assert "ETH/USDC" in v4.split("demo", 1)[0]
+    morpho = r.stdout.split("demo Morpho Blue borrower", 1)[1].split("demo", 1)[0]  # two markets, one lending view
+    assert "Morpho Blue WETH/USDC 86.0% LLTV" in morpho and "Morpho Blue WBTC/USDC 91.5% LLTV" in morpho
+    market = r.stdout.split("demo Morpho Blue market", 1)[1].split("demo", 1)[0]
+    assert "Morpho Blue market WETH/USDC" in market and "Borrowers, nearest to liquidation first" in market
 
 
 def _pty_run(argv: list[str], cwd: Path, rows: int, cols: int, timeout: float = 300) -> tuple[int, str]:
