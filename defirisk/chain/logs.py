@@ -83,9 +83,12 @@ def fetch_logs(
 
 class RangeSizer:
     """The eth_getLogs block span across calls: halve (or follow the node's hint) on range/size errors, double
-    after `grow_after` successes in a row, never above `max_span`; so one config fits nodes with any limit."""
+    after `grow_after` successes in a row, never above `max_span`; so one config fits nodes with any limit. A range
+    that came back with more than `log_target` logs sets the next span so it holds about that many (what a scan
+    keeps in memory at once stays bounded, whatever the backfill's length)."""
 
-    def __init__(self, *, initial: int = 2_000, max_span: int = 100_000, grow_after: int = 1):
+    def __init__(self, *, initial: int = 2_000, max_span: int = 100_000, grow_after: int = 1, log_target: int = 20_000):
+        self.log_target = max(1, log_target)
         self.max_span = max(1, max_span)
         self.span = max(1, min(initial, self.max_span))
         self.grow_after = max(1, grow_after)
@@ -99,7 +102,10 @@ class RangeSizer:
     def success(self, lo: int, hi: int, n_logs: int) -> None:
         """A range [lo, hi] was answered with n_logs logs."""
         self._ok += 1
-        if self._ok >= self.grow_after and hi - lo + 1 >= self.span:
+        if n_logs > self.log_target:
+            self.span = max(1, (hi - lo + 1) * self.log_target // n_logs)
+            self._ok = 0
+        elif self._ok >= self.grow_after and hi - lo + 1 >= self.span and 2 * n_logs <= self.log_target:
             self.span = min(self.max_span, self.span * 2)
             self._ok = 0
 

@@ -24,6 +24,24 @@ from ..errors import (
 from .http import HttpClient, HttpConnectionError, HttpTimeout
 from .redact import redact_text, redact_url
 
+try:  # orjson parses a large eth_getLogs reply ~1.6x faster than json (scan ingestion, #16)
+    import orjson
+
+    def _dumps(payload: Any) -> bytes:
+        try:
+            return orjson.dumps(payload)
+        except TypeError:  # an int beyond 64 bits in a parameter: the standard encoder takes any int
+            return json.dumps(payload).encode()
+
+    def _loads(body: bytes) -> Any:
+        return orjson.loads(body)
+except ImportError:  # pragma: no cover - orjson is a dependency; a bare checkout still works
+    def _dumps(payload: Any) -> bytes:
+        return json.dumps(payload).encode()
+
+    def _loads(body: bytes) -> Any:
+        return json.loads(body)
+
 log = logging.getLogger(__name__)
 
 _HISTORICAL = re.compile(
@@ -108,7 +126,7 @@ class RpcClient:
         while True:
             try:
                 self.round_trips += 1
-                resp = self.http.post(json.dumps(payload).encode())
+                resp = self.http.post(_dumps(payload))
                 self.answered = True
                 if resp.status == 429 or resp.status >= 500:
                     ra = resp.headers.get("retry-after")
@@ -124,7 +142,7 @@ class RpcClient:
                 if resp.status != 200:
                     raise RpcError(f"node at {self.redacted_url} answered HTTP {resp.status}")
                 try:
-                    return json.loads(resp.body)
+                    return _loads(resp.body)
                 except ValueError:
                     kind = resp.headers.get("content-type", "").split(";")[0] or "no content type"
                     raise RpcError(f"the server at {self.redacted_url} answered with something that is not JSON-RPC "

@@ -98,6 +98,45 @@ def log_to_row(log: Mapping[str, Any], chain_id: int, *, protocol: str | Sequenc
     }
 
 
+EVENT_COLUMNS = ("chain_id", "block", "log_index", "block_hash", "tx_hash", "address", "topic0", "topics", "data",
+                 "protocol", "event_name", "decoded")
+
+
+def logs_to_columns(
+    logs: Iterable[Mapping[str, Any]], chain_id: int, *,
+    protocol_by_address: Mapping[str, str | Sequence[str]] | None = None, only_listed: bool = False,
+) -> dict[str, list[Any]]:
+    """The `events` rows of the indexed logs among `logs` as columns (EVENT_COLUMNS -> values), in (block, log index)
+    order, one row per key: the scan's bulk path (no dict per row). Same rules as `logs_to_rows`."""
+    by_addr = {k.lower(): _protocols(v) for k, v in (protocol_by_address or {}).items()}
+    out: list[tuple] = []
+    for lg in logs:
+        if lg.get("removed"):
+            continue
+        addr = str(lg.get("address", "")).lower()
+        if only_listed and addr not in by_addr:
+            continue
+        raw_topics = lg.get("topics")
+        if not raw_topics:
+            continue
+        topics = [t.lower() for t in raw_topics]
+        spec = _match(topics[0], len(topics), by_addr.get(addr))
+        if spec is None:
+            continue
+        data = lg.get("data") or "0x"
+        try:
+            decoded = decoded_json(spec.event, topics, data)
+        except Exception:  # noqa: BLE001 - malformed data is not this event; eth_abi raises several types
+            continue
+        out.append((int(lg["blockNumber"], 16), int(lg["logIndex"], 16), lg["blockHash"], lg.get("transactionHash"),
+                    _checksum(addr[2:]), topics[0], '["' + '","'.join(topics) + '"]', data, spec.protocol,
+                    spec.event.name, decoded))
+    out.sort(key=lambda r: (r[0], r[1]))
+    kept = [r for i, r in enumerate(out) if i == 0 or (r[0], r[1]) != (out[i - 1][0], out[i - 1][1])]
+    cols: list[list[Any]] = [list(c) for c in zip(*kept)] if kept else [[] for _ in EVENT_COLUMNS[1:]]
+    return {"chain_id": [int(chain_id)] * len(kept), **dict(zip(EVENT_COLUMNS[1:], cols))}
+
+
 def logs_to_rows(
     logs: Iterable[Mapping[str, Any]], chain_id: int, *,
     protocol_by_address: Mapping[str, str | Sequence[str]] | None = None, only_listed: bool = False,
@@ -107,17 +146,8 @@ def logs_to_rows(
     `protocol_by_address` (address → protocol or protocols) settles events whose topic0 several protocols share
     (ERC-20 Transfer) and keeps each contract to its protocols' events; `only_listed` drops logs of other addresses.
     """
-    by_addr = {k.lower(): _protocols(v) for k, v in (protocol_by_address or {}).items()}
-    out = []
-    for lg in logs:
-        addr = str(lg.get("address", "")).lower()
-        if only_listed and addr not in by_addr:
-            continue
-        row = log_to_row(lg, chain_id, protocol=by_addr.get(addr))
-        if row is not None:
-            out.append(row)
-    out.sort(key=lambda r: (r["block"], r["log_index"]))
-    return out
+    cols = logs_to_columns(logs, chain_id, protocol_by_address=protocol_by_address, only_listed=only_listed)
+    return [dict(zip(EVENT_COLUMNS, vals)) for vals in zip(*(cols[c] for c in EVENT_COLUMNS))]
 
 
 def block_rows(headers: Iterable[Mapping[str, Any]], chain_id: int) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from ..store.scan_state import save_job_runs, save_stream_starts
 from . import reorg
 from .adopt import adopt_market_view
 from .config import Job, ScanConfig
-from .streams import Stream, chunk_filters, decode_logs
+from .streams import Stream, chunk_filters, decode_columns
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,24 @@ SINGLE_BLOCK_TRIES = 6  # a one-block range refused this often is a real limit, 
 
 class ChainMoved(Exception):
     """The node's chain changed under a running scan (a header no longer matches a log); the pass restarts."""
+
+
+@dataclass
+class _Fetched:
+    """One range as the reader thread got it: logs and headers, or why it must shrink."""
+
+    logs: list[dict]
+    headers: dict[int, dict | None]
+    capped: bool = False
+    refused: RangeTooLargeError | None = None
+
+
+def _settle(fut: Future) -> None:
+    """Wait for a read ahead that will not be used (the client is free again; its error is not this range's)."""
+    try:
+        fut.result()
+    except Exception:  # noqa: BLE001 - a range nobody asked for any more
+        pass
 
 
 @dataclass
@@ -195,39 +214,68 @@ class Scanner:
         written = 0
         lowest = min(pos.values(), default=head + 1)
         task = bar.add_task(f"scan {job.name}", total=max(0, head + 1 - lowest)) if bar is not None else None
-        while not self.stop.is_set():
-            todo = [p for p in pos.values() if p <= head]
-            if not todo:
-                break
-            lo = min(todo)
-            active = [s for s in streams if pos[s.name] == lo]
-            higher = [p for p in pos.values() if p > lo]
-            hi_end = min([head] + [p - 1 for p in higher])
-            while lo <= hi_end and not self.stop.is_set():
-                lo, hi = self.sizer.window(lo, hi_end)
-                n = self._chunk(ctx, job, active, lo, hi, final, summary)
-                if n is None:
-                    continue  # the node refused the range: the sizer shrank it
-                written += n
-                for s in active:
-                    pos[s.name] = hi + 1
-                if task is not None:
-                    bar.update(task, completed=hi + 1 - lowest)
-                lo = hi + 1
+        # One range is read from the node while the one before it is decoded and written (the HTTP wait releases
+        # the GIL, as DuckDB's insert does): at most two chunks in memory, each bounded by the sizer's log target.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="defirisk-getlogs") as pool:
+            ahead: tuple[int, int, list[Stream], Future] | None = None
+            try:
+                while not self.stop.is_set():
+                    todo = [p for p in pos.values() if p <= head]
+                    if not todo:
+                        break
+                    lo = min(todo)
+                    active = [s for s in streams if pos[s.name] == lo]
+                    higher = [p for p in pos.values() if p > lo]
+                    hi_end = min([head] + [p - 1 for p in higher])
+                    while lo <= hi_end and not self.stop.is_set():
+                        if ahead is not None and ahead[0] == lo and ahead[2] == active:
+                            _, hi, _, fut = ahead
+                        else:
+                            if ahead is not None:
+                                _settle(ahead[3])
+                            lo, hi = self.sizer.window(lo, hi_end)
+                            fut = pool.submit(self._fetch, ctx, active, lo, hi, final)
+                        ahead = None
+                        got = fut.result()
+                        if not self._accept(got, job, lo, hi, summary):
+                            continue  # the node refused the range: the sizer shrank it
+                        if hi < hi_end and not self.stop.is_set():  # the next range, read while this one is written
+                            nlo, nhi = self.sizer.window(hi + 1, hi_end)
+                            ahead = (nlo, nhi, active, pool.submit(self._fetch, ctx, active, nlo, nhi, final))
+                        n = self._write(ctx, job, active, lo, hi, final, got, summary)
+                        written += n
+                        for s in active:
+                            pos[s.name] = hi + 1
+                        if task is not None:
+                            bar.update(task, completed=hi + 1 - lowest)
+                        lo = hi + 1
+            finally:
+                if ahead is not None:
+                    _settle(ahead[3])
         return written
 
-    def _chunk(self, ctx: ChainContext, job: Job, active: list[Stream], lo: int, hi: int, final: int,
-               summary: Summary) -> int | None:
-        """Read and store [lo, hi] for `active` streams in one transaction; None when the range must shrink."""
+    def _fetch(self, ctx: ChainContext, active: list[Stream], lo: int, hi: int, final: int) -> _Fetched:
+        """[lo, hi]'s logs for `active` streams and the headers the chunk needs (the reader thread: the only user
+        of the node client while a job is indexed)."""
         logs: list[dict] = []
         try:
             for flt in chunk_filters(active, lo, hi):  # one filter, plus one per singleton's parts (v4 pools)
                 got = self.client.request("eth_getLogs", [flt.params()])
                 if RangeSizer.suspicious(len(got)) and hi > lo:
-                    logs = got  # a capped answer: shrink the range below
-                    break
+                    return _Fetched(got, {}, capped=True)  # a capped answer: shrink the range
                 logs += got
         except RangeTooLargeError as e:
+            return _Fetched([], {}, refused=e)
+        if RangeSizer.suspicious(len(logs)) and hi > lo:
+            return _Fetched(logs, {}, capped=True)
+        tracked = range(max(lo, final), hi + 1)  # blocks not final yet, and the newest final one as checkpoint
+        need = sorted({int(lg["blockNumber"], 16) for lg in logs} | set(tracked))
+        return _Fetched(logs, self.headers(need))
+
+    def _accept(self, got: _Fetched, job: Job, lo: int, hi: int, summary: Summary) -> bool:
+        """Whether a fetched range can be written; else the sizer shrinks (or, for one block refused too often, the
+        scan stops with the reason)."""
+        if got.refused is not None:
             if hi == lo:
                 self._single_refusals += 1
                 if self._single_refusals >= SINGLE_BLOCK_TRIES:
@@ -236,45 +284,51 @@ class Scanner:
                         "split the job's contracts over several jobs or use a node with a higher limit"
                     ) from None
                 time.sleep(0.05 * self._single_refusals)
-                return None
-            self.sizer.too_large(lo, hi, e.hint)
+                return False
+            self.sizer.too_large(lo, hi, got.refused.hint)
             summary.range_splits += 1
-            return None
-        if RangeSizer.suspicious(len(logs)) and hi > lo:
+            return False
+        if got.capped:
             self.sizer.too_large(lo, hi)
             summary.range_splits += 1
-            return None
+            return False
         self._single_refusals = 0
-        rows = decode_logs(active, logs, ctx.chain_id)
-        tracked = range(max(lo, final), hi + 1)  # blocks not final yet, and the newest final one as checkpoint
-        need = sorted({r["block"] for r in rows} | set(tracked))
-        hdr = self.headers(need)
-        for r in rows:
-            h = hdr.get(r["block"])
-            if h is None or h["hash"].lower() != r["block_hash"].lower():
-                raise ChainMoved(f"block {r['block']} changed while it was read")
-        got = {n: h for n, h in hdr.items() if h is not None}  # holds every block of `rows` (checked above)
-        blocks = [{"chain_id": ctx.chain_id, "number": n, "hash": got[n]["hash"], "parent_hash": got[n]["parentHash"],
-                   "timestamp": int(got[n]["timestamp"], 16)} for n in sorted({r["block"] for r in rows})]
+        self.sizer.success(lo, hi, len(got.logs))
+        return True
+
+    def _write(self, ctx: ChainContext, job: Job, active: list[Stream], lo: int, hi: int, final: int, got: _Fetched,
+               summary: Summary) -> int:
+        """Decode [lo, hi]'s logs and store them with their blocks, checkpoints and cursors in one transaction."""
+        cols = decode_columns(active, got.logs, ctx.chain_id)
+        hdr = got.headers
+        for b, bh in zip(cols["block"], cols["block_hash"]):
+            h = hdr.get(b)
+            if h is None or h["hash"].lower() != bh.lower():
+                raise ChainMoved(f"block {b} changed while it was read")
+        got.logs.clear()  # the decoded columns hold what is kept
+        seen = {n: h for n, h in hdr.items() if h is not None}  # holds every block of the rows (checked above)
+        blocks = [{"chain_id": ctx.chain_id, "number": n, "hash": seen[n]["hash"], "parent_hash": seen[n]["parentHash"],
+                   "timestamp": int(seen[n]["timestamp"], 16)} for n in sorted(set(cols["block"]))]
         hashes = []
-        for n in tracked:
+        for n in range(max(lo, final), hi + 1):
             h = hdr.get(n)
             if h is None:
                 raise ChainMoved(f"block {n} vanished while it was read")
             hashes.append({"chain_id": ctx.chain_id, "number": n, "hash": h["hash"]})
         now = _now()
         with self.store.transaction():
-            self.store.upsert("events", rows, coerce=False)  # built by decode_logs with the column types
+            # a key already stored is the same log (a reorg's orphaned rows are rolled back before re-reading)
+            self.store.insert_columns("events", cols)
             self.store.put_blocks(blocks)
             self.store.upsert("scan_hashes", hashes)
             self.store.upsert("cursors", [{"chain_id": ctx.chain_id, "job": job.name, "stream": s.name,
                                            "next_block": hi + 1, "updated_at": now} for s in active])
-        self.sizer.success(lo, hi, len(logs))
+        n = len(cols["block"])
         summary.chunks += 1
-        summary.events_ingested += len(rows)
+        summary.events_ingested += n
         summary.from_block = lo if summary.from_block is None else min(summary.from_block, lo)
         summary.to_block = hi if summary.to_block is None else max(summary.to_block, hi)
-        return len(rows)
+        return n
 
     def finish_head(self, ctx: ChainContext) -> None:
         """Record the head block and drop checkpoints that are final (keeping the newest final one)."""

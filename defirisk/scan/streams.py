@@ -80,9 +80,8 @@ def chunk_filters(streams: Sequence[Stream], lo: int, hi: int) -> list[LogFilter
     return out
 
 
-def decode_logs(streams: Sequence[Stream], logs: Iterable[Mapping[str, Any]], chain_id: int) -> list[dict[str, Any]]:
-    """`events` rows of the logs that belong to `streams` (by address and kind; a singleton's by its parts' first
-    topics), in (block, log index) order."""
+def _own_logs(streams: Sequence[Stream], logs: Iterable[Mapping[str, Any]]) -> tuple[Iterable[Mapping[str, Any]], dict]:
+    """The logs that belong to `streams` (a singleton's by its parts' first topics), and address -> protocols."""
     protocols = {s.address.lower(): KINDS[s.kind].protocols for s in streams}
     parts: dict[str, set[str]] = {}
     for s in streams:
@@ -91,4 +90,17 @@ def decode_logs(streams: Sequence[Stream], logs: Iterable[Mapping[str, Any]], ch
     if parts:
         logs = [lg for lg in logs if str(lg.get("address", "")).lower() not in parts
                 or (len(lg.get("topics") or ()) > 1 and lg["topics"][1].lower() in parts[str(lg["address"]).lower()])]
-    return log_rows.logs_to_rows(logs, chain_id, protocol_by_address=protocols, only_listed=True)
+    return logs, protocols
+
+
+def decode_logs(streams: Sequence[Stream], logs: Iterable[Mapping[str, Any]], chain_id: int) -> list[dict[str, Any]]:
+    """`events` rows of the logs that belong to `streams` (by address and kind; a singleton's by its parts' first
+    topics), in (block, log index) order."""
+    own, protocols = _own_logs(streams, logs)
+    return log_rows.logs_to_rows(own, chain_id, protocol_by_address=protocols, only_listed=True)
+
+
+def decode_columns(streams: Sequence[Stream], logs: Iterable[Mapping[str, Any]], chain_id: int) -> dict[str, list[Any]]:
+    """decode_logs as columns (log_rows.logs_to_columns): the chunk's bulk insert."""
+    own, protocols = _own_logs(streams, logs)
+    return log_rows.logs_to_columns(own, chain_id, protocol_by_address=protocols, only_listed=True)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Mapping, Sequence, cast
 
 import sys
 from typing import TYPE_CHECKING
@@ -616,6 +616,39 @@ class Cache:
         finally:
             self.con.unregister("__defirisk_rows")
         return n_keys
+
+    def insert_columns(self, table: str, columns: Mapping[str, Sequence[Any]], *, update: bool = False) -> int:
+        """Insert rows given as columns (name -> values, one row per key, values already as the columns store them)
+        through one Arrow table: the scanner's bulk path. A key already in the table keeps its row (`update`: the
+        new row replaces it). Missing columns are NULL. Returns the rows given."""
+        import pyarrow as pa  # type: ignore[import-untyped]  # the bulk path only
+
+        spec = schema.TABLES[table]
+        if self.read_only:
+            raise DefiriskError(f"the cache {self.path} was opened read-only; open it with read_only=False to write")
+        unknown = sorted(set(columns) - set(spec.column_names))
+        if unknown:
+            raise InputError(f"{table} has no column(s) {', '.join(unknown)} (columns: {', '.join(spec.column_names)})")
+        n = len(next(iter(columns.values()), ()))
+        if n == 0:
+            return 0
+        types = dict(spec.columns)
+        arrow = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_()}
+        cols = [c for c in spec.column_names if c in columns]
+        tbl = pa.table({c: pa.array(columns[c], type=arrow.get(types[c], pa.string())) for c in cols})
+        if update:
+            sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in spec.key)
+            conflict = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+        else:
+            conflict = "DO NOTHING"
+        col_list = ", ".join(cols)
+        self.con.register("__defirisk_arrow", tbl)
+        try:
+            self.con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM __defirisk_arrow "
+                             f"ON CONFLICT ({', '.join(spec.key)}) {conflict}")
+        finally:
+            self.con.unregister("__defirisk_arrow")
+        return n
 
     def _insert_values(self, table: str, rows: list[list[Any]], update_sql: dict[str, str] | None) -> None:
         """Upsert already-coerced rows (one per key) with parameterised VALUES statements, no DataFrame."""
