@@ -126,13 +126,16 @@ def scan(
     progress: bool = False,
     stop: Any = None,
     stdout: Any = None,
+    snapshots: bool = True,
 ) -> dict[str, Any]:
     """One scan pass of a TOML config (path or dict) into the cache; the summary (events_ingested, from_block,
-    to_block, head, round_trips, reorg, alerts, ...). `stop`: a threading.Event that ends the pass between chunks."""
+    to_block, head, round_trips, reorg, alerts, ...). `stop`: a threading.Event that ends the pass between chunks;
+    `snapshots=False`: index events only (no head snapshots, no alerts), e.g. a backfill."""
     from .scan.config import load_config
     from .scan.runner import scan_once
 
-    return scan_once(load_config(config), cache, progress=progress, stop=stop, stdout=stdout).to_json()
+    return scan_once(load_config(config), cache, progress=progress, stop=stop, stdout=stdout,
+                     snapshots=snapshots).to_json()
 
 
 def risk(

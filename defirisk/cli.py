@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
                    "`every` (it replaces the file's top-level `every`)")
     s.add_argument("--cache", metavar="PATH", help="DuckDB cache file (default: $DEFIRISK_CACHE or the user cache dir)")
     s.add_argument("--json", action="store_true", help="print each pass's summary as one JSON line")
+    s.add_argument("--no-snapshots", action="store_true", help="index events only: no head snapshots, no alerts "
+                                                               "(a backfill)")
 
     d = sub.add_parser("demo", help="start a local chain, build the demo world and analyze it", description="Start Anvil, deploy real Uniswap (and other) contracts, build positions with trading history, and print the analysis.")
     d.add_argument("--cache", metavar="PATH", default="defirisk-demo.duckdb", help="DuckDB cache file for the demo (default ./defirisk-demo.duckdb)")

@@ -87,7 +87,7 @@ class RangeSizer:
     that came back with more than `log_target` logs sets the next span so it holds about that many (what a scan
     keeps in memory at once stays bounded, whatever the backfill's length)."""
 
-    def __init__(self, *, initial: int = 2_000, max_span: int = 100_000, grow_after: int = 1, log_target: int = 20_000):
+    def __init__(self, *, initial: int = 2_000, max_span: int = 100_000, grow_after: int = 1, log_target: int = 5_000):
         self.log_target = max(1, log_target)
         self.max_span = max(1, max_span)
         self.span = max(1, min(initial, self.max_span))

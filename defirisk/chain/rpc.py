@@ -5,6 +5,7 @@ pre-encoded JSON arrays and decodes with eth-abi. Every HTTP POST counts as one 
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
@@ -108,6 +109,14 @@ class RpcClient:
         self.round_trips = 0
         self.answered = False  # the node has answered at least once (a dropped connection then is transient)
         self._ids = itertools.count(1)
+
+    def sibling(self) -> "RpcClient":
+        """A client like this one (same class, settings and shared state of a subclass) on its own connection, for
+        another thread; its round trips are counted apart."""
+        other = copy.copy(self)
+        other.http = HttpClient(self._url, self.timeout)
+        other.round_trips = 0
+        return other
 
     @property
     def redacted_url(self) -> str:

@@ -43,9 +43,10 @@ def run_scan_command(args: argparse.Namespace) -> int:
     loop = wants_loop(cfg.every_seconds, [j.every_seconds for j in cfg.jobs], cli_every, bool(args.once))
     with StopFlag() as flag:
         if not loop:
-            _render(scan_once(cfg, args.cache, progress=progress, stop=flag.event).to_json(), args.json)
+            _render(scan_once(cfg, args.cache, progress=progress, stop=flag.event,
+                              snapshots=not getattr(args, "no_snapshots", False)).to_json(), args.json)
             return 0
         run_scheduled(cfg, args.cache, flag.event, cli_every=cli_every, progress=progress,
-                      on_summary=lambda s: _render(s, args.json))
+                      on_summary=lambda s: _render(s, args.json), snapshots=not getattr(args, "no_snapshots", False))
     print("defirisk: scan stopped", file=sys.stderr)
     return 0

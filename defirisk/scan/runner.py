@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from .streams import Stream, chunk_filters, decode_columns
 log = logging.getLogger(__name__)
 
 SINGLE_BLOCK_TRIES = 6  # a one-block range refused this often is a real limit, not a flaky node
+READERS = 2  # eth_getLogs ranges in flight at once (each reader thread on its own connection)
+FIRST_SPAN = 2  # blocks of a job's first ranges: the sizer doubles them while they hold few logs
 
 
 class ChainMoved(Exception):
@@ -50,12 +53,13 @@ class _Fetched:
     refused: RangeTooLargeError | None = None
 
 
-def _settle(fut: Future) -> None:
-    """Wait for a read ahead that will not be used (the client is free again; its error is not this range's)."""
-    try:
-        fut.result()
-    except Exception:  # noqa: BLE001 - a range nobody asked for any more
-        pass
+def _settle_all(inflight: deque[tuple[int, int, Future]]) -> None:
+    """Wait for reads ahead that will not be used (their errors are not this range's) and forget them."""
+    while inflight:
+        try:
+            inflight.popleft()[2].result()
+        except Exception:  # noqa: BLE001 - a range nobody asked for any more
+            pass
 
 
 @dataclass
@@ -144,13 +148,18 @@ class Scanner:
     """One pass over a config, on an open cache and a node client."""
 
     def __init__(self, cfg: ScanConfig, store: Cache, client: RpcClient, *, progress: bool = False,
-                 stop: threading.Event | None = None, stdout: TextIO | None = None, jobs: Sequence[str] | None = None):
+                 stop: threading.Event | None = None, stdout: TextIO | None = None, jobs: Sequence[str] | None = None,
+                 snapshots: bool = True):
+        self.snapshots = snapshots
         self.cfg, self.store, self.client = cfg, store, client
         self.jobs = select_jobs(cfg, jobs)
         self.progress = progress
         self.stop = stop or threading.Event()
         self.stdout = stdout
-        self.sizer = RangeSizer(initial=min(2_000, cfg.chain.max_blocks_per_request),
+        self._tls = threading.local()
+        self._readers: list[RpcClient] = []
+        self._readers_lock = threading.Lock()
+        self.sizer = RangeSizer(initial=min(FIRST_SPAN, cfg.chain.max_blocks_per_request),
                                 max_span=cfg.chain.max_blocks_per_request)
         self._single_refusals = 0  # refusals of a one-block range in a row
 
@@ -214,10 +223,11 @@ class Scanner:
         written = 0
         lowest = min(pos.values(), default=head + 1)
         task = bar.add_task(f"scan {job.name}", total=max(0, head + 1 - lowest)) if bar is not None else None
-        # One range is read from the node while the one before it is decoded and written (the HTTP wait releases
-        # the GIL, as DuckDB's insert does): at most two chunks in memory, each bounded by the sizer's log target.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="defirisk-getlogs") as pool:
-            ahead: tuple[int, int, list[Stream], Future] | None = None
+        # Up to READERS ranges are read from the node (each reader thread on its own connection) while the oldest one
+        # is decoded and written, in block order; a refused range drops the reads after it and is asked again
+        # smaller. What is in memory at once is bounded: READERS + 1 chunks, each aimed at the sizer's log target.
+        with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="defirisk-getlogs") as pool:
+            inflight: deque[tuple[int, int, Future]] = deque()
             try:
                 while not self.stop.is_set():
                     todo = [p for p in pos.values() if p <= head]
@@ -227,40 +237,46 @@ class Scanner:
                     active = [s for s in streams if pos[s.name] == lo]
                     higher = [p for p in pos.values() if p > lo]
                     hi_end = min([head] + [p - 1 for p in higher])
+                    nxt = lo
                     while lo <= hi_end and not self.stop.is_set():
-                        if ahead is not None and ahead[0] == lo and ahead[2] == active:
-                            _, hi, _, fut = ahead
-                        else:
-                            if ahead is not None:
-                                _settle(ahead[3])
-                            lo, hi = self.sizer.window(lo, hi_end)
-                            fut = pool.submit(self._fetch, ctx, active, lo, hi, final)
-                        ahead = None
+                        while len(inflight) < READERS and nxt <= hi_end:
+                            a, b = self.sizer.window(nxt, hi_end)
+                            inflight.append((a, b, pool.submit(self._fetch, ctx, active, a, b, final)))
+                            nxt = b + 1
+                        a, hi, fut = inflight.popleft()
                         got = fut.result()
-                        if not self._accept(got, job, lo, hi, summary):
-                            continue  # the node refused the range: the sizer shrank it
-                        if hi < hi_end and not self.stop.is_set():  # the next range, read while this one is written
-                            nlo, nhi = self.sizer.window(hi + 1, hi_end)
-                            ahead = (nlo, nhi, active, pool.submit(self._fetch, ctx, active, nlo, nhi, final))
-                        n = self._write(ctx, job, active, lo, hi, final, got, summary)
+                        if not self._accept(got, job, a, hi, summary):  # the sizer shrank: read again from `a`
+                            _settle_all(inflight)
+                            nxt = a
+                            continue
+                        n = self._write(ctx, job, active, a, hi, final, got, summary)
                         written += n
                         for s in active:
                             pos[s.name] = hi + 1
                         if task is not None:
                             bar.update(task, completed=hi + 1 - lowest)
                         lo = hi + 1
+                    _settle_all(inflight)
             finally:
-                if ahead is not None:
-                    _settle(ahead[3])
+                _settle_all(inflight)
         return written
 
+    def _reader(self) -> RpcClient:
+        """This reader thread's own client (a sibling of the scan's: same settings, its own connection)."""
+        c = getattr(self._tls, "client", None)
+        if c is None:
+            c = self._tls.client = self.client.sibling()
+            with self._readers_lock:
+                self._readers.append(c)
+        return c
+
     def _fetch(self, ctx: ChainContext, active: list[Stream], lo: int, hi: int, final: int) -> _Fetched:
-        """[lo, hi]'s logs for `active` streams and the headers the chunk needs (the reader thread: the only user
-        of the node client while a job is indexed)."""
+        """[lo, hi]'s logs for `active` streams and the headers the chunk needs (in a reader thread)."""
+        client = self._reader()
         logs: list[dict] = []
         try:
             for flt in chunk_filters(active, lo, hi):  # one filter, plus one per singleton's parts (v4 pools)
-                got = self.client.request("eth_getLogs", [flt.params()])
+                got = client.request("eth_getLogs", [flt.params()])
                 if RangeSizer.suspicious(len(got)) and hi > lo:
                     return _Fetched(got, {}, capped=True)  # a capped answer: shrink the range
                 logs += got
@@ -270,7 +286,7 @@ class Scanner:
             return _Fetched(logs, {}, capped=True)
         tracked = range(max(lo, final), hi + 1)  # blocks not final yet, and the newest final one as checkpoint
         need = sorted({int(lg["blockNumber"], 16) for lg in logs} | set(tracked))
-        return _Fetched(logs, self.headers(need))
+        return _Fetched(logs, fetch_headers(client, need))
 
     def _accept(self, got: _Fetched, job: Job, lo: int, hi: int, summary: Summary) -> bool:
         """Whether a fetched range can be written; else the sizer shrinks (or, for one block refused too often, the
@@ -374,7 +390,7 @@ class Scanner:
                 ctx = connect(client=self.client, expected_chain_id=cfg.chain.chain_id)
         if not (summary.stopped or summary.node_behind):
             save_job_runs(self.store, ctx.chain_id, [j.name for j in self.jobs], started, summary.head)
-        summary.round_trips = self.client.round_trips
+        summary.round_trips = self.client.round_trips + sum(c.round_trips for c in self._readers)
         summary.seconds = round(time.monotonic() - t0, 3)
         return summary
 
@@ -407,6 +423,8 @@ class Scanner:
             summary.stopped = True
             return
         self.finish_head(ctx)
+        if not self.snapshots:  # ingestion only (a backfill, the benchmark)
+            return
         if book is None:
             if any(j.pools or j.markets for j in self.jobs):
                 summary.snapshot_errors.append(f"no address book for chain {ctx.chain_id}: head snapshots skipped "
@@ -441,11 +459,13 @@ def select_jobs(cfg: ScanConfig, names: Sequence[str] | None) -> tuple[Job, ...]
 
 def scan_once(cfg: ScanConfig, cache: str | Path | None = None, *, progress: bool = False,
               stop: threading.Event | None = None, stdout: TextIO | None = None,
-              client: RpcClient | None = None, jobs: Sequence[str] | None = None) -> Summary:
-    """One pass of `cfg` (of the `jobs` named, default all) into the cache file (the default cache when None)."""
+              client: RpcClient | None = None, jobs: Sequence[str] | None = None, snapshots: bool = True) -> Summary:
+    """One pass of `cfg` (of the `jobs` named, default all) into the cache file (the default cache when None);
+    `snapshots=False`: index events only, no head snapshots or alerts."""
     client = client or RpcClient(cfg.chain.rpc_url(), timeout=cfg.chain.timeout)
     store = Cache(cache)  # one writer at a time: a second scan fails here with CacheLockedError
     try:
-        return Scanner(cfg, store, client, progress=progress, stop=stop, stdout=stdout, jobs=jobs).run()
+        return Scanner(cfg, store, client, progress=progress, stop=stop, stdout=stdout, jobs=jobs,
+                       snapshots=snapshots).run()
     finally:
         store.close()

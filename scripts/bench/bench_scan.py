@@ -2,36 +2,39 @@
 raw eth_getLogs floor, in the same run on the same chain. A benchmark, not a test. Prints a markdown table.
 
     .venv/bin/pip install -e '.[bench]'      # once: cryo, polars, pyarrow (not needed by the tests)
-    .venv/bin/python scripts/bench/bench_scan.py [--events 100000] [--repeat 3]
+    .venv/bin/python scripts/bench/bench_scan.py [--events 100000] [--repeat 3] [--latency-ms 50]
 
 The history: a fresh Anvil, the demo Uniswap world, then `defirisk.devnet.swap_history.generate_swaps`: real
 Uniswap v3 swaps through the SwapRouter (one Swap event each) and real v2 pair swaps (Sync + Swap each), 30 % of
 the events from v2. Every tool reads the same block range and the same pool/pair addresses.
 
-What is measured (wall time, median of --repeat runs, each into a fresh output):
-  defirisk scan        `defirisk.api.scan` with a dict config (contract of issue #5), one whole pass: reorg check,
-                       eth_getLogs with adaptive ranges, decoding (protocols.log_rows), DuckDB upserts of events +
-                       block headers + cursors in one transaction per chunk, then the pools' snapshots at the head.
-                       A second pass over the same cache (nothing new to ingest) is timed too: the pass minus it
-                       is ingestion alone. `--profile FILE` writes cProfile stats of one more pass.
-  cryo                 `cryo.collect("logs", …)` into a pandas DataFrame (raw, undecoded logs, in memory), and
-                       the same plus an insert of that frame into a fresh DuckDB file.
+What is measured (wall time inside a fresh child process, so its peak RSS is the tool's own; the tools alternate,
+`--repeat` rounds, medians shown):
+  defirisk scan        `defirisk.api.scan(config, snapshots=False)`: ingestion alone: eth_getLogs with adaptive
+                       ranges (several in flight), decoding (protocols.log_rows, every argument), and events + block
+                       headers + reorg checkpoints + cursors committed in DuckDB, one transaction per chunk.
+  cryo                 `cryo.collect("logs", …)` into its default polars frame (raw logs, not decoded, not stored).
   raw eth_getLogs      one HTTP POST with the same filter and JSON parsing: the floor any tool pays.
+With `--latency-ms N` every request goes through a loopback proxy that waits N ms before forwarding it (a remote
+node's round trip), for both tools.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import requests
 
-from defirisk.api import scan
 from defirisk.chain.logs import LogFilter
 from defirisk.devnet.anvil import Anvil
 from defirisk.devnet.swap_history import generate_swaps, swap_addresses
@@ -41,7 +44,27 @@ from defirisk.protocols.log_rows import topic0s
 
 CONFIRMATIONS = 12
 RPC_ENV = "DEFIRISK_BENCH_RPC_URL"
-RERUN: list[float] = []  # scan: seconds of a second pass with nothing new to ingest
+
+# Each tool runs in a child: argv[1] = JSON job; prints {"events", "seconds", "maxrss_mb"}.
+CHILD = r"""
+import json, os, resource, sys, time
+job = json.loads(sys.argv[1])
+if job["tool"] == "defirisk":
+    from defirisk.api import scan
+    os.environ[job["env"]] = job["url"]
+    run = lambda: int(scan(job["config"], cache=job["path"], snapshots=False)["events_ingested"])
+elif job["tool"] == "cryo":
+    import cryo
+    run = lambda: len(cryo.collect("logs", blocks=[job["blocks"]], rpc=job["url"], contract=job["addresses"], verbose=False))
+else:
+    import requests
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [job["filter"]]}
+    run = lambda: len(requests.post(job["url"], json=body, timeout=3600).json()["result"])
+t0 = time.perf_counter()  # imports done: the tool's own work
+n = run()
+dt = time.perf_counter() - t0
+print(json.dumps({"events": n, "seconds": dt, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
 
 def _topics() -> list[list[str]]:
@@ -57,96 +80,62 @@ def scan_config(addresses: Sequence[str], from_block: int, chain_id: int, book: 
     }
 
 
-def defirisk_runner(url: str, addresses: Sequence[str], lo: int, hi: int, chain_id: int,
-                    book: str | Path) -> tuple[str, Callable[[str], int], Callable[[str], int]]:
-    """(label, run(cache_path) -> events, rerun) for `defirisk.api.scan`.
+class LatencyProxy:
+    """A loopback HTTP proxy that waits `ms` milliseconds, then forwards each POST to `upstream` (threaded)."""
 
-    `rerun` times a second pass over a cache that is already up to date, one empty block later (a new head, so the
-    snapshots are computed again, not answered from the saved runs): no events to ingest, so it costs what a pass
-    costs besides ingestion (head checks, the pools' snapshots at the head)."""
-    os.environ[RPC_ENV] = url
-    cfg = scan_config(addresses, lo, chain_id, book)
+    def __init__(self, upstream: str, ms: float):
+        up, delay = upstream, ms / 1000.0
 
-    def run_scan(path: str) -> int:
-        s = scan(cfg, cache=path)
-        if (s.get("to_block") or 0) < hi:
-            raise SystemExit(f"the scan stopped at block {s.get('to_block')}, before the history's end {hi}")
-        if s.get("snapshot_errors"):
-            print(f"  note: scan snapshot errors: {s['snapshot_errors']}", file=sys.stderr)
-        return int(s["events_ingested"])
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
 
-    def rerun(path: str) -> int:
-        scan(cfg, cache=path)  # untimed first pass
-        requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []}, timeout=30).raise_for_status()
-        t0 = time.perf_counter()
-        n = int(scan(cfg, cache=path)["events_ingested"])
-        RERUN.append(time.perf_counter() - t0)
-        return n
+            def log_message(self, *a: object) -> None:
+                pass
 
-    return "defirisk `api.scan` (one pass: getLogs + decode + DuckDB + pool snapshots at the head)", run_scan, rerun
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(delay)
+                r = requests.post(up, data=body, headers={"Content-Type": "application/json"}, timeout=3600)
+                self.send_response(r.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
 
 
-def profile_pass(run: Callable[[str], int], out: str) -> None:
-    """cProfile stats of one scan pass into a fresh cache, written to `out` (read with `python -m pstats`)."""
-    import cProfile
-    import pstats
-
+def run_child(job: dict) -> dict:
+    """One measurement in a fresh interpreter: its events, seconds and peak RSS."""
     with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
-        prof = cProfile.Profile()
-        prof.runcall(run, str(Path(d) / "out.duckdb"))
-    prof.dump_stats(out)
-    pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+        job = dict(job, path=str(Path(d) / "out.duckdb"))
+        r = subprocess.run([sys.executable, "-c", CHILD, json.dumps(job)], capture_output=True, text=True, timeout=3600)
+    if r.returncode != 0:
+        raise SystemExit(f"{job['tool']} failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def cryo_runner(url: str, addresses: Sequence[str], lo: int, hi: int, *, to_duckdb: bool) -> Callable[[str], int] | None:
-    """run(path) -> events for cryo's Python binding (None when the [bench] extra is not installed)."""
+def cryo_available() -> bool:
     try:
-        import cryo  # type: ignore[import-not-found]
+        import cryo  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
-        return None
-
-    def run(path: str) -> int:
-        df = cryo.collect("logs", blocks=[f"{lo}:{hi + 1}"], rpc=url, contract=list(addresses),
-                          output_format="pandas", verbose=False)
-        if to_duckdb:
-            import duckdb
-            con = duckdb.connect(path)
-            con.register("cryo_logs", df)
-            con.execute("CREATE TABLE logs AS SELECT * FROM cryo_logs")
-            con.close()
-        return len(df)
-
-    return run
-
-
-def raw_runner(url: str, addresses: Sequence[str], lo: int, hi: int) -> Callable[[str], int]:
-    """run(path) -> events: one raw eth_getLogs POST and JSON parsing (the floor)."""
-    def run(_: str) -> int:
-        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
-                "params": [LogFilter(lo, hi, address=list(addresses), topics=_topics()).params()]}
-        return len(requests.post(url, json=body, timeout=600).json()["result"])
-    return run
-
-
-def measure(run: Callable[[str], int], repeat: int) -> tuple[int, float]:
-    """(events, median seconds) of `repeat` runs, each into a fresh file."""
-    times, events = [], set()
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
-            t0 = time.perf_counter()
-            events.add(run(str(Path(d) / "out.duckdb")))
-            times.append(time.perf_counter() - t0)
-    if len(events) != 1:
-        raise SystemExit(f"runs disagree on the number of events: {sorted(events)}")
-    return events.pop(), statistics.median(times)
+        return False
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Build the history, measure every tool, print the table (exits non-zero if a tool misses events)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=100_000, help="indexable events to create (default 100000)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the median is shown (default 3)")
-    ap.add_argument("--profile", metavar="FILE", help="also write cProfile stats of one more scan pass to FILE")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; the tools alternate within each (default 3)")
+    ap.add_argument("--latency-ms", type=float, default=0.0, help="also measure through a proxy adding this many ms "
+                                                                  "per request (e.g. 50)")
     args = ap.parse_args(argv)
 
     with Anvil() as node:
@@ -161,41 +150,48 @@ def main(argv: Sequence[str] | None = None) -> None:
         addrs = swap_addresses(hist)
         lo, hi = hist.from_block, hist.to_block
         book = world.write_address_book(Path(tempfile.mkdtemp(prefix="defirisk-bench-")) / "book.json")
-        label, ours, rerun = defirisk_runner(node.url, addrs, lo, hi, world.chain_id, book)
-        rows: list[tuple[str, int, float]] = []
-        for name, run in [
-            (label, ours),
-            ("cryo 0.3.2 `collect('logs')` → pandas (raw logs, not decoded)", cryo_runner(node.url, addrs, lo, hi, to_duckdb=False)),
-            ("cryo 0.3.2 → pandas → DuckDB table (raw logs, not decoded)", cryo_runner(node.url, addrs, lo, hi, to_duckdb=True)),
-            ("raw eth_getLogs: one request for the range + JSON parse (no decoding, no storage)", raw_runner(node.url, addrs, lo, hi)),
-        ]:
-            if run is None:
-                print(f"skipped: {name} (install the [bench] extra: .venv/bin/pip install -e '.[bench]')", file=sys.stderr)
-                continue
-            n, sec = measure(run, args.repeat)
-            rows.append((name, n, sec))
-            print(f"  {name}: {n} events in {sec:.2f} s", file=sys.stderr)
-        for _ in range(args.repeat):
-            with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
-                rerun(str(Path(d) / "out.duckdb"))
-        if args.profile:
-            profile_pass(ours, args.profile)
+        cfg = scan_config(addrs, lo, world.chain_id, book)
+        tools = [("defirisk", "defirisk `api.scan(snapshots=False)`: getLogs + decode + DuckDB commit")]
+        if cryo_available():
+            tools.append(("cryo", "cryo 0.3.2 `collect('logs')` → polars (raw logs, not decoded, not stored)"))
+        else:
+            print("skipped: cryo (install the [bench] extra: .venv/bin/pip install -e '.[bench]')", file=sys.stderr)
+        tools.append(("raw", "raw eth_getLogs: one request + JSON parse (no decoding, no storage)"))
+        setups = [("direct", node.url)]
+        proxy = LatencyProxy(node.url, args.latency_ms) if args.latency_ms > 0 else None
+        if proxy is not None:
+            setups.append((f"+{args.latency_ms:g} ms per request", proxy.url))
+        results: dict[tuple[str, str], list[dict]] = {}
+        try:
+            for where, url in setups:
+                for rnd in range(args.repeat):
+                    for tool, _ in tools:  # alternating: each round runs every tool once
+                        job = {"tool": tool, "url": url, "env": RPC_ENV, "config": cfg, "addresses": list(addrs),
+                               "blocks": f"{lo}:{hi + 1}",
+                               "filter": LogFilter(lo, hi, address=list(addrs), topics=_topics()).params()}
+                        r = run_child(job)
+                        results.setdefault((where, tool), []).append(r)
+                        print(f"  {where} round {rnd + 1} {tool}: {r['events']} events in {r['seconds']:.2f} s, "
+                              f"peak RSS {r['maxrss_mb']:.0f} MB", file=sys.stderr)
+        finally:
+            if proxy is not None:
+                proxy.close()
 
-    wrong = [(name, n) for name, n, _ in rows if n != hist.events]
+    wrong = sorted({(w, t, r["events"]) for (w, t), rs in results.items() for r in rs if r["events"] != hist.events})
     if wrong:
         raise SystemExit(f"tools disagree with the {hist.events} events made: {wrong}")
-    base = rows[0][1] / rows[0][2]
-    print(f"\n{hist.events:,} events (real Uniswap v3 Swap; v2 Sync + Swap), blocks {lo}..{hi}, median of {args.repeat} runs\n")
-    print("| tool | events | seconds | events/s | defirisk / tool |")
-    print("|---|---|---|---|---|")
-    for name, n, sec in rows:
-        rate = n / sec
-        print(f"| {name} | {n:,} | {sec:.2f} | {rate:,.0f} | {base / rate:.2f}x |")
-    if RERUN:
-        fixed = statistics.median(RERUN)
-        ing = rows[0][2] - fixed
-        print(f"\nscan pass with nothing new (head checks + pool snapshots): {fixed:.2f} s (median); ingestion alone "
-              f"≈ {rows[0][2]:.2f} − {fixed:.2f} = {ing:.2f} s → {rows[0][1] / ing:,.0f} events/s" if ing > 0 else "")
+    print(f"\n{hist.events:,} events (real Uniswap v3 Swap; v2 Sync + Swap), blocks {lo}..{hi}, median of {args.repeat} "
+          "alternating rounds, each run in a fresh process\n")
+    print("| node | tool | events | seconds | events/s | peak RSS MB | defirisk / tool |")
+    print("|---|---|---|---|---|---|---|")
+    for where, _ in setups:
+        ours = statistics.median(r["seconds"] for r in results[(where, "defirisk")])
+        for tool, label in tools:
+            rs = results[(where, tool)]
+            sec = statistics.median(r["seconds"] for r in rs)
+            rss = max(r["maxrss_mb"] for r in rs)
+            print(f"| {where} | {label} | {hist.events:,} | {sec:.2f} | {hist.events / sec:,.0f} | {rss:.0f} | "
+                  f"{sec / ours:.2f}x |")
 
 
 if __name__ == "__main__":

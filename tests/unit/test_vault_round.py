@@ -32,7 +32,8 @@ def test_break_even_settles_the_round_at_its_start_value(K, n, start, earned, is
     if is_put and be <= 0:
         return  # premium above the strike: the round cannot lose
     pnl = round_pnl_at_expiry_asset(be, strike=K, collateral=collateral, n_options=n, start_value=start, is_put=is_put)
-    assert abs(float(pnl)) <= 1e-8 * max(collateral, 1.0)  # float rounding of (collateral - start) / n and back: ~1e-9 seen
+    # float rounding of (collateral - start) / n and back through the strike: ~1e-9 typical, 1.02e-8 found by hypothesis
+    assert abs(float(pnl)) <= 4e-8 * max(collateral, 1.0)
     # beyond it the round loses, before it (in the money direction) it gains or breaks even
     worse = be * 1.01 if not is_put else be * 0.99
     assert round_pnl_at_expiry_asset(worse, strike=K, collateral=collateral, n_options=n, start_value=start, is_put=is_put) < 0
