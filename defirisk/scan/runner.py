@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 SINGLE_BLOCK_TRIES = 6  # a one-block range refused this often is a real limit, not a flaky node
 READERS = 2  # eth_getLogs ranges in flight at once (each reader thread on its own connection)
+# DuckDB's buffer while events are written: it otherwise keeps what a backfill wrote cached (a 10^6-event backfill
+# peaked at 812 MB; capped, 300,000 events peak at 350 MB instead of 448 MB, ~25 % slower)
+INDEX_MEMORY = "128MB"
 FIRST_SPAN = 2  # blocks of a job's first ranges: the sizer doubles them while they hold few logs
 
 
@@ -415,7 +418,7 @@ class Scanner:
 
             bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-        with bar if bar is not None else nullcontext():
+        with bar if bar is not None else nullcontext(), self.store.memory_limit(INDEX_MEMORY):
             for job in self.jobs:
                 n = self.index_job(ctx, job, streams[job.name], summary, bar)
                 summary.jobs.setdefault(job.name, {"streams": len(streams[job.name]), "events": 0})["events"] += n

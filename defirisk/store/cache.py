@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, Sequence, cast
 
 import sys
 from typing import TYPE_CHECKING
@@ -616,6 +616,17 @@ class Cache:
         finally:
             self.con.unregister("__defirisk_rows")
         return n_keys
+
+    @contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """DuckDB's memory limit (e.g. "128MB") for the block inside; the previous one after it."""
+        before = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        self.con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            if before is not None:
+                self.con.execute(f"SET memory_limit = '{before[0]}'")
 
     def insert_columns(self, table: str, columns: Mapping[str, Sequence[Any]], *, update: bool = False) -> int:
         """Insert rows given as columns (name -> values, one row per key, values already as the columns store them)
