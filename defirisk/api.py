@@ -127,15 +127,18 @@ def scan(
     stop: Any = None,
     stdout: Any = None,
     snapshots: bool = True,
+    dask: Any = None,
 ) -> dict[str, Any]:
     """One scan pass of a TOML config (path or dict) into the cache; the summary (events_ingested, from_block,
     to_block, head, round_trips, reorg, alerts, ...). `stop`: a threading.Event that ends the pass between chunks;
-    `snapshots=False`: index events only (no head snapshots, no alerts), e.g. a backfill."""
+    `snapshots=False`: index events only (no head snapshots, no alerts), e.g. a backfill. `dask`: a Dask scheduler
+    address ("tcp://host:8786"), "local:N" (a local cluster of N worker processes for this pass) or a
+    distributed.Client: the workers read and decode the block ranges, this process writes them in order."""
     from .scan.config import load_config
     from .scan.runner import scan_once
 
     return scan_once(load_config(config), cache, progress=progress, stop=stop, stdout=stdout,
-                     snapshots=snapshots).to_json()
+                     snapshots=snapshots, dask=dask).to_json()
 
 
 def risk(

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 import json
 import sys
 from typing import Any
 
 from .config import load_config, parse_every
 from .loop import run_scheduled
+from .cluster import dask_client
 from .runner import scan_once
 from .schedule import StopFlag, wants_loop
 
@@ -41,12 +43,14 @@ def run_scan_command(args: argparse.Namespace) -> int:
     cli_every = parse_every(args.every) if args.every else None
     progress = sys.stderr.isatty()
     loop = wants_loop(cfg.every_seconds, [j.every_seconds for j in cfg.jobs], cli_every, bool(args.once))
-    with StopFlag() as flag:
+    snapshots = not getattr(args, "no_snapshots", False)
+    spec = getattr(args, "dask", None)
+    with StopFlag() as flag, (dask_client(spec) if spec else nullcontext()) as dask:  # one cluster for every pass
         if not loop:
-            _render(scan_once(cfg, args.cache, progress=progress, stop=flag.event,
-                              snapshots=not getattr(args, "no_snapshots", False)).to_json(), args.json)
+            _render(scan_once(cfg, args.cache, progress=progress, stop=flag.event, snapshots=snapshots,
+                              dask=dask).to_json(), args.json)
             return 0
         run_scheduled(cfg, args.cache, flag.event, cli_every=cli_every, progress=progress,
-                      on_summary=lambda s: _render(s, args.json), snapshots=not getattr(args, "no_snapshots", False))
+                      on_summary=lambda s: _render(s, args.json), snapshots=snapshots, dask=dask)
     print("defirisk: scan stopped", file=sys.stderr)
     return 0

@@ -31,7 +31,7 @@ def last_runs(cfg: ScanConfig, cache: str | Path | None) -> dict[str, float]:
 def run_scheduled(
     cfg: ScanConfig, cache: str | Path | None, stop: threading.Event, *, cli_every: float | None = None,
     on_summary: Callable[[dict[str, Any]], None] = lambda s: None, progress: bool = False,
-    clock: Callable[[], float] = time.time, snapshots: bool = True,
+    clock: Callable[[], float] = time.time, snapshots: bool = True, dask: Any = None,
 ) -> int:
     """Run passes of the due jobs until `stop` is set; returns the number of passes. A pass that fails on a node
     error is reported on stderr and its jobs are tried again a period later; config and lock errors raise."""
@@ -39,7 +39,8 @@ def run_scheduled(
 
     def one(jobs: list[str], ev: threading.Event) -> bool:
         try:
-            on_summary(scan_once(cfg, cache, progress=progress, stop=ev, jobs=jobs, snapshots=snapshots).to_json())
+            on_summary(scan_once(cfg, cache, progress=progress, stop=ev, jobs=jobs, snapshots=snapshots,
+                                 dask=dask).to_json())
         except (CacheLockedError, ConfigError):
             raise  # the next pass would fail the same way
         except DefiriskError as e:  # a node hiccup: report it and try again at the next period

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,9 @@ from ..store.scan_state import save_job_runs, save_stream_starts
 from . import reorg
 from .adopt import adopt_market_view
 from .config import Job, ScanConfig
-from .streams import Stream, chunk_filters, decode_columns
+from .cluster import dask_client, n_workers
+from .shard import Shard, read_range, read_shard
+from .streams import Stream
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +48,7 @@ class ChainMoved(Exception):
     """The node's chain changed under a running scan (a header no longer matches a log); the pass restarts."""
 
 
-@dataclass
-class _Fetched:
-    """One range as the reader thread got it: logs and headers, or why it must shrink."""
-
-    logs: list[dict]
-    headers: dict[int, dict | None]
-    capped: bool = False
-    refused: RangeTooLargeError | None = None
-
-
-def _settle_all(inflight: deque[tuple[int, int, Future]]) -> None:
+def _settle_all(inflight: deque[tuple[int, int, Any]]) -> None:
     """Wait for reads ahead that will not be used (their errors are not this range's) and forget them."""
     while inflight:
         try:
@@ -152,8 +144,11 @@ class Scanner:
 
     def __init__(self, cfg: ScanConfig, store: Cache, client: RpcClient, *, progress: bool = False,
                  stop: threading.Event | None = None, stdout: TextIO | None = None, jobs: Sequence[str] | None = None,
-                 snapshots: bool = True):
+                 snapshots: bool = True, dask: Any = None):
         self.snapshots = snapshots
+        self.dask = dask  # a distributed.Client: ranges are read and decoded on its workers
+        self.in_flight = READERS if dask is None else max(READERS, 2 * n_workers(dask))
+        self._threads: ThreadPoolExecutor | None = None
         self.cfg, self.store, self.client = cfg, store, client
         self.jobs = select_jobs(cfg, jobs)
         self.progress = progress
@@ -226,43 +221,57 @@ class Scanner:
         written = 0
         lowest = min(pos.values(), default=head + 1)
         task = bar.add_task(f"scan {job.name}", total=max(0, head + 1 - lowest)) if bar is not None else None
-        # Up to READERS ranges are read from the node (each reader thread on its own connection) while the oldest one
-        # is decoded and written, in block order; a refused range drops the reads after it and is asked again
-        # smaller. What is in memory at once is bounded: READERS + 1 chunks, each aimed at the sizer's log target.
-        with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="defirisk-getlogs") as pool:
-            inflight: deque[tuple[int, int, Future]] = deque()
-            try:
-                while not self.stop.is_set():
-                    todo = [p for p in pos.values() if p <= head]
-                    if not todo:
-                        break
-                    lo = min(todo)
-                    active = [s for s in streams if pos[s.name] == lo]
-                    higher = [p for p in pos.values() if p > lo]
-                    hi_end = min([head] + [p - 1 for p in higher])
-                    nxt = lo
-                    while lo <= hi_end and not self.stop.is_set():
-                        while len(inflight) < READERS and nxt <= hi_end:
-                            a, b = self.sizer.window(nxt, hi_end)
-                            inflight.append((a, b, pool.submit(self._fetch, ctx, active, a, b, final)))
-                            nxt = b + 1
-                        a, hi, fut = inflight.popleft()
-                        got = fut.result()
-                        if not self._accept(got, job, a, hi, summary):  # the sizer shrank: read again from `a`
-                            _settle_all(inflight)
-                            nxt = a
-                            continue
-                        n = self._write(ctx, job, active, a, hi, final, got, summary)
-                        written += n
-                        for s in active:
-                            pos[s.name] = hi + 1
-                        if task is not None:
-                            bar.update(task, completed=hi + 1 - lowest)
-                        lo = hi + 1
-                    _settle_all(inflight)
-            finally:
+        # Up to `in_flight` ranges are read (reader threads each on its own connection, or Dask workers) while the
+        # oldest one is written, in block order; a refused range drops the reads after it and is asked again
+        # smaller. What is in memory at once is bounded: in_flight + 1 chunks, each aimed at the sizer's log target.
+        inflight: deque[tuple[int, int, Any]] = deque()
+        try:
+            while not self.stop.is_set():
+                todo = [p for p in pos.values() if p <= head]
+                if not todo:
+                    break
+                lo = min(todo)
+                active = [s for s in streams if pos[s.name] == lo]
+                higher = [p for p in pos.values() if p > lo]
+                hi_end = min([head] + [p - 1 for p in higher])
+                nxt = lo
+                while lo <= hi_end and not self.stop.is_set():
+                    while len(inflight) < self.in_flight and nxt <= hi_end:
+                        a, b = self.sizer.window(nxt, hi_end)
+                        inflight.append((a, b, self._submit(ctx, active, a, b, final)))
+                        nxt = b + 1
+                    a, hi, fut = inflight.popleft()
+                    got = fut.result()
+                    if not self._accept(got, job, a, hi, summary):  # the sizer shrank: read again from `a`
+                        _settle_all(inflight)
+                        nxt = a
+                        continue
+                    n = self._write(ctx, job, active, a, hi, final, got, summary)
+                    written += n
+                    for s in active:
+                        pos[s.name] = hi + 1
+                    if task is not None:
+                        bar.update(task, completed=hi + 1 - lowest)
+                    lo = hi + 1
                 _settle_all(inflight)
+        finally:
+            _settle_all(inflight)
         return written
+
+    def _submit(self, ctx: ChainContext, active: list[Stream], lo: int, hi: int, final: int) -> Any:
+        """Start reading [lo, hi]: on the Dask cluster when the scan has one, else in a reader thread."""
+        if self.dask is not None:
+            return self.dask.submit(read_shard, self.cfg.chain.rpc_url(), self.cfg.chain.timeout, active, lo, hi, final,
+                                    ctx.chain_id, self.in_flight, pure=False, retries=3)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="defirisk-getlogs")
+        return self._threads.submit(lambda: read_range(self._reader(), active, lo, hi, final, ctx.chain_id))
+
+    def close(self) -> None:
+        """Stop the reader threads (the Dask client is its owner's to close)."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
 
     def _reader(self) -> RpcClient:
         """This reader thread's own client (a sibling of the scan's: same settings, its own connection)."""
@@ -273,28 +282,10 @@ class Scanner:
                 self._readers.append(c)
         return c
 
-    def _fetch(self, ctx: ChainContext, active: list[Stream], lo: int, hi: int, final: int) -> _Fetched:
-        """[lo, hi]'s logs for `active` streams and the headers the chunk needs (in a reader thread)."""
-        client = self._reader()
-        logs: list[dict] = []
-        try:
-            for flt in chunk_filters(active, lo, hi):  # one filter, plus one per singleton's parts (v4 pools)
-                got = client.request("eth_getLogs", [flt.params()])
-                if RangeSizer.suspicious(len(got)) and hi > lo:
-                    return _Fetched(got, {}, capped=True)  # a capped answer: shrink the range
-                logs += got
-        except RangeTooLargeError as e:
-            return _Fetched([], {}, refused=e)
-        if RangeSizer.suspicious(len(logs)) and hi > lo:
-            return _Fetched(logs, {}, capped=True)
-        tracked = range(max(lo, final), hi + 1)  # blocks not final yet, and the newest final one as checkpoint
-        need = sorted({int(lg["blockNumber"], 16) for lg in logs} | set(tracked))
-        return _Fetched(logs, fetch_headers(client, need))
-
-    def _accept(self, got: _Fetched, job: Job, lo: int, hi: int, summary: Summary) -> bool:
+    def _accept(self, got: Shard, job: Job, lo: int, hi: int, summary: Summary) -> bool:
         """Whether a fetched range can be written; else the sizer shrinks (or, for one block refused too often, the
         scan stops with the reason)."""
-        if got.refused is not None:
+        if got.refused:
             if hi == lo:
                 self._single_refusals += 1
                 if self._single_refusals >= SINGLE_BLOCK_TRIES:
@@ -304,7 +295,7 @@ class Scanner:
                     ) from None
                 time.sleep(0.05 * self._single_refusals)
                 return False
-            self.sizer.too_large(lo, hi, got.refused.hint)
+            self.sizer.too_large(lo, hi, got.hint)
             summary.range_splits += 1
             return False
         if got.capped:
@@ -312,19 +303,18 @@ class Scanner:
             summary.range_splits += 1
             return False
         self._single_refusals = 0
-        self.sizer.success(lo, hi, len(got.logs))
+        self.sizer.success(lo, hi, got.n_logs)
         return True
 
-    def _write(self, ctx: ChainContext, job: Job, active: list[Stream], lo: int, hi: int, final: int, got: _Fetched,
+    def _write(self, ctx: ChainContext, job: Job, active: list[Stream], lo: int, hi: int, final: int, got: Shard,
                summary: Summary) -> int:
-        """Decode [lo, hi]'s logs and store them with their blocks, checkpoints and cursors in one transaction."""
-        cols = decode_columns(active, got.logs, ctx.chain_id)
+        """Store [lo, hi]'s decoded events with their blocks, checkpoints and cursors in one transaction."""
+        cols = got.columns
         hdr = got.headers
         for b, bh in zip(cols["block"], cols["block_hash"]):
             h = hdr.get(b)
             if h is None or h["hash"].lower() != bh.lower():
                 raise ChainMoved(f"block {b} changed while it was read")
-        got.logs.clear()  # the decoded columns hold what is kept
         seen = {n: h for n, h in hdr.items() if h is not None}  # holds every block of the rows (checked above)
         blocks = [{"chain_id": ctx.chain_id, "number": n, "hash": seen[n]["hash"], "parent_hash": seen[n]["parentHash"],
                    "timestamp": int(seen[n]["timestamp"], 16)} for n in sorted(set(cols["block"]))]
@@ -462,13 +452,21 @@ def select_jobs(cfg: ScanConfig, names: Sequence[str] | None) -> tuple[Job, ...]
 
 def scan_once(cfg: ScanConfig, cache: str | Path | None = None, *, progress: bool = False,
               stop: threading.Event | None = None, stdout: TextIO | None = None,
-              client: RpcClient | None = None, jobs: Sequence[str] | None = None, snapshots: bool = True) -> Summary:
+              client: RpcClient | None = None, jobs: Sequence[str] | None = None, snapshots: bool = True,
+              dask: str | Any = None) -> Summary:
     """One pass of `cfg` (of the `jobs` named, default all) into the cache file (the default cache when None);
-    `snapshots=False`: index events only, no head snapshots or alerts."""
+    `snapshots=False`: index events only, no head snapshots or alerts. `dask`: a scheduler address or "local:N" (or a
+    distributed.Client): the block ranges are read and decoded on the cluster's workers, written here in order."""
     client = client or RpcClient(cfg.chain.rpc_url(), timeout=cfg.chain.timeout)
+    if isinstance(dask, str):
+        with dask_client(dask) as dc:
+            return scan_once(cfg, cache, progress=progress, stop=stop, stdout=stdout, client=client, jobs=jobs,
+                             snapshots=snapshots, dask=dc)
     store = Cache(cache)  # one writer at a time: a second scan fails here with CacheLockedError
+    scanner = Scanner(cfg, store, client, progress=progress, stop=stop, stdout=stdout, jobs=jobs, snapshots=snapshots,
+                      dask=dask)
     try:
-        return Scanner(cfg, store, client, progress=progress, stop=stop, stdout=stdout, jobs=jobs,
-                       snapshots=snapshots).run()
+        return scanner.run()
     finally:
+        scanner.close()
         store.close()

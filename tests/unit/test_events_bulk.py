@@ -62,3 +62,20 @@ def test_sizer_keeps_chunks_near_the_log_target():
     assert s.span == 500  # well under it: grows again
     s.success(1500, 1500, 50_000)  # one block over the target: one block is the least
     assert s.span == 1
+
+
+def test_dask_spec():
+    import pytest
+
+    from defirisk.errors import InputError
+    from defirisk.scan.cluster import parse_dask
+    from defirisk.scan.shard import limit_name
+
+    assert parse_dask("local:4") == ("local", 4)
+    assert parse_dask("tcp://10.0.0.5:8786") == ("address", "tcp://10.0.0.5:8786")
+    assert parse_dask("scheduler:8786") == ("address", "scheduler:8786")
+    for bad in ("local:0", "local:x", "8786", "http://x"):
+        with pytest.raises(InputError):
+            parse_dask(bad)
+    name = limit_name("https://node.example/SECRET-KEY")
+    assert "SECRET" not in name and name == limit_name("https://node.example/SECRET-KEY")  # one semaphore per URL

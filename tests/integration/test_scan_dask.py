@@ -1,0 +1,76 @@
+"""`defirisk scan --dask`: block ranges read and decoded on a Dask LocalCluster of 2 worker processes, written by the
+scanning process in order. The tables equal a single-process scan's; with a worker killed mid-scan (its ranges run
+again elsewhere) and through a node failing 30 % of requests, too."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from defirisk.api import scan
+
+from .fault_proxy import FaultProxy
+from .scan_helpers import ENV, assert_same_tables, scan_tables, world_config
+
+pytestmark = [pytest.mark.anvil, pytest.mark.timeout(300)]
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def dask_pair():
+    """A LocalCluster of 2 single-threaded worker processes and its client (one for the module: ~3 s to start)."""
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield cluster, client
+    client.close()
+    cluster.close()
+
+
+def test_a_cluster_scan_equals_a_single_process_scan(world, book_file, env, tmp_path, dask_pair):
+    _, client = dask_pair
+    cfg = world_config(world, book_file, max_span=16)  # many ranges: every worker gets some
+    one = scan(cfg, cache=tmp_path / "one.duckdb")
+    many = scan(cfg, cache=tmp_path / "many.duckdb", dask=client)
+    assert (many["head"], many["events_ingested"]) == (one["head"], one["events_ingested"]) and many["chunks"] > 10
+    assert_same_tables(scan_tables(tmp_path / "one.duckdb", with_snapshots=True),
+                       scan_tables(tmp_path / "many.duckdb", with_snapshots=True))
+    seen = client.run(lambda: __import__("defirisk.scan.shard", fromlist=["_CLIENTS"])._CLIENTS and True)
+    assert len(seen) == 2 and all(seen.values())  # both workers read ranges with their own RPC session
+
+
+def test_a_worker_killed_mid_scan_changes_nothing(world, book_file, env, tmp_path, dask_pair):
+    cluster, client = dask_pair
+    cfg = world_config(world, book_file, max_span=4)
+    one = scan(cfg, cache=tmp_path / "one.duckdb", snapshots=False)
+    pids = client.run(os.getpid)
+    victim = sorted(pids.values())[0]
+    out: dict = {}
+
+    def run() -> None:
+        out["s"] = scan(cfg, cache=tmp_path / "many.duckdb", snapshots=False, dask=client)
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(1.0)
+    os.kill(victim, signal.SIGKILL)  # the nanny starts a new worker; the lost ranges are computed again
+    t.join(240)
+    assert not t.is_alive() and out["s"]["events_ingested"] == one["events_ingested"]
+    assert out["s"]["seconds"] > 1.0  # the kill came while the scan ran
+    assert victim not in client.run(os.getpid).values()  # the worker really died
+    assert_same_tables(scan_tables(tmp_path / "one.duckdb"), scan_tables(tmp_path / "many.duckdb"))
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_flaky_node_through_the_cluster_changes_nothing(world, book_file, anvil, monkeypatch, tmp_path, dask_pair):
+    _, client = dask_pair
+    cfg = world_config(world, book_file, max_span=8, timeout=0.5)
+    monkeypatch.setenv(ENV, anvil.url)
+    clean = scan(cfg, cache=tmp_path / "clean.duckdb", snapshots=False)
+    with FaultProxy(anvil.url, rate=0.3, seed=11, kinds=("429", "503", "rpc", "range", "timeout"), delay=0.7) as proxy:
+        monkeypatch.setenv(ENV, proxy.url)
+        flaky = scan(cfg, cache=tmp_path / "flaky.duckdb", snapshots=False, dask=client)
+    assert proxy.faults >= 10 and flaky["events_ingested"] == clean["events_ingested"]
+    assert_same_tables(scan_tables(tmp_path / "clean.duckdb"), scan_tables(tmp_path / "flaky.duckdb"))
