@@ -52,7 +52,11 @@ job = json.loads(sys.argv[1])
 if job["tool"] == "defirisk":
     from defirisk.api import scan
     os.environ[job["env"]] = job["url"]
-    run = lambda: int(scan(job["config"], cache=job["path"], snapshots=False)["events_ingested"])
+    dask = None
+    if job.get("dask"):  # a client of the parent's LocalCluster (started outside the timing)
+        from distributed import Client
+        dask = Client(job["dask"])
+    run = lambda: int(scan(job["config"], cache=job["path"], snapshots=False, dask=dask)["events_ingested"])
 elif job["tool"] == "cryo":
     import cryo
     run = lambda: len(cryo.collect("logs", blocks=[job["blocks"]], rpc=job["url"], contract=job["addresses"], verbose=False))
@@ -136,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3, help="rounds; the tools alternate within each (default 3)")
     ap.add_argument("--latency-ms", type=float, default=0.0, help="also measure through a proxy adding this many ms "
                                                                   "per request (e.g. 50)")
+    ap.add_argument("--dask-workers", default="", help="also scan on local Dask clusters of these sizes, e.g. 1,2,4 "
+                                                       "(pip install -e '.[dask]')")
     args = ap.parse_args(argv)
 
     with Anvil() as node:
@@ -157,6 +163,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             print("skipped: cryo (install the [bench] extra: .venv/bin/pip install -e '.[bench]')", file=sys.stderr)
         tools.append(("raw", "raw eth_getLogs: one request + JSON parse (no decoding, no storage)"))
+        clusters = {}
+        for n in [int(x) for x in args.dask_workers.split(",") if x.strip()]:
+            from distributed import LocalCluster
+
+            clusters[n] = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            tools.append((f"dask{n}", f"defirisk `api.scan(dask=...)` on a local Dask cluster of {n} worker process"
+                                      + ("es" if n > 1 else "")))
         setups = [("direct", node.url)]
         proxy = LatencyProxy(node.url, args.latency_ms) if args.latency_ms > 0 else None
         if proxy is not None:
@@ -166,7 +179,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             for where, url in setups:
                 for rnd in range(args.repeat):
                     for tool, _ in tools:  # alternating: each round runs every tool once
-                        job = {"tool": tool, "url": url, "env": RPC_ENV, "config": cfg, "addresses": list(addrs),
+                        job = {"tool": "defirisk" if tool.startswith("dask") else tool, "url": url, "env": RPC_ENV,
+                               "config": cfg, "addresses": list(addrs),
+                               "dask": clusters[int(tool[4:])].scheduler_address if tool.startswith("dask") else None,
                                "blocks": f"{lo}:{hi + 1}",
                                "filter": LogFilter(lo, hi, address=list(addrs), topics=_topics()).params()}
                         r = run_child(job)
@@ -176,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         finally:
             if proxy is not None:
                 proxy.close()
+            for c in clusters.values():
+                c.close()
 
     wrong = sorted({(w, t, r["events"]) for (w, t), rs in results.items() for r in rs if r["events"] != hist.events})
     if wrong:
