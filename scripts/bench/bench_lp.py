@@ -12,6 +12,7 @@ import time
 import numpy as np
 from web3 import Web3
 
+from slow_link import SlowLink  # scripts/bench/ (the script's folder is on sys.path)
 from defirisk import abi
 from defirisk.api import analyze
 from defirisk.chain import stages
@@ -87,44 +88,6 @@ def _in_turn_nested(ctx, *gens):
     for g in gens:
         out.append((yield from g))
     return out
-
-
-class SlowLink:
-    """A loopback HTTP proxy to the devnet that holds each request `delay` seconds, like a remote node."""
-
-    def __init__(self, upstream: str, delay: float):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        import requests
-
-        session = requests.Session()
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(delay)
-                r = session.post(upstream, data=body, headers={"Content-Type": "application/json"}, timeout=60)
-                self.send_response(r.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(r.content)))
-                self.end_headers()
-                self.wfile.write(r.content)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "SlowLink":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _timed(url: str, book, wallet: str, repeat: int) -> tuple[int, float]:

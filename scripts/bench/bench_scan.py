@@ -27,13 +27,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Sequence
 
 import requests
+
+from slow_link import SlowLink  # scripts/bench/ (the script's folder is on sys.path)
 
 from defirisk.chain.logs import LogFilter
 from defirisk.devnet.anvil import Anvil
@@ -82,37 +82,6 @@ def scan_config(addresses: Sequence[str], from_block: int, chain_id: int, book: 
                   "addresses": str(book)},
         "jobs": [{"name": "bench", "pools": list(addresses)}],
     }
-
-
-class LatencyProxy:
-    """A loopback HTTP proxy that waits `ms` milliseconds, then forwards each POST to `upstream` (threaded)."""
-
-    def __init__(self, upstream: str, ms: float):
-        up, delay = upstream, ms / 1000.0
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(delay)
-                r = requests.post(up, data=body, headers={"Content-Type": "application/json"}, timeout=3600)
-                self.send_response(r.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(r.content)))
-                self.end_headers()
-                self.wfile.write(r.content)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 def run_child(job: dict) -> dict:
@@ -171,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             tools.append((f"dask{n}", f"defirisk `api.scan(dask=...)` on a local Dask cluster of {n} worker process"
                                       + ("es" if n > 1 else "")))
         setups = [("direct", node.url)]
-        proxy = LatencyProxy(node.url, args.latency_ms) if args.latency_ms > 0 else None
+        proxy = SlowLink(node.url, args.latency_ms / 1000).__enter__() if args.latency_ms > 0 else None
         if proxy is not None:
             setups.append((f"+{args.latency_ms:g} ms per request", proxy.url))
         results: dict[tuple[str, str], list[dict]] = {}
@@ -190,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                               f"peak RSS {r['maxrss_mb']:.0f} MB", file=sys.stderr)
         finally:
             if proxy is not None:
-                proxy.close()
+                proxy.__exit__(None, None, None)
             for c in clusters.values():
                 c.close()
 
