@@ -123,7 +123,7 @@ def account_entry(
     for p in account.positions:
         j, r = by_asset[p.asset]
         assets.append(_asset_entry(inp, j, p, r, arr, vols, horizon_years, hf_raw if has_debt else None, trusted))
-    return {
+    entry = {
         "protocol": "aave_v3",
         "market": market_json(reserves),
         "wallet": account.wallet,
@@ -148,6 +148,15 @@ def account_entry(
         "assets": assets,
         "errors": errors,
     }
+    # Aave's own fields under the protocol's name, as Morpho's are under "morpho_blue" (the top-level copies stay
+    # for documents written before the lending view was one schema)
+    entry["aave_v3"] = {k: entry[k] for k in AAVE_FIELDS}
+    return entry
+
+
+AAVE_FIELDS = ("health_factor_raw", "health_factor_onchain", "collateral_usd_onchain", "debt_usd_onchain", "ltv",
+               "liquidation_threshold", "emode_category", "emode_label", "isolation_mode_asset",
+               "available_borrows_usd_onchain", "emode_depeg_pct")
 
 
 def _asset_entry(

@@ -246,3 +246,68 @@ def test_market_view_round_trips_do_not_grow_with_borrowers(mworld: World):
         trips.append(ctx.round_trips)
         counts.append(sum(1 for p in snap.positions if p.borrow_shares))
     assert counts == [5, 502] and trips[0] == trips[1]
+
+
+def test_round_trips_equal_with_one_and_twenty_markets(mworld: World):
+    """A wallet in 20 Morpho markets costs the round trips of one in a single market (19 more WETH/USDC markets,
+    each with its own oracle, created on the real contract)."""
+    from defirisk.devnet.morpho_world import arts, market_id
+    from defirisk.devnet.tx import Chain
+
+    w, kit = mworld, kit_from_world(mworld)
+    f = w.facts["morpho_blue"]
+    dep, who = w.deployer, f["borrowers"]["morpho_safe"]
+    a = arts()
+    oracles = w.chain.deploy_many([w.chain.deploy_tx(a["OracleMock"], sender=dep) for _ in range(19)])
+    base = kit.params["WETH/USDC"]
+    txs = []
+    for o in oracles:
+        params = (base[0], base[1], o, base[3], base[4])
+        kit.params[o] = params
+        txs += [Chain.call_tx(a["OracleMock"], o, "setPrice", f["prices"]["WETH/USDC"], sender=dep),
+                kit.tx("createMarket", params, sender=dep)]
+    w.chain.send_block(txs)
+    from defirisk.devnet.solc import compile_fixtures
+
+    weth = w.tokens.address["WETH"]
+    w.chain.send_block([Chain.call_tx(compile_fixtures()["DemoToken"], weth, "mint", who, 19 * 10**17, sender=dep)]
+                       + [kit.supply_collateral(o, 10**17, who) for o in oracles])
+    trips, counts = [], []
+    for wallet in (f["borrowers"]["morpho_close"], who):
+        ctx = connect(w.chain.url)
+        snap = reader.fetch_wallet(ctx, _book(w), wallet)
+        trips.append(ctx.round_trips)
+        counts.append(len(snap.markets))
+    assert counts == [1, 20] and trips[0] == trips[1]
+    assert market_id(kit.params[oracles[0]]) in snap.markets
+
+
+def test_scan_indexes_morpho_markets_snapshots_them_and_alerts(mworld: World, tmp_path, monkeypatch):
+    """A scan job's morpho_markets: every indexed Morpho event of those markets (and none of the others) lands in
+    `events`, each market's view is snapshotted at the head, and `health_factor < 1` fires for the liquidatable
+    borrower (subject morpho_blue:<market id>:<wallet>), as it does for Aave."""
+    from defirisk.api import scan
+    from defirisk.protocols.log_rows import topic0s
+    from defirisk.store.cache import Cache
+
+    w = mworld
+    f = w.facts["morpho_blue"]
+    book = w.write_address_book(tmp_path / "book.json")
+    ids = [f["markets"][n]["id"] for n in ("WETH/USDC", "wstETH/WETH")]
+    monkeypatch.setenv("DEFIRISK_TEST_MORPHO_RPC", w.chain.url)
+    cfg = {"chain": {"rpc_url_env": "DEFIRISK_TEST_MORPHO_RPC", "chain_id": w.chain_id, "confirmations": 0,
+                     "addresses": str(book)},
+           "jobs": [{"name": "morpho", "morpho_markets": ids}],
+           "alerts": [{"rule": "health_factor < 1", "output": str(tmp_path / "alerts.jsonl")}]}
+    s = scan(cfg, cache=tmp_path / "c.duckdb")
+    assert s["snapshot_errors"] == [] and s["snapshots"] == 2
+    logs = w.chain.rpc.request("eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(s["head"]), "address": f["morpho"],
+                                                "topics": [topic0s("morpho_blue"), ids]}])
+    with Cache(tmp_path / "c.duckdb", read_only=True) as c:
+        got = c.query("SELECT block, log_index, event_name, decoded FROM events WHERE protocol = 'morpho_blue'")
+    assert len(got) == len(logs) > 20 and {"Borrow", "SupplyCollateral", "Liquidate", "AccrueInterest"} <= set(got.event_name)
+    firing = {a["subject"] for a in s["alerts"] if a["state"] == "firing"}
+    liq = f["borrowers"]["morpho_liquidatable"]
+    assert any(x.startswith(f"morpho_blue:{ids[0]}:") and x.lower().endswith(liq.lower()) for x in firing), firing
+    bad = f["borrowers"]["morpho_bad_debt"]  # the de-pegged loan in the other market
+    assert any(x.startswith(f"morpho_blue:{ids[1]}:") and x.lower().endswith(bad.lower()) for x in firing), firing
