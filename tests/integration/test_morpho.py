@@ -311,3 +311,33 @@ def test_scan_indexes_morpho_markets_snapshots_them_and_alerts(mworld: World, tm
     assert any(x.startswith(f"morpho_blue:{ids[0]}:") and x.lower().endswith(liq.lower()) for x in firing), firing
     bad = f["borrowers"]["morpho_bad_debt"]  # the de-pegged loan in the other market
     assert any(x.startswith(f"morpho_blue:{ids[1]}:") and x.lower().endswith(bad.lower()) for x in firing), firing
+
+
+def test_wallet_logs_are_kept_in_the_cache(mworld: World, tmp_path):
+    """A wallet's onBehalf logs go into the cache with a cursor: the next analysis asks the node for Morpho's logs only
+    from the cursor less the reorg window, and finds a market the wallet entered since (the same entries as a read
+    without the cache)."""
+    from defirisk.devnet.solc import compile_fixtures
+    from defirisk.devnet.tx import Chain
+
+    from .test_market_scan_index import LogCounter
+
+    w, kit = mworld, kit_from_world(mworld)
+    f = w.facts["morpho_blue"]
+    wallet = f["borrowers"]["morpho_safe"]
+    book = w.write_address_book(tmp_path / "book.json")
+    path = tmp_path / "c.duckdb"
+    first = LogCounter(w.chain.url, f["morpho"])
+    a = analyze(wallet, ctx=connect(client=first), addresses=book, cache=path)
+    assert first.ranges and min(lo for lo, _ in first.ranges) == 0
+    w.chain.mine(100)  # the cursor is now more than the reorg window behind
+    weth = w.tokens.address["WETH"]
+    w.chain.send_block([Chain.call_tx(compile_fixtures()["DemoToken"], weth, "mint", wallet, 10**18, sender=w.deployer),
+                        kit.tx("supply", kit.params["wstETH/WETH"], 10**18, 0, wallet, b"", sender=wallet)])
+    again = LogCounter(w.chain.url, f["morpho"])
+    b = analyze(wallet, ctx=connect(client=again), addresses=book, cache=path)
+    assert again.ranges and min(lo for lo, _ in again.ranges) == a.block + 1 - 64
+    fresh = analyze(wallet, ctx=connect(w.chain.url, block=b.block), addresses=book, cache=False)
+    names = sorted(_name(w, e["market"]["market_id"]) for e in b.lending if e["protocol"] == "morpho_blue")
+    assert names == ["WETH/USDC", "wstETH/WETH"]  # the new supply was found through the node's part
+    assert b.lending == fresh.lending

@@ -12,12 +12,15 @@ from ...analysis import morpho_lending as ml
 from ...analysis.exposures import BookInputs, TokenFact
 from ...analysis.instruments import MorphoLoan
 from ...analysis.market_data import market_data
+from ...addresses import topic_address
+from ...chain.logs import LogFilter
 from ...chain.node import ChainContext
 from ...chain.stages import Stages, run_stages
 from ...checksum import to_checksum_address
 from ...errors import ConfigError, NoContractError, NotAProtocolError
 from ...results import Analysis
 from ..adapter import not_deployed
+from . import calls as mc
 from . import reader
 from .spec import MorphoSnapshot
 
@@ -130,6 +133,7 @@ class _MorphoPart:
     view = staticmethod(market_view)
 
     def join(self, res: Analysis, r: MorphoResult) -> None:
+        res.part_records["morpho_blue"] = r.snapshot
         res.lending = [*res.lending, *r.entries]
         res.warnings = [*res.warnings, *r.warnings]
         res.volatility = {**res.volatility, **r.volatility}
@@ -153,11 +157,65 @@ class _MorphoPart:
         return list(r.warnings)
 
     def save(self, store: Any, run_id: str, res: Analysis) -> None:
-        """Morpho positions and results of the run."""
+        """Morpho positions and results of the run; a wallet's onBehalf logs and its cursor (the next analysis asks
+        the node only for newer blocks)."""
         for e in res.lending:
             if e.get("protocol") == "morpho_blue" and e["has_position"]:
                 store.put_positions(res.chain_id, res.block, ml.position_rows(e))
                 store.put_results(run_id, res.chain_id, ml.result_rows(e))
+        snap = res.part_records.get("morpho_blue")
+        if res.kind == "wallet" and snap is not None and snap.wallet_logs is not None and snap.wallet is not None:
+            from ...store import morpho_wallet_logs as mwl  # DuckDB only when a cache is used
+            from ..log_rows import logs_to_rows
+
+            rows = logs_to_rows(snap.wallet_logs, res.chain_id, protocol_by_address={snap.morpho: mwl.PROTOCOL},
+                                only_listed=True)
+            mwl.save_index(store, res.chain_id, snap.morpho, snap.wallet, topic_address(snap.wallet), rows, res.block + 1)
+
+    def known_logs(self, store: Any, ctx: ChainContext, book: AddressBook) -> Callable[[LogFilter], Any] | None:
+        """The wallets' onBehalf logs the cache holds (their own cursor), all but the last REORG_WINDOW blocks."""
+        return CachedWalletLogs(store, ctx.chain_id, reader.book_morpho(book))
+
+
+REORG_WINDOW = 64  # blocks below a cursor read again each run (as the Aave market view's and v4's)
+
+
+class CachedWalletLogs:
+    """KnownLogs (chain/logs.py) answering a wallet's onBehalf filters of one Morpho from the cache."""
+
+    def __init__(self, store: Any, chain_id: int, morpho: str):
+        self.store, self.chain_id, self.morpho = store, chain_id, morpho
+
+    def _match(self, flt: LogFilter) -> tuple[str, tuple[str, ...]] | None:
+        """(the wallet's topic, the events) of one of calls.wallet_filters' filters, else None."""
+        t = list(flt.topics or ())
+        if not isinstance(flt.address, str) or flt.address.lower() != self.morpho.lower():
+            return None
+        if len(t) == 4 and t[1] is None and t[2] is None and isinstance(t[3], str) and \
+                sorted(map(str.lower, t[0] or [])) == sorted([mc.SUPPLY.topic0, mc.SUPPLY_COLLATERAL.topic0]):
+            return t[3], ("Supply", "SupplyCollateral")
+        if len(t) == 3 and t[1] is None and isinstance(t[2], str) and str(t[0]).lower() == mc.BORROW.topic0:
+            return t[2], ("Borrow",)
+        return None
+
+    def __call__(self, flt: LogFilter) -> tuple[list[dict], list[LogFilter]] | None:
+        m = self._match(flt)
+        if m is None:
+            return None
+        from ...store import morpho_wallet_logs as mwl
+
+        topic, names = m
+        own = mwl.load_cursor(self.store, self.chain_id, "0x" + topic[-40:])
+        if own is None:
+            return None
+        end = min(max(flt.from_block, own - REORG_WINDOW), flt.to_block + 1)
+        if end <= flt.from_block:
+            return None
+        rows = mwl.wallet_logs(self.store, self.chain_id, self.morpho, topic, names, flt.from_block, end - 1)
+        logs = [{"address": a, "topics": list(tp), "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
+                 "transactionHash": x, "removed": False} for a, tp, d, b, i, h, x in rows]
+        rest = [LogFilter(end, flt.to_block, flt.address, flt.topics)] if end <= flt.to_block else []
+        return logs, rest
 
 
 PART = _MorphoPart()

@@ -97,8 +97,9 @@ def wallet_stages(ctx: ChainContext, book: AddressBook, wallet: str) -> Stages[M
     yield b
     if not has_code(code.value):
         raise NoContractError(morpho, f"no contract code at Morpho Blue's address {morpho} at block {ctx.block}")
-    snap = MorphoSnapshot(morpho, ctx.timestamp)
-    ids = mc.ids_of([lg for r in logs for lg in r.value])
+    found = [lg for r in logs for lg in r.value]
+    snap = MorphoSnapshot(morpho, ctx.timestamp, wallet=wallet, wallet_logs=found)
+    ids = mc.ids_of(found)
     yield from markets_stages(ctx, morpho, ids, [(i, wallet) for i in ids], snap, book)
     return snap
 

@@ -85,3 +85,5 @@ class MorphoSnapshot:
     warnings: list[str] = field(default_factory=list)
     market_errors: dict[str, str] = field(default_factory=dict)  # market id -> why it was not read
     discovery: dict | None = None
+    wallet: str | None = None  # a wallet read: whose onBehalf logs `wallet_logs` are (every one up to the block)
+    wallet_logs: list[dict] | None = None
