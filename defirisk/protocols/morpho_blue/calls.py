@@ -87,14 +87,6 @@ def rate_call(params: MarketParams, state: MarketTotals) -> Call:
     return call(IRM, params.irm, "borrowRateView", params.as_tuple(), m, allow_failure=True)
 
 
-def probe_calls(address: str) -> list[Call]:
-    """What tells a Morpho Blue contract: owner(), feeRecipient() and market(0) (all view, no revert)."""
-    zero = bytes(32)
-    return [call(MORPHO, address, "owner", allow_failure=True), call(MORPHO, address, "feeRecipient", allow_failure=True),
-            call(MORPHO, address, "market", zero, allow_failure=True, decode=decode_market),
-            call(MORPHO, address, "isLltvEnabled", 0, allow_failure=True)]
-
-
 def wallet_filters(morpho: str, wallet: str, to_block: int, from_block: int = 0) -> list[LogFilter]:
     """The logs naming `wallet` as onBehalf: Supply and SupplyCollateral (topic 3), Borrow (topic 2)."""
     t = topic_address(wallet)

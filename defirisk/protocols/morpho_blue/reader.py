@@ -20,7 +20,7 @@ from ...chain.tokens import decode_token, token_calls
 from ...errors import InputError, NoContractError
 from ..token_pools import token_pools_stages
 from . import calls as mc
-from .spec import ZERO, MarketTotals, MorphoMarket, MorphoPosition, MorphoSnapshot, is_market_id
+from .spec import ZERO, MorphoMarket, MorphoPosition, MorphoSnapshot, is_market_id
 
 FAMILY = "morpho_blue"
 
@@ -133,13 +133,3 @@ def fetch_wallet(ctx: ChainContext, book: AddressBook, wallet: str) -> MorphoSna
 def fetch_market(ctx: ChainContext, book: AddressBook, morpho: str, market_id: str) -> MorphoSnapshot:
     """market_stages, run (5 round trips whatever the number of borrowers)."""
     return run_stages(ctx, market_stages(ctx, book, morpho, market_id))
-
-
-def probe_answer(code: Any, replies: Sequence[Any]) -> bool:
-    """Whether the probe replies are Morpho Blue's (owner and feeRecipient answer, market(0) decodes, lltv 0 check)."""
-    if not has_code(code):
-        return False
-    owner, fee_recipient, m0, lltv0 = replies
-    return (isinstance(owner, str) and isinstance(fee_recipient, str) and isinstance(m0, MarketTotals)
-            and isinstance(lltv0, bool))
-
