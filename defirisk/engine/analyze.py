@@ -30,17 +30,30 @@ def analyze_at(ctx: ChainContext, book: AddressBook, target: str, kind: str | No
                horizon_days: float, store: Cache | None) -> Analysis:
     """Analyze `target` at ctx's block: answered from `store` when the same analysis of that block is there, else
     read, assembled and saved into it (None: no cache)."""
-    params = analysis_params(book, vol, horizon_days, kind)
     if store is not None:
-        store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)  # this chain's rows only
-        hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto", params)
+        hit = cached_analysis(ctx, book, target, kind, vol, horizon_days, store)
         if hit is not None:
-            return from_payload(hit, ctx.round_trips)
+            return hit
     live_ctx = with_part_logs(ctx, book, store) if store is not None else ctx  # logs a part keeps in the cache
-    result = _analyze_live(live_ctx, book, target, kind, vol, horizon_days, store=store)
+    result = analyze_live(live_ctx, book, target, kind, vol, horizon_days, store=store)
     if store is not None:
-        _save(store, result, target, kind or "auto", params)
+        save_analysis(store, result, book, target, kind, vol, horizon_days)
     return result
+
+
+def cached_analysis(ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None,
+                    horizon_days: float, store: Cache) -> Analysis | None:
+    """The same analysis of ctx's block as `store` keeps it, or None."""
+    store.use_chain(ctx.chain_id, ctx.genesis_hash, dev_node=ctx.dev_node)  # this chain's rows only
+    hit = store.get_payload(ctx.chain_id, ctx.block_hash, target, kind or "auto",
+                            analysis_params(book, vol, horizon_days, kind))
+    return None if hit is None else from_payload(hit, ctx.round_trips)
+
+
+def save_analysis(store: Cache, res: Analysis, book: AddressBook, target: str, kind: str | None, vol: float | None,
+                  horizon_days: float) -> None:
+    """Keep an analysis made elsewhere (a Dask worker's) as `analyze_at` keeps its own."""
+    _save(store, res, target, kind or "auto", analysis_params(book, vol, horizon_days, kind))
 
 
 def _vol_and_prices(
@@ -56,10 +69,12 @@ def analysis_params(book: AddressBook, vol: float | None, horizon_days: float, k
     return {"vol": vol, "horizon_days": horizon_days, "kind": kind, "book": book.to_json()}
 
 
-def _analyze_live(
+def analyze_live(
     ctx: ChainContext, book: AddressBook, target: str, kind: str | None, vol: float | None, horizon_days: float,
     *, store: Any = None,
 ) -> Analysis:
+    """Read and assemble the analysis at ctx's block (`store`: where a family's part finds logs it keeps; nothing
+    is looked up or saved here)."""
     if is_pool_id(target):  # a 32-byte id: a Uniswap v4 pool in the PoolManager or a Morpho Blue market
         if (kind or id_kind(ctx, book, target)) == "market":
             return part(family("morpho_blue")).view(ctx, book, target, vol, horizon_days, store)

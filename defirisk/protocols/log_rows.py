@@ -25,7 +25,7 @@ from ..checksum import to_checksum_address
 from .. import abi
 
 from .log_words import (  # noqa: F401  (the word decoder, re-exported for log_rows' callers)
-    EventSpec, _checksum, _strip, decode_fields, decode_ints, decoded_json,
+    EventSpec, _checksum, _strip, decode_fields, decode_ints, decoded_column, decoded_json,
 )
 from .registry import protocol_events
 
@@ -107,9 +107,10 @@ def logs_to_columns(
     protocol_by_address: Mapping[str, str | Sequence[str]] | None = None, only_listed: bool = False,
 ) -> dict[str, list[Any]]:
     """The `events` rows of the indexed logs among `logs` as columns (EVENT_COLUMNS -> values), in (block, log index)
-    order, one row per key: the scan's bulk path (no dict per row). Same rules as `logs_to_rows`."""
+    order, one row per key: the scan's bulk path (no dict per row; each event's arguments decoded a column at a
+    time). Same rules as `logs_to_rows`."""
     by_addr = {k.lower(): _protocols(v) for k, v in (protocol_by_address or {}).items()}
-    out: list[tuple] = []
+    groups: dict[tuple[str, int, tuple[str, ...] | None], list[Mapping[str, Any]]] = {}
     for lg in logs:
         if lg.get("removed"):
             continue
@@ -117,24 +118,34 @@ def logs_to_columns(
         if only_listed and addr not in by_addr:
             continue
         raw_topics = lg.get("topics")
-        if not raw_topics:
-            continue
-        topics = [t.lower() for t in raw_topics]
-        spec = _match(topics[0], len(topics), by_addr.get(addr))
+        if raw_topics:
+            groups.setdefault((raw_topics[0].lower(), len(raw_topics), by_addr.get(addr)), []).append(lg)
+    parts: list[list[list[Any]]] = []
+    for (topic0, n_topics, protocols), group in groups.items():
+        spec = _match(topic0, n_topics, protocols)
         if spec is None:
             continue
-        data = lg.get("data") or "0x"
-        try:
-            decoded = decoded_json(spec.event, topics, data)
-        except Exception:  # noqa: BLE001 - malformed data is not this event; eth_abi raises several types
-            continue
-        out.append((int(lg["blockNumber"], 16), int(lg["logIndex"], 16), lg["blockHash"], lg.get("transactionHash"),
-                    _checksum(addr[2:]), topics[0], '["' + '","'.join(topics) + '"]', data, spec.protocol,
-                    spec.event.name, decoded))
-    out.sort(key=lambda r: (r[0], r[1]))
-    kept = [r for i, r in enumerate(out) if i == 0 or (r[0], r[1]) != (out[i - 1][0], out[i - 1][1])]
-    cols: list[list[Any]] = [list(c) for c in zip(*kept)] if kept else [[] for _ in EVENT_COLUMNS[1:]]
-    return {"chain_id": [int(chain_id)] * len(kept), **dict(zip(EVENT_COLUMNS[1:], cols))}
+        topics = [lg["topics"] for lg in group]  # as given: the word readers take either case
+        datas = [lg.get("data") or "0x" for lg in group]
+        decoded = decoded_column(spec.event, topics, datas)
+        keep = [i for i, d in enumerate(decoded) if d is not None]
+        if len(keep) < len(group):
+            group, topics, datas = [group[i] for i in keep], [topics[i] for i in keep], [datas[i] for i in keep]
+            decoded = [decoded[i] for i in keep]
+        parts.append([
+            [int(lg["blockNumber"], 16) for lg in group], [int(lg["logIndex"], 16) for lg in group],
+            [lg["blockHash"] for lg in group], [lg.get("transactionHash") for lg in group],
+            [_checksum(str(lg["address"])[2:]) for lg in group], [topic0] * len(group),
+            [('["' + '","'.join(ts) + '"]').lower() for ts in topics],  # each topic read as a hex word: no escaping
+            datas, [spec.protocol] * len(group), [spec.event.name] * len(group), decoded,
+        ])
+    cols = [[x for part in parts for x in part[c]] for c in range(len(EVENT_COLUMNS) - 1)]
+    keys = list(zip(cols[0], cols[1]))
+    if any(a >= b for a, b in zip(keys, keys[1:])):  # several groups or filters: order by key, one row per key
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        order = [i for n, i in enumerate(order) if n == 0 or keys[i] != keys[order[n - 1]]]
+        cols = [[c[i] for i in order] for c in cols]
+    return {"chain_id": [int(chain_id)] * len(cols[0]), **dict(zip(EVENT_COLUMNS[1:], cols))}
 
 
 def logs_to_rows(

@@ -193,3 +193,86 @@ def decode_ints(event: abi.AbiEvent, topics: Sequence[str], data: str, names: Se
         _, from_topic, i, read, _ = by_name[n]
         out.append(int(read(_strip(topics[i]) if from_topic else body[64 * i: 64 * i + 64])))
     return tuple(out)
+
+
+# -- a column of logs of one event at once (the scan's bulk path) ------------------------------------------------
+
+
+def _column_reader(typ: str) -> Callable[[list[str]], list[str]] | None:
+    """A reader of a column of words of a static one-word type: the JSON texts, or ValueError if ANY word is one
+    the word reader refuses (the caller then decodes row by row to keep the good ones). None: not static."""
+    one = _reader(typ)
+    if one is None:
+        return None
+    if typ == "address":
+        def col_address(ws: list[str]) -> list[str]:
+            if {w[:24] for w in ws} != {_ZERO24} or {len(w) for w in ws} != {64}:
+                raise ValueError("address word with dirty padding")
+            return [_checksum(w[24:]) for w in ws]
+        return col_address
+    m = re.fullmatch(r"(u?)int(\d*)", typ)
+    if m:
+        bits = int(m.group(2) or 256)
+        if m.group(1):
+            def col_uint(ws: list[str]) -> list[str]:
+                vs = [int(w, 16) for w in ws]
+                if {len(w) for w in ws} != {64} or (bits < 256 and max(vs) >> bits):
+                    raise ValueError(f"uint{bits} out of range")
+                return [str(v) for v in vs]
+            return col_uint
+        lo, hi, top = -(1 << (bits - 1)), 1 << (bits - 1), 1 << 256
+
+        def col_int(ws: list[str]) -> list[str]:
+            vs = [v - top if v >> 255 else v for v in [int(w, 16) for w in ws]]
+            if {len(w) for w in ws} != {64} or min(vs) < lo or max(vs) >= hi:
+                raise ValueError(f"int{bits} out of range")
+            return [str(v) for v in vs]
+        return col_int
+    return lambda ws: [one(w) for w in ws]  # bool, bytesN: rare in the indexed events
+
+
+@lru_cache(maxsize=None)
+def _column_plan(event: abi.AbiEvent) -> tuple[tuple[bool, int, Callable[[list[str]], list[str]]], ...] | None:
+    """Per argument (from a topic?, topic or word index, column reader); None when a data argument is not static."""
+    readers = []
+    for (_, typ, indexed), (_, from_topic, i, _, _) in zip(event.inputs, _plan(event).fields):
+        r = _column_reader(typ)
+        if r is None:
+            if not indexed:
+                return None
+            r = _topic_hash_column
+        readers.append((from_topic, i, r))
+    return tuple(readers)
+
+
+def _topic_hash_column(ws: list[str]) -> list[str]:
+    return [_topic_hash(w) for w in ws]
+
+
+def decoded_column(event: abi.AbiEvent, topics: Sequence[Sequence[str]], datas: Sequence[str]) -> list[str | None]:
+    """`decoded_json` of many logs of one event (their topics, in either case, and data): column by column when every log
+    decodes, else row by row; a log `decoded_json` refuses is None."""
+    plan = _column_plan(event)
+    p = _plan(event)
+    if plan is not None and topics:
+        try:
+            if {len(t) for t in topics} != {p.n_topics}:
+                raise ValueError("topic count")
+            bodies = [d[2:] if d[:2] in ("0x", "0X") else d for d in datas]
+            cols = []
+            for from_topic, i, read in plan:
+                if from_topic:
+                    cols.append(read([t[i][2:] for t in topics]))
+                else:
+                    cols.append(read([b[64 * i: 64 * i + 64] for b in bodies]))
+            rows = zip(*cols) if cols else [()] * len(topics)
+            return [p.template % row for row in rows]  # type: ignore[operator]  # static: a template
+        except Exception:  # noqa: BLE001 - a refused word somewhere: decode row by row below
+            pass
+    out: list[str | None] = []
+    for t, d in zip(topics, datas):
+        try:
+            out.append(decoded_json(event, t, d))
+        except Exception:  # noqa: BLE001 - malformed data is not this event; eth_abi raises several types
+            out.append(None)
+    return out

@@ -3,10 +3,13 @@ cluster of N worker processes started for the scan and stopped after it. Dask (`
 dependency (`pip install 'defirisk[dask]'`), imported only here and on the workers."""
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from ..chain.rpc import RpcClient
 from ..errors import ConfigError, InputError
 
 
@@ -54,3 +57,28 @@ def n_workers(client: Any) -> int:
         return max(1, len(client.scheduler_info().get("workers", {})))
     except Exception:  # noqa: BLE001 - a scheduler that does not say: plan for one
         return 1
+
+
+_CLIENTS: dict[tuple[str, float, int], RpcClient] = {}
+
+
+def worker_client(url: str, timeout: float) -> RpcClient:
+    """A Dask worker's own RPC session for `url` (one per worker thread, kept between tasks)."""
+    key = (url, timeout, threading.get_ident())
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = _CLIENTS[key] = RpcClient(url, timeout=timeout)
+    return client
+
+
+def limit_name(url: str) -> str:
+    """The name of the cluster-wide semaphore of one RPC URL (a hash: the URL may hold a key, names are visible)."""
+    return "defirisk-rpc-" + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def url_limit(url: str, leases: int) -> Any:
+    """On a worker: the cluster-wide semaphore of `url` (at most `leases` holders at once), so a cluster does not
+    trip the provider's 429s."""
+    from distributed import Semaphore  # on a worker: Dask is there
+
+    return Semaphore(max_leases=leases, name=limit_name(url))

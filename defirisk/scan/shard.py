@@ -7,7 +7,6 @@ readers (threads, or Dask workers with their own RPC session each) do eth_getLog
 """
 from __future__ import annotations
 
-import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ContextManager, Sequence
@@ -16,6 +15,7 @@ from ..chain.blocks import fetch_headers
 from ..chain.logs import RangeSizer
 from ..chain.rpc import RpcClient
 from ..errors import RangeTooLargeError
+from .cluster import url_limit, worker_client
 from .streams import Stream, chunk_filters, decode_columns
 
 
@@ -55,21 +55,8 @@ def read_range(client: RpcClient, streams: Sequence[Stream], lo: int, hi: int, f
     return Shard(decode_columns(streams, logs, chain_id), headers, len(logs))
 
 
-_CLIENTS: dict[tuple[str, float], RpcClient] = {}
-
-
-def limit_name(url: str) -> str:
-    """The name of the cluster-wide semaphore of one RPC URL (a hash: the URL may hold a key, names are visible)."""
-    return "defirisk-rpc-" + hashlib.sha256(url.encode()).hexdigest()[:16]
-
-
 def read_shard(url: str, timeout: float, streams: Sequence[Stream], lo: int, hi: int, final: int, chain_id: int,
                leases: int) -> Shard:
     """read_range on a Dask worker: the worker's own RPC session for `url`, and at most `leases` requests in flight
-    to that URL across the cluster (a distributed Semaphore), so a cluster does not trip the provider's 429s."""
-    client = _CLIENTS.get((url, timeout))
-    if client is None:
-        client = _CLIENTS[(url, timeout)] = RpcClient(url, timeout=timeout)
-    from distributed import Semaphore  # on a worker: Dask is there
-
-    return read_range(client, streams, lo, hi, final, chain_id, Semaphore(max_leases=leases, name=limit_name(url)))
+    to that URL across the cluster."""
+    return read_range(worker_client(url, timeout), streams, lo, hi, final, chain_id, url_limit(url, leases))

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+import threading
+from dataclasses import dataclass, fields, replace
+from typing import Any, Callable, Mapping, Sequence
 
-from ..engine.analyze import analyze_at
+from ..engine.analyze import analyze_at, analyze_live, cached_analysis, save_analysis
 from ..protocols.registry import snapshot_kinds
 from ..results import DEFAULT_HORIZON_DAYS, Analysis
 from ..addressbook import AddressBook
 from ..chain.node import ChainContext
 from ..errors import DefiriskError
 from ..store.cache import Cache
+from .cluster import url_limit, worker_client
 from .config import Job
 from .known_logs import CachedSwapLogs
 
@@ -127,3 +129,69 @@ def merge(into: Observations, more: Mapping[str, Mapping[str, Any]]) -> None:
     """Add observations (later jobs win on the same subject; they read the same block)."""
     for k, v in more.items():
         into[k] = dict(v)
+
+
+# -- on a Dask cluster (`scan --dask`): every target's analysis on a worker, saved here in job order ----------------
+
+WORKER_ANALYSES = [0]  # analyses this process made as a Dask worker (the tests ask the workers)
+
+
+def analyze_on_worker(url: str, timeout: float, pinned: dict[str, Any], book: AddressBook, target: str, kind: str,
+                      leases: int) -> tuple[Analysis | None, str | None]:
+    """One snapshot's analysis on a Dask worker at the writer's pinned block, with the worker's own RPC session and a
+    lease of the URL's cluster-wide semaphore: (analysis, None), or (None, why) when it fails as a user error."""
+    client = worker_client(url, timeout)
+    ctx = ChainContext(client=client, **pinned)
+    before = client.round_trips
+    with url_limit(url, leases):
+        try:
+            res = analyze_live(ctx, book, target, kind, None, DEFAULT_HORIZON_DAYS)
+        except DefiriskError as e:
+            return None, str(e)
+    res.rpc_round_trips = client.round_trips - before
+    WORKER_ANALYSES[0] += 1
+    return res, None
+
+
+def snapshot_on_cluster(dask: Any, url: str, timeout: float, leases: int, ctx: ChainContext, store: Cache,
+                        book: AddressBook, jobs: Sequence[Job], errors: list[str],
+                        stop: threading.Event | None = None) -> Observations | None:
+    """Every job's snapshots with the analyses the cache lacks made on the cluster's workers (all at once), saved
+    and observed here in job order, so the tables and observations equal `snapshot_job`'s; None when `stop` is set
+    first."""
+    pinned = {f.name: getattr(ctx, f.name) for f in fields(ctx) if f.name not in ("client", "known_logs")}
+    todo = []
+    futures: dict[tuple[str, str], Any] = {}  # one analysis per (target, kind), as the cache answers a repeat
+    for job in jobs:
+        for key, snap in SNAPSHOTS.items():
+            for target in getattr(job, key):
+                hit = cached_analysis(ctx, book, target, snap.kind, None, DEFAULT_HORIZON_DAYS, store)
+                if hit is None and (target, snap.kind) not in futures:
+                    futures[(target, snap.kind)] = dask.submit(analyze_on_worker, url, timeout, pinned, book, target,
+                                                               snap.kind, leases, pure=False, retries=3)
+                todo.append((job, snap, target, hit))
+    obs_by_job: dict[str, Observations] = {}
+    saved: set[tuple[str, str]] = set()
+    try:
+        for job, snap, target, hit in todo:
+            if stop is not None and stop.is_set():
+                return None
+            res = hit
+            if res is None:
+                res, err = futures[(target, snap.kind)].result()
+                if err is not None:
+                    errors.append(f"{snap.kind} {target}: {err}")
+                    log.warning("snapshot of %s %s failed: %s", snap.kind, target, err)
+                elif (target, snap.kind) not in saved:
+                    save_analysis(store, res, book, target, snap.kind, None, DEFAULT_HORIZON_DAYS)
+                    saved.add((target, snap.kind))
+            if res is not None and snap.observe is not None:
+                obs_by_job.setdefault(job.name, {}).update(snap.observe(res))
+    finally:
+        for fut in futures.values():
+            if not fut.done():
+                fut.cancel()
+    obs: Observations = {}
+    for job in jobs:
+        merge(obs, obs_by_job.get(job.name, {}))
+    return obs

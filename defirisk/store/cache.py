@@ -628,10 +628,12 @@ class Cache:
             if before is not None:
                 self.con.execute(f"SET memory_limit = '{before[0]}'")
 
-    def insert_columns(self, table: str, columns: Mapping[str, Sequence[Any]], *, update: bool = False) -> int:
+    def insert_columns(self, table: str, columns: Mapping[str, Sequence[Any]], *, update: bool = False,
+                       new_keys: bool = False) -> int:
         """Insert rows given as columns (name -> values, one row per key, values already as the columns store them)
         through one Arrow table: the scanner's bulk path. A key already in the table keeps its row (`update`: the
-        new row replaces it). Missing columns are NULL. Returns the rows given."""
+        new row replaces it; `new_keys`: the caller knows none is there, a plain INSERT, ~2x faster). Missing
+        columns are NULL. Returns the rows given."""
         import pyarrow as pa  # type: ignore[import-untyped]  # the bulk path only
 
         spec = schema.TABLES[table]
@@ -653,10 +655,10 @@ class Cache:
         else:
             conflict = "DO NOTHING"
         col_list = ", ".join(cols)
+        on_conflict = "" if new_keys else f" ON CONFLICT ({', '.join(spec.key)}) {conflict}"
         self.con.register("__defirisk_arrow", tbl)
         try:
-            self.con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM __defirisk_arrow "
-                             f"ON CONFLICT ({', '.join(spec.key)}) {conflict}")
+            self.con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM __defirisk_arrow{on_conflict}")
         finally:
             self.con.unregister("__defirisk_arrow")
         return n

@@ -62,6 +62,12 @@ def rollback_above(cache: Cache, chain_id: int, ancestor: int, now: dt.datetime)
     return n
 
 
+def has_events(cache: Cache, chain_id: int, lo: int, hi: int) -> bool:
+    """Whether any `events` row of blocks [lo, hi] is stored (a backfill's new range has none)."""
+    return bool(cache.con.execute("SELECT 1 FROM events WHERE chain_id = ? AND block BETWEEN ? AND ? LIMIT 1",
+                                  [chain_id, lo, hi]).fetchall())
+
+
 def drop_checkpoints_below(cache: Cache, chain_id: int, final: int) -> None:
     """Forget the scan's checkpoints below block `final` (the caller holds the transaction)."""
     cache.con.execute("DELETE FROM scan_hashes WHERE chain_id = ? AND number < ?", [chain_id, final])

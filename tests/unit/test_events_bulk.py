@@ -69,7 +69,7 @@ def test_dask_spec():
 
     from defirisk.errors import InputError
     from defirisk.scan.cluster import parse_dask
-    from defirisk.scan.shard import limit_name
+    from defirisk.scan.cluster import limit_name
 
     assert parse_dask("local:4") == ("local", 4)
     assert parse_dask("tcp://10.0.0.5:8786") == ("address", "tcp://10.0.0.5:8786")
@@ -79,3 +79,68 @@ def test_dask_spec():
             parse_dask(bad)
     name = limit_name("https://node.example/SECRET-KEY")
     assert "SECRET" not in name and name == limit_name("https://node.example/SECRET-KEY")  # one semaphore per URL
+
+
+def test_column_decoding_equals_the_word_decoder_and_keeps_the_good_logs_of_a_dirty_column():
+    """A column with a log the word decoder refuses (dirty address padding, an int24 or uint160 out of range, short
+    data) keeps every other log, each decoded as `decoded_json` decodes it alone; upper-case hex decodes as lower-case."""
+    from defirisk.protocols.log_words import decoded_column, decoded_json
+
+    swap = abi.event("UniswapV3Pool", "Swap")
+    logs = _logs(300, seed=7)
+    rng = random.Random(7)
+    for lg in logs:
+        kind = rng.randrange(12)
+        if kind == 0:
+            lg["topics"] = [lg["topics"][0], "0x" + "01" * 12 + lg["topics"][1][26:]] + lg["topics"][2:]
+        elif kind == 1 and lg["topics"][0] == swap.topic0:
+            lg["data"] = lg["data"][:-64] + "00" * 28 + "00800000"  # tick = 2**23: outside int24
+        elif kind == 2:
+            lg["data"] = lg["data"][:-2]
+        elif kind == 4 and lg["topics"][0] == swap.topic0:
+            lg["data"] = lg["data"][:2 + 128] + "01" + lg["data"][2 + 130:]  # sqrtPriceX96 >= 2**160: not a uint160
+        elif kind == 3:
+            lg["topics"] = [t.upper().replace("0X", "0x") for t in lg["topics"]]
+            lg["data"] = lg["data"].upper().replace("0X", "0x")
+    swaps = [lg for lg in logs if lg["topics"][0].lower() == swap.topic0]
+    got = decoded_column(swap, [lg["topics"] for lg in swaps], [lg["data"] for lg in swaps])
+    want = []
+    for lg in swaps:
+        try:
+            want.append(decoded_json(swap, [t.lower() for t in lg["topics"]], lg["data"]))
+        except ValueError:
+            want.append(None)
+    assert got == want and 0 < want.count(None) < len(want) // 2
+    clean = [lg for lg, w in zip(swaps, want) if w is not None and lg["topics"][0] == swap.topic0]
+    assert decoded_column(swap, [lg["topics"] for lg in clean], [lg["data"] for lg in clean]) == [
+        w for lg, w in zip(swaps, want) if w is not None and lg["topics"][0] == swap.topic0]
+    cols = log_rows.logs_to_columns(logs, 31337, protocol_by_address={ADDR: ("uniswap_v3",)}, only_listed=True)
+    one_by_one: dict = {}
+    for lg in logs:
+        r = log_rows.log_to_row(lg, 31337, protocol="uniswap_v3")
+        if r is not None:
+            one_by_one.setdefault((r["block"], r["log_index"]), r)
+    assert list(zip(cols["block"], cols["log_index"])) == sorted(one_by_one)
+    assert cols["decoded"] == [one_by_one[k]["decoded"] for k in sorted(one_by_one)]
+    assert cols["topics"] == [one_by_one[k]["topics"] for k in sorted(one_by_one)]
+    assert all(t == t.lower() for t in cols["topics"])
+
+
+def test_one_refused_log_in_an_otherwise_clean_column_is_the_only_one_left_out():
+    from defirisk.protocols.log_words import decoded_column, decoded_json
+
+    swap = abi.event("UniswapV3Pool", "Swap")
+    clean = [lg for lg in _logs(60, seed=11) if lg["topics"][0] == swap.topic0]
+    good = [decoded_json(swap, lg["topics"], lg["data"]) for lg in clean]
+    bad_ones = {
+        "int24 tick out of range": lambda lg: dict(lg, data=lg["data"][:-64] + "00" * 28 + "00800000"),
+        "uint160 too wide": lambda lg: dict(lg, data=lg["data"][:2 + 128] + "01" + lg["data"][2 + 130:]),
+        "address padding": lambda lg: dict(lg, topics=[lg["topics"][0], "0x" + "01" * 12 + lg["topics"][1][26:],
+                                                       lg["topics"][2]]),
+        "a fourth topic": lambda lg: dict(lg, topics=lg["topics"] + [lg["topics"][1]]),
+        "short data": lambda lg: dict(lg, data=lg["data"][:-2]),
+    }
+    for why, spoil in bad_ones.items():
+        logs = clean[:5] + [spoil(clean[5])] + clean[6:]
+        got = decoded_column(swap, [lg["topics"] for lg in logs], [lg["data"] for lg in logs])
+        assert got == good[:5] + [None] + good[6:], why
