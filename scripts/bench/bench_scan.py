@@ -15,8 +15,9 @@ What is measured (wall time inside a fresh child process, so its peak RSS is the
                        headers + reorg checkpoints + cursors committed in DuckDB, one transaction per chunk.
   cryo                 `cryo.collect("logs", …)` into its default polars frame (raw logs, not decoded, not stored).
   raw eth_getLogs      one HTTP POST with the same filter and JSON parsing: the floor any tool pays.
-With `--latency-ms N` every request goes through a loopback proxy that waits N ms before forwarding it (a remote
-node's round trip), for both tools.
+CPU: the tool's process after its imports (all its threads) and the node's (Anvil) during the run; on a machine
+with few cores their sum over the cores bounds the wall time from below. With `--latency-ms N` every request goes
+through a loopback proxy that waits N ms before forwarding it (a remote node's round trip), for both tools.
 """
 from __future__ import annotations
 
@@ -65,9 +66,12 @@ else:
     body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [job["filter"]]}
     run = lambda: len(requests.post(job["url"], json=body, timeout=3600).json()["result"])
 t0 = time.perf_counter()  # imports done: the tool's own work
+ru0 = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = ru0.ru_utime + ru0.ru_stime
 n = run()
 dt = time.perf_counter() - t0
-print(json.dumps({"events": n, "seconds": dt, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"events": n, "seconds": dt, "maxrss_mb": ru.ru_maxrss / 1024, "cpu": ru.ru_utime + ru.ru_stime - cpu0}))
 """
 
 
@@ -84,14 +88,26 @@ def scan_config(addresses: Sequence[str], from_block: int, chain_id: int, book: 
     }
 
 
-def run_child(job: dict) -> dict:
-    """One measurement in a fresh interpreter: its events, seconds and peak RSS."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_child(job: dict, node_pid: int) -> dict:
+    """One measurement in a fresh interpreter: its events, seconds, peak RSS, CPU seconds after its imports, and the
+    node's CPU seconds during the run."""
     with tempfile.TemporaryDirectory(prefix="defirisk-bench-") as d:
         job = dict(job, path=str(Path(d) / "out.duckdb"))
+        node0 = _cpu_seconds(node_pid)
         r = subprocess.run([sys.executable, "-c", CHILD, json.dumps(job)], capture_output=True, text=True, timeout=3600)
+        node_cpu = _cpu_seconds(node_pid) - node0
     if r.returncode != 0:
         raise SystemExit(f"{job['tool']} failed:\n{r.stderr[-3000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return dict(json.loads(r.stdout.strip().splitlines()[-1]), node_cpu=node_cpu)
 
 
 def cryo_available() -> bool:
@@ -113,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                                        "(pip install -e '.[dask]')")
     args = ap.parse_args(argv)
 
-    with Anvil() as node:
+    with Anvil() as node, tempfile.TemporaryDirectory(prefix="defirisk-bench-") as tmp:
         chain = Chain(node.url)
         t0 = time.perf_counter()
         world = build_world(chain, ["uniswap"])
@@ -124,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               f"{hist.from_block}..{hist.to_block}, made in {hist.seconds:.1f} s", file=sys.stderr)
         addrs = swap_addresses(hist)
         lo, hi = hist.from_block, hist.to_block
-        book = world.write_address_book(Path(tempfile.mkdtemp(prefix="defirisk-bench-")) / "book.json")
+        book = world.write_address_book(Path(tmp) / "book.json")
         cfg = scan_config(addrs, lo, world.chain_id, book)
         tools = [("defirisk", "defirisk `api.scan(snapshots=False)`: getLogs + decode + DuckDB commit")]
         if cryo_available():
@@ -153,10 +169,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                                "dask": clusters[int(tool[4:])].scheduler_address if tool.startswith("dask") else None,
                                "blocks": f"{lo}:{hi + 1}",
                                "filter": LogFilter(lo, hi, address=list(addrs), topics=_topics()).params()}
-                        r = run_child(job)
+                        r = run_child(job, node.proc.pid if node.proc else 0)
                         results.setdefault((where, tool), []).append(r)
                         print(f"  {where} round {rnd + 1} {tool}: {r['events']} events in {r['seconds']:.2f} s, "
-                              f"peak RSS {r['maxrss_mb']:.0f} MB", file=sys.stderr)
+                              f"peak RSS {r['maxrss_mb']:.0f} MB, CPU {r['cpu']:.2f} s (node {r['node_cpu']:.2f} s)",
+                              file=sys.stderr)
         finally:
             if proxy is not None:
                 proxy.__exit__(None, None, None)
@@ -168,16 +185,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"tools disagree with the {hist.events} events made: {wrong}")
     print(f"\n{hist.events:,} events (real Uniswap v3 Swap; v2 Sync + Swap), blocks {lo}..{hi}, median of {args.repeat} "
           "alternating rounds, each run in a fresh process\n")
-    print("| node | tool | events | seconds | events/s | peak RSS MB | defirisk / tool |")
-    print("|---|---|---|---|---|---|---|")
+    print("| node | tool | events | seconds | events/s | peak RSS MB | CPU s (tool + node) | defirisk / tool |")
+    print("|---|---|---|---|---|---|---|---|")
     for where, _ in setups:
         ours = statistics.median(r["seconds"] for r in results[(where, "defirisk")])
         for tool, label in tools:
             rs = results[(where, tool)]
             sec = statistics.median(r["seconds"] for r in rs)
             rss = max(r["maxrss_mb"] for r in rs)
+            cpu, node_cpu = (statistics.median(r[k] for r in rs) for k in ("cpu", "node_cpu"))
             print(f"| {where} | {label} | {hist.events:,} | {sec:.2f} | {hist.events / sec:,.0f} | {rss:.0f} | "
-                  f"{sec / ours:.2f}x |")
+                  f"{cpu:.2f} + {node_cpu:.2f} | {sec / ours:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ class SlowLink:
 
         import requests
 
-        session = requests.Session()
+        local = threading.local()  # a requests.Session per handler thread: sessions are not thread-safe
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *a):
@@ -23,6 +23,8 @@ class SlowLink:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 time.sleep(delay)
+                session = getattr(local, "session", None) or requests.Session()
+                local.session = session
                 r = session.post(upstream, data=body, headers={"Content-Type": "application/json"}, timeout=3600)
                 self.send_response(r.status_code)
                 self.send_header("Content-Type", "application/json")
@@ -30,7 +32,11 @@ class SlowLink:
                 self.end_headers()
                 self.wfile.write(r.content)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 512  # cryo opens a connection per block at once: the default 5 resets some
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
