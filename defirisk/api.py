@@ -133,7 +133,8 @@ def scan(
     to_block, head, round_trips, reorg, alerts, ...). `stop`: a threading.Event that ends the pass between chunks;
     `snapshots=False`: index events only (no head snapshots, no alerts), e.g. a backfill. `dask`: a Dask scheduler
     address ("tcp://host:8786"), "local:N" (a local cluster of N worker processes for this pass) or a
-    distributed.Client: the workers read and decode the block ranges, this process writes them in order."""
+    distributed.Client: the workers read and decode the block ranges and make the head snapshots' analyses, this
+    process writes them in order."""
     from .scan.config import load_config
     from .scan.runner import scan_once
 

@@ -97,9 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print each pass's summary as one JSON line")
     s.add_argument("--no-snapshots", action="store_true", help="index events only: no head snapshots, no alerts "
                                                                "(a backfill)")
-    s.add_argument("--dask", metavar="ADDRESS", help="read and decode block ranges on a Dask cluster: a scheduler "
-                                                      "address (tcp://host:8786) or local:N (N local worker processes); "
-                                                      "this process writes the cache (pip install 'defirisk[dask]')")
+    s.add_argument("--dask", metavar="ADDRESS", help="read and decode block ranges, and run the head snapshots, on a "
+                                                      "Dask cluster: a scheduler address (tcp://host:8786) or local:N "
+                                                      "(N local worker processes); this process writes the cache "
+                                                      "(pip install 'defirisk[dask]')")
 
     d = sub.add_parser("demo", help="start a local chain, build the demo world and analyze it", description="Start Anvil, deploy real Uniswap (and other) contracts, build positions with trading history, and print the analysis.")
     d.add_argument("--cache", metavar="PATH", default="defirisk-demo.duckdb", help="DuckDB cache file for the demo (default ./defirisk-demo.duckdb)")
