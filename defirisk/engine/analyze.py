@@ -50,9 +50,18 @@ def cached_analysis(ctx: ChainContext, book: AddressBook, target: str, kind: str
     return None if hit is None else from_payload(hit, ctx.round_trips)
 
 
+def view_cache(ctx: ChainContext, book: AddressBook, target: str, kind: str | None, store: Cache) -> Any:
+    """What the family view of `target` takes from `store`, as data for `analyze_live(store=...)` where the cache is
+    not (a Dask worker); None for wallets, 32-byte ids and families that keep nothing."""
+    if kind in (None, "wallet", "pool") or is_pool_id(target):
+        return None
+    fill = getattr(part(view_family(kind)), "view_cache", None)
+    return None if fill is None else fill(store, ctx, book, target)
+
+
 def save_analysis(store: Cache, res: Analysis, book: AddressBook, target: str, kind: str | None, vol: float | None,
                   horizon_days: float) -> None:
-    """Keep an analysis made elsewhere (a Dask worker's) as `analyze_at` keeps its own."""
+    """Keep an analysis in the cache (`analyze_at`'s, or one a Dask worker made)."""
     _save(store, res, target, kind or "auto", analysis_params(book, vol, horizon_days, kind))
 
 

@@ -104,6 +104,9 @@ class WalletPart(Protocol):
         """Keep the analysis' rows of this family in the cache (inside the caller's transaction)."""
         ...
 
+    # Optional: view_cache(store, ctx, book, target) -> Any: what `view` takes from the cache, as plain (picklable)
+    # data that a view made where the cache is not (a scan's Dask worker) is given as its `store`; None: nothing.
+
 
 @dataclass(frozen=True)
 class Family:

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from ..engine.analyze import analyze_at, analyze_live, cached_analysis, save_analysis
+from ..engine.analyze import analyze_at, analyze_live, cached_analysis, save_analysis, view_cache
 from ..protocols.registry import snapshot_kinds
 from ..results import DEFAULT_HORIZON_DAYS, Analysis
 from ..addressbook import AddressBook
@@ -137,15 +137,16 @@ WORKER_ANALYSES = [0]  # analyses this process made as a Dask worker (the tests 
 
 
 def analyze_on_worker(url: str, timeout: float, pinned: dict[str, Any], book: AddressBook, target: str, kind: str,
-                      leases: int) -> tuple[Analysis | None, str | None]:
+                      leases: int, kept: Any = None) -> tuple[Analysis | None, str | None]:
     """One snapshot's analysis on a Dask worker at the writer's pinned block, with the worker's own RPC session and a
-    lease of the URL's cluster-wide semaphore: (analysis, None), or (None, why) when it fails as a user error."""
+    lease of the URL's cluster-wide semaphore (`kept`: what the view takes from the writer's cache, engine.analyze.
+    view_cache): (analysis, None), or (None, why) when it fails as a user error."""
     client = worker_client(url, timeout)
     ctx = ChainContext(client=client, **pinned)
     before = client.round_trips
     with url_limit(url, leases):
         try:
-            res = analyze_live(ctx, book, target, kind, None, DEFAULT_HORIZON_DAYS)
+            res = analyze_live(ctx, book, target, kind, None, DEFAULT_HORIZON_DAYS, store=kept)
         except DefiriskError as e:
             return None, str(e)
     res.rpc_round_trips = client.round_trips - before
@@ -167,8 +168,9 @@ def snapshot_on_cluster(dask: Any, url: str, timeout: float, leases: int, ctx: C
             for target in getattr(job, key):
                 hit = cached_analysis(ctx, book, target, snap.kind, None, DEFAULT_HORIZON_DAYS, store)
                 if hit is None and (target, snap.kind) not in futures:
+                    kept = view_cache(ctx, book, target, snap.kind, store)  # e.g. an Aave market's indexed logs
                     futures[(target, snap.kind)] = dask.submit(analyze_on_worker, url, timeout, pinned, book, target,
-                                                               snap.kind, leases, pure=False, retries=3)
+                                                               snap.kind, leases, kept, pure=False, retries=3)
                 todo.append((job, snap, target, hit))
     obs_by_job: dict[str, Observations] = {}
     saved: set[tuple[str, str]] = set()

@@ -87,21 +87,25 @@ def wallet_lending_stages(
     return out
 
 
+def _cached_index(store: Any, chain_id: int, pool: str) -> aave_reader.CachedIndex:
+    """The cache's rows of this pool, the market view's cursor and what scans indexed of it."""
+    from ...store.aave_events import load_discovery, load_scan_index  # DuckDB only when a cache is used
+
+    rows, own = load_discovery(store, chain_id, pool, aave_reader.cursor_job(pool), aave_reader.STREAM)
+    ranges, checkpoint = load_scan_index(store, chain_id, pool)
+    return aave_reader.CachedIndex(rows, own, tuple(ranges), checkpoint)
+
+
 def market_lending(
     ctx: ChainContext, book: AddressBook, address: str, vol: float | None, horizon_days: float, store: Any = None,
 ) -> LendingResult:
     """Every borrower of the Aave v3 market at `address`: entries, ranking, liquidation curve and totals."""
-    cached = None
-    if store is not None:
-        from ...store.aave_events import load_discovery, load_scan_index  # DuckDB only when a cache is used
-
-        def _cached(pool: str) -> aave_reader.CachedIndex:
-            """The cache's rows of this pool, the market view's cursor and what scans indexed of it."""
-            rows, own = load_discovery(store, ctx.chain_id, pool, aave_reader.cursor_job(pool), aave_reader.STREAM)
-            ranges, checkpoint = load_scan_index(store, ctx.chain_id, pool)
-            return aave_reader.CachedIndex(rows, own, tuple(ranges), checkpoint)
-
-        cached = _cached
+    cached: Callable[[str], aave_reader.CachedIndex] | None = None
+    if isinstance(store, aave_reader.CachedIndex):  # read from the cache by the writer (view_cache: a Dask worker)
+        index = store
+        cached = lambda pool: index  # noqa: E731
+    elif store is not None:
+        cached = lambda pool: _cached_index(store, ctx.chain_id, pool)  # noqa: E731
 
     snap = aave_reader.fetch_market_lending(ctx, address, cached=cached)
     vols, report = run_stages(ctx, _vols(ctx, book, snap, vol))
@@ -153,6 +157,16 @@ class _AavePart:
 
     stages = staticmethod(wallet_lending_stages)
     view = staticmethod(market_view)
+
+    def view_cache(self, store: Any, ctx: ChainContext, book: AddressBook, target: str) -> Any:
+        """What the market view of `target` takes from the cache (its pool's logs, cursors and scan checkpoint), as
+        plain data: a view made elsewhere (a scan's Dask worker) is given it as its `store`. None when `target` is
+        not a market (the view then says why)."""
+        try:
+            pool = aave_reader.av.resolve_market(ctx, target).pool
+        except DefiriskError:
+            return None
+        return _cached_index(store, ctx.chain_id, pool)
 
     def join(self, res: Analysis, lend: LendingResult) -> None:
         res.lending, res.lending_snapshot = [*res.lending, *lend.entries], lend.snapshot
