@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, TypeVar
 
 from ..errors import ConfigError, HistoricalStateError, InputError
 from .calls import MULTICALL3, Call, execute
@@ -15,6 +15,16 @@ from .rpc import RpcClient, RpcReplyError
 
 if TYPE_CHECKING:
     from .logs import KnownLogs
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Spread(Protocol):
+    """Runs `fn(ctx, item)` for every item elsewhere, each at the same pinned block with its own ChainContext (`fn` a
+    module-level function or a functools.partial of one: it travels), and returns the results in item order."""
+
+    def __call__(self, fn: Callable[[ChainContext, T], R], items: Sequence[T]) -> list[R]: ...
 
 RPC_ENV_VARS = ("DEFIRISK_RPC_URL", "ETH_RPC_URL")
 DEV_NODES = ("anvil", "hardhat", "ganache")  # web3_clientVersion prefixes of local development nodes
@@ -44,6 +54,7 @@ class ChainContext:
     genesis_hash: str = ""  # hash of block 0: with chain_id, what identifies the chain (the cache's key)
     dev_node: bool = False  # a local development node (Anvil, Hardhat, Ganache): a fork of it keeps the genesis of
     # the chain it forks, so the cache keeps a dev node's rows apart from the public chain's
+    spread: Spread | None = None  # where a large read may run its parts at once (a scan's Dask cluster); None: here
 
     def call(self, calls: Sequence[Call]) -> list[Any]:
         """Execute contract reads at the pinned block, batched."""

@@ -136,15 +136,51 @@ def merge(into: Observations, more: Mapping[str, Mapping[str, Any]]) -> None:
 WORKER_ANALYSES = [0]  # analyses this process made as a Dask worker (the tests ask the workers)
 
 
+WORKER_PARTS = [0]  # parts of spread reads (ClusterSpread) this process ran as a Dask worker
+
+
+def _part_on_worker(url: str, timeout: float, pinned: dict[str, Any], leases: int, fn: Callable[[ChainContext, Any], Any],
+                    item: Any) -> Any:
+    """One part of a spread read on a worker: fn(ctx, item) with the worker's own session and a lease of the URL."""
+    with url_limit(url, leases):
+        out = fn(ChainContext(client=worker_client(url, timeout), **pinned), item)
+    WORKER_PARTS[0] += 1
+    return out
+
+
+@dataclass
+class ClusterSpread:
+    """ChainContext.spread inside a Dask task (chain.node.Spread): the parts run as tasks of the same cluster while
+    the calling task gives up its worker thread and its lease of the URL's semaphore (parts never wait for it)."""
+
+    url: str
+    timeout: float
+    pinned: dict[str, Any]
+    leases: int
+    lease: Any  # the calling task's distributed.Semaphore, held
+
+    def __call__(self, fn: Callable[[ChainContext, Any], Any], items: Sequence[Any]) -> list[Any]:
+        from distributed import worker_client as task_client  # on a worker: Dask is there
+
+        self.lease.release()
+        try:
+            with task_client() as c:
+                futures = [c.submit(_part_on_worker, self.url, self.timeout, self.pinned, self.leases, fn, item,
+                                    pure=False, retries=3) for item in items]
+                return list(c.gather(futures))
+        finally:
+            self.lease.acquire()
+
+
 def analyze_on_worker(url: str, timeout: float, pinned: dict[str, Any], book: AddressBook, target: str, kind: str,
                       leases: int, kept: Any = None) -> tuple[Analysis | None, str | None]:
     """One snapshot's analysis on a Dask worker at the writer's pinned block, with the worker's own RPC session and a
     lease of the URL's cluster-wide semaphore (`kept`: what the view takes from the writer's cache, engine.analyze.
     view_cache): (analysis, None), or (None, why) when it fails as a user error."""
     client = worker_client(url, timeout)
-    ctx = ChainContext(client=client, **pinned)
     before = client.round_trips
-    with url_limit(url, leases):
+    with url_limit(url, leases) as lease:
+        ctx = ChainContext(client=client, **pinned, spread=ClusterSpread(url, timeout, pinned, leases, lease))
         try:
             res = analyze_live(ctx, book, target, kind, None, DEFAULT_HORIZON_DAYS, store=kept)
         except DefiriskError as e:
@@ -160,7 +196,7 @@ def snapshot_on_cluster(dask: Any, url: str, timeout: float, leases: int, ctx: C
     """Every job's snapshots with the analyses the cache lacks made on the cluster's workers (all at once), saved
     and observed here in job order, so the tables and observations equal `snapshot_job`'s; None when `stop` is set
     first."""
-    pinned = {f.name: getattr(ctx, f.name) for f in fields(ctx) if f.name not in ("client", "known_logs")}
+    pinned = {f.name: getattr(ctx, f.name) for f in fields(ctx) if f.name not in ("client", "known_logs", "spread")}
     todo = []
     futures: dict[tuple[str, str], Any] = {}  # one analysis per (target, kind), as the cache answers a repeat
     for job in jobs:

@@ -35,7 +35,13 @@ def test_a_cluster_scan_equals_a_single_process_scan(world, book_file, env, tmp_
     cfg = world_config(world, book_file, max_span=16)  # many ranges: every worker gets some
     cfg["jobs"][0]["pools"].append(world.account("lp_alice"))  # not a pool: its snapshot fails, the same way on both
     one = scan(cfg, cache=tmp_path / "one.duckdb")
-    many = scan(cfg, cache=tmp_path / "many.duckdb", dask=client)
+    # the Aave market's borrowers read in parts of 2 at once on the cluster (a large market's read, small here)
+    client.run(lambda: setattr(__import__("defirisk.protocols.aave_v3.reader", fromlist=["x"]), "ACCOUNTS_PER_PART", 2))
+    try:
+        many = scan(cfg, cache=tmp_path / "many.duckdb", dask=client)
+    finally:
+        client.run(lambda: setattr(__import__("defirisk.protocols.aave_v3.reader", fromlist=["x"]), "ACCOUNTS_PER_PART",
+                                   2_000))
     assert (many["head"], many["events_ingested"]) == (one["head"], one["events_ingested"]) and many["chunks"] > 10
     assert_same_tables(scan_tables(tmp_path / "one.duckdb", with_snapshots=True),
                        scan_tables(tmp_path / "many.duckdb", with_snapshots=True))
@@ -47,6 +53,9 @@ def test_a_cluster_scan_equals_a_single_process_scan(world, book_file, env, tmp_
     made = client.run(lambda: __import__("defirisk.scan.snapshot", fromlist=["WORKER_ANALYSES"]).WORKER_ANALYSES[0])
     assert sum(made.values()) == many["snapshots"] == one["snapshots"] > 10
     assert many["snapshot_errors"] == one["snapshot_errors"] and len(one["snapshot_errors"]) == 1
+    parts = client.run(lambda: __import__("defirisk.scan.snapshot", fromlist=["WORKER_PARTS"]).WORKER_PARTS[0])
+    borrowers = json.loads(_payload(tmp_path / "many.duckdb", "market"))["market"]["discovery"]["candidates"]
+    assert borrowers > 4 and sum(parts.values()) == (borrowers + 1) // 2  # every part of 2 borrowers on a worker
     assert _documents(tmp_path / "one.duckdb") == _documents(tmp_path / "many.duckdb")
 
 
@@ -96,3 +105,11 @@ def test_a_flaky_node_through_the_cluster_changes_nothing(world, book_file, anvi
         flaky = scan(cfg, cache=tmp_path / "flaky.duckdb", snapshots=False, dask=client)
     assert proxy.faults >= 10 and flaky["events_ingested"] == clean["events_ingested"]
     assert_same_tables(scan_tables(tmp_path / "clean.duckdb"), scan_tables(tmp_path / "flaky.duckdb"))
+
+
+def _payload(path, kind: str) -> str:
+    from defirisk.store.cache import Cache
+
+    with Cache(path, read_only=True) as c:
+        return c.con.execute("SELECT p.payload FROM runs r JOIN run_payloads p USING (run_id) WHERE r.kind = ?",
+                             [kind]).fetchall()[0][0]

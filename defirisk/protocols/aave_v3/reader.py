@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Sequence
 
 from ...checksum import to_checksum_address
@@ -164,6 +165,14 @@ def _logs_stage(ctx: ChainContext, market: AaveMarket, ranges: Sequence[Range],
     return [lg for r in refs for lg in r.value], (hdr if isinstance(hdr, dict) else None)
 
 
+ACCOUNTS_PER_PART = 2_000  # borrowers per part of a market read spread over a cluster (ChainContext.spread)
+
+
+def accounts_of(market: AaveMarket, reserves: AaveReserves, ctx: ChainContext, wallets: Sequence[str]) -> list[AaveAccount]:
+    """The wallets' accounts in `market` at ctx's block (one part of a spread market read)."""
+    return av.fetch_wallet_positions(ctx, market, wallets, reserves=reserves)
+
+
 def fetch_market_lending(
     ctx: ChainContext, address: str, *, cached: Callable[[str], CachedIndex] | None = None,
 ) -> LendingSnapshot:
@@ -190,7 +199,11 @@ def fetch_market_lending(
     old = [r for r in c.rows if r["event_name"] in INDEXED_EVENTS and int(r["block"]) <= n
            and not _in_any(int(r["block"]), reads)]
     borrowers = borrowers_of(old + fresh)
-    accounts = av.fetch_wallet_positions(ctx, market, borrowers, reserves=reserves) if borrowers else []
+    if ctx.spread is not None and len(borrowers) > ACCOUNTS_PER_PART:  # a large market: its parts read at once
+        groups = [borrowers[i:i + ACCOUNTS_PER_PART] for i in range(0, len(borrowers), ACCOUNTS_PER_PART)]
+        accounts = [a for got in ctx.spread(partial(accounts_of, market, reserves), groups) for a in got]
+    else:
+        accounts = av.fetch_wallet_positions(ctx, market, borrowers, reserves=reserves) if borrowers else []
     cursor = {"chain_id": ctx.chain_id, "job": cursor_job(market.pool), "stream": STREAM,
               "next_block": max(c.own_next or 0, n + 1)}
     discovery = {"from_block": reads[0][0] if reads else None, "to_block": n, "ranges_read": [list(r) for r in reads],
