@@ -34,14 +34,14 @@ def test_a_cluster_scan_equals_a_single_process_scan(world, book_file, env, tmp_
     _, client = dask_pair
     cfg = world_config(world, book_file, max_span=16)  # many ranges: every worker gets some
     cfg["jobs"][0]["pools"].append(world.account("lp_alice"))  # not a pool: its snapshot fails, the same way on both
+    cfg["jobs"][0]["morpho_markets"] = [m["id"] for m in world.facts["morpho_blue"]["markets"].values()]
     one = scan(cfg, cache=tmp_path / "one.duckdb")
-    # the Aave market's borrowers read in parts of 2 at once on the cluster (a large market's read, small here)
-    client.run(lambda: setattr(__import__("defirisk.protocols.aave_v3.reader", fromlist=["x"]), "ACCOUNTS_PER_PART", 2))
+    # the Aave and Morpho markets' borrowers read in parts of 2 at once on the cluster (a large market's read)
+    client.run(_parts_of, 2, 2)
     try:
         many = scan(cfg, cache=tmp_path / "many.duckdb", dask=client)
     finally:
-        client.run(lambda: setattr(__import__("defirisk.protocols.aave_v3.reader", fromlist=["x"]), "ACCOUNTS_PER_PART",
-                                   2_000))
+        client.run(_parts_of, 2_000, 5_000)
     assert (many["head"], many["events_ingested"]) == (one["head"], one["events_ingested"]) and many["chunks"] > 10
     assert_same_tables(scan_tables(tmp_path / "one.duckdb", with_snapshots=True),
                        scan_tables(tmp_path / "many.duckdb", with_snapshots=True))
@@ -54,8 +54,9 @@ def test_a_cluster_scan_equals_a_single_process_scan(world, book_file, env, tmp_
     assert sum(made.values()) == many["snapshots"] == one["snapshots"] > 10
     assert many["snapshot_errors"] == one["snapshot_errors"] and len(one["snapshot_errors"]) == 1
     parts = client.run(lambda: __import__("defirisk.scan.snapshot", fromlist=["WORKER_PARTS"]).WORKER_PARTS[0])
-    borrowers = json.loads(_payload(tmp_path / "many.duckdb", "market"))["market"]["discovery"]["candidates"]
-    assert borrowers > 4 and sum(parts.values()) == (borrowers + 1) // 2  # every part of 2 borrowers on a worker
+    found = [_accounts(json.loads(p)) for p in _payloads(tmp_path / "many.duckdb", "market")]
+    assert len(found) == 1 + len(cfg["jobs"][0]["morpho_markets"]) and max(found) > 4
+    assert sum(parts.values()) == sum((n + 1) // 2 for n in found if n > 2)  # every part of 2 accounts on a worker
     assert _documents(tmp_path / "one.duckdb") == _documents(tmp_path / "many.duckdb")
 
 
@@ -107,9 +108,23 @@ def test_a_flaky_node_through_the_cluster_changes_nothing(world, book_file, anvi
     assert_same_tables(scan_tables(tmp_path / "clean.duckdb"), scan_tables(tmp_path / "flaky.duckdb"))
 
 
-def _payload(path, kind: str) -> str:
+def _payloads(path, kind: str) -> list[str]:
     from defirisk.store.cache import Cache
 
     with Cache(path, read_only=True) as c:
-        return c.con.execute("SELECT p.payload FROM runs r JOIN run_payloads p USING (run_id) WHERE r.kind = ?",
-                             [kind]).fetchall()[0][0]
+        return [r[0] for r in c.con.execute(
+            "SELECT p.payload FROM runs r JOIN run_payloads p USING (run_id) WHERE r.kind = ?", [kind]).fetchall()]
+
+
+def _accounts(doc: dict) -> int:
+    """The accounts a market view read: an Aave market's borrower candidates, a Morpho market's accounts."""
+    d = doc["market"]["discovery"]
+    return d["candidates"] if "candidates" in d else d["accounts"]
+
+
+def _parts_of(aave: int, morpho: int) -> None:
+    """On a worker: the accounts per part of a spread market read."""
+    from defirisk.protocols.aave_v3 import reader as aave_reader
+    from defirisk.protocols.morpho_blue import reader as morpho_reader
+
+    aave_reader.ACCOUNTS_PER_PART, morpho_reader.POSITIONS_PER_PART = aave, morpho

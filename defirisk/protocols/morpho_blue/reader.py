@@ -9,6 +9,7 @@ The totals are returned as stored; analysis/morpho_lending accrues them to the p
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Sequence
 
 from ...addressbook import AddressBook
@@ -119,10 +120,24 @@ def market_stages(ctx: ChainContext, book: AddressBook, morpho: str, market_id: 
     snap = MorphoSnapshot(morpho, ctx.timestamp)
     accounts = [(i, w) for i, w in mc.on_behalf_of(logs.value) if i == mid]
     snap.discovery = {"source": "logs", "events": len(logs.value), "accounts": len(accounts)}
-    yield from markets_stages(ctx, morpho, [mid], accounts, snap, book)
+    spread = ctx.spread is not None and len(accounts) > POSITIONS_PER_PART  # a large market: its parts read at once
+    yield from markets_stages(ctx, morpho, [mid], [] if spread else accounts, snap, book)
     if mid in snap.market_errors:
         raise InputError(snap.market_errors[mid])
+    if spread and ctx.spread is not None:
+        wallets = [w for _, w in accounts]
+        groups = [wallets[k:k + POSITIONS_PER_PART] for k in range(0, len(wallets), POSITIONS_PER_PART)]
+        snap.positions += [p for got in ctx.spread(partial(positions_of, morpho, mid), groups) for p in got]
     return snap
+
+
+POSITIONS_PER_PART = 5_000  # accounts per part of a market read spread over a cluster (ChainContext.spread)
+
+
+def positions_of(morpho: str, mid: str, ctx: ChainContext, wallets: Sequence[str]) -> list[MorphoPosition]:
+    """The wallets' positions in market `mid` at ctx's block (one part of a spread market read; one round trip)."""
+    got = ctx.call([mc.position_call(morpho, mid, w) for w in wallets])
+    return [MorphoPosition(mid, w, *r) for w, r in zip(wallets, got) if not isinstance(r, CallFailed)]
 
 
 def fetch_wallet(ctx: ChainContext, book: AddressBook, wallet: str) -> MorphoSnapshot:
