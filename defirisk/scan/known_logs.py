@@ -34,13 +34,6 @@ def _topic0(flt: LogFilter) -> str | None:
     return t.lower() if isinstance(t, str) else None
 
 
-def rows_to_logs(rows: Sequence[tuple[Any, ...]]) -> list[dict]:
-    """eth_getLogs entries from `scan_sql.cached_log_entries` rows (address, topics, data, blockNumber, logIndex, blockHash,
-    transactionHash)."""
-    return [{"address": a, "topics": t, "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
-             "transactionHash": x, "removed": False} for a, t, d, b, i, h, x in rows]
-
-
 class CachedSwapLogs:
     """KnownLogs from a scan's `events` rows at one pinned block (chain id, number, hash)."""
 
@@ -72,4 +65,4 @@ class CachedSwapLogs:
         rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
                 if x <= y]
         self.answered += 1
-        return rows_to_logs(rows), rest
+        return scan_sql.rows_to_logs(rows), rest

@@ -127,6 +127,25 @@ def cached_log_entries(cache: Cache, chain_id: int, address: str, topic0: str, l
     ).fetchall()
 
 
+def cached_part_log_entries(cache: Cache, chain_id: int, address: str, topic0s: list[str], topic1: str, lo: int,
+                            hi: int) -> list[tuple[Any, ...]]:
+    """cached_log_entries of several topic0s whose first indexed topic is `topic1` (a singleton's part: a Morpho
+    market id, a v4 pool id), in log order."""
+    marks = ", ".join("?" * len(topic0s))
+    return cache.con.execute(
+        _ENTRY_SQL + f" WHERE chain_id = ? AND address = ? AND topic0 IN ({marks}) AND lower(topics->>1) = ? "
+        "AND block BETWEEN ? AND ? ORDER BY block, log_index",
+        [chain_id, address, *[t.lower() for t in topic0s], topic1.lower(), lo, hi],
+    ).fetchall()
+
+
+def rows_to_logs(rows: list[tuple[Any, ...]]) -> list[dict]:
+    """eth_getLogs entries from cached_log_entries rows (address, topics, data, blockNumber, logIndex, blockHash,
+    transactionHash)."""
+    return [{"address": a, "topics": t, "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
+             "transactionHash": x, "removed": False} for a, t, d, b, i, h, x in rows]
+
+
 # -- alerts --------------------------------------------------------------------------------------------------------
 
 

@@ -341,3 +341,29 @@ def test_wallet_logs_are_kept_in_the_cache(mworld: World, tmp_path):
     names = sorted(_name(w, e["market"]["market_id"]) for e in b.lending if e["protocol"] == "morpho_blue")
     assert names == ["WETH/USDC", "wstETH/WETH"]  # the new supply was found through the node's part
     assert b.lending == fresh.lending
+
+
+def test_a_market_view_at_a_scans_head_takes_the_markets_logs_from_the_scan(mworld: World, tmp_path, monkeypatch):
+    """After a scan indexed a Morpho market, its market view at the scan's head asks the node for none of the
+    market's logs (the scan's morpho_markets rows answer the whole range) and equals a read without the cache."""
+    from defirisk.api import scan
+
+    from .test_market_scan_index import LogCounter
+
+    w = mworld
+    f = w.facts["morpho_blue"]
+    book = w.write_address_book(tmp_path / "book.json")
+    mid = f["markets"]["WETH/USDC"]["id"]
+    monkeypatch.setenv("DEFIRISK_TEST_MORPHO_RPC", w.chain.url)
+    cfg = {"chain": {"rpc_url_env": "DEFIRISK_TEST_MORPHO_RPC", "chain_id": w.chain_id, "confirmations": 0,
+                     "addresses": str(book)},
+           "jobs": [{"name": "morpho", "morpho_markets": [mid]}]}
+    s = scan(cfg, cache=tmp_path / "c.duckdb", snapshots=False)
+    spy = LogCounter(w.chain.url, f["morpho"])
+    # another horizon than a snapshot's: a new analysis, not the cached document
+    kept = analyze(mid, ctx=connect(client=spy, block=s["head"]), addresses=book, kind="market", horizon_days=7,
+                   cache=tmp_path / "c.duckdb")
+    assert spy.ranges == []
+    fresh = analyze(mid, ctx=connect(w.chain.url, block=s["head"]), addresses=book, kind="market", horizon_days=7,
+                    cache=False)
+    assert kept.market == fresh.market and kept.lending == fresh.lending and len(kept.lending) >= 3

@@ -173,8 +173,11 @@ class _MorphoPart:
             mwl.save_index(store, res.chain_id, snap.morpho, snap.wallet, topic_address(snap.wallet), rows, res.block + 1)
 
     def known_logs(self, store: Any, ctx: ChainContext, book: AddressBook) -> Callable[[LogFilter], Any] | None:
-        """The wallets' onBehalf logs the cache holds (their own cursor), all but the last REORG_WINDOW blocks."""
-        return CachedWalletLogs(store, ctx.chain_id, reader.book_morpho(book))
+        """The wallets' onBehalf logs the cache holds (their own cursor), all but the last REORG_WINDOW blocks; a
+        market's Borrow/SupplyCollateral logs that a scan's morpho_markets stream holds, at the scan's head."""
+        morpho = reader.book_morpho(book)
+        wallets, markets = CachedWalletLogs(store, ctx.chain_id, morpho), CachedMarketLogs(store, ctx, morpho)
+        return lambda flt: wallets(flt) or markets(flt)
 
 
 REORG_WINDOW = 64  # blocks below a cursor read again each run (as the Aave market view's and v4's)
@@ -212,10 +215,44 @@ class CachedWalletLogs:
         if end <= flt.from_block:
             return None
         rows = mwl.wallet_logs(self.store, self.chain_id, self.morpho, topic, names, flt.from_block, end - 1)
-        logs = [{"address": a, "topics": list(tp), "data": d, "blockNumber": b, "logIndex": i, "blockHash": h,
-                 "transactionHash": x, "removed": False} for a, tp, d, b, i, h, x in rows]
         rest = [LogFilter(end, flt.to_block, flt.address, flt.topics)] if end <= flt.to_block else []
-        return logs, rest
+        return mwl.rows_to_logs(rows), rest
+
+
+class CachedMarketLogs:
+    """KnownLogs (chain/logs.py) answering a market view's filter (calls.market_filter of one market) from the rows a
+    scan's `morpho_markets` stream of that market holds, when the cache holds the pinned block with its hash (the
+    scan's head: its rows are of this chain); the blocks outside the stream's range are still asked of the node."""
+
+    def __init__(self, store: Any, ctx: ChainContext, morpho: str):
+        from ...store import scan_sql  # DuckDB only when a cache is used
+
+        self.store, self.chain_id, self.block, self.morpho = store, ctx.chain_id, ctx.block, morpho
+        cached = scan_sql.block_hash(store, ctx.chain_id, ctx.block)
+        self.head_ok = cached is not None and cached.lower() == ctx.block_hash.lower()
+
+    def __call__(self, flt: LogFilter) -> tuple[list[dict], list[LogFilter]] | None:
+        t = list(flt.topics or ())
+        if not self.head_ok or not isinstance(flt.address, str) or flt.address.lower() != self.morpho.lower() \
+                or len(t) != 2 or not isinstance(t[0], list) or not isinstance(t[1], list) or len(t[1]) != 1 \
+                or sorted(x.lower() for x in t[0]) != sorted([mc.BORROW.topic0, mc.SUPPLY_COLLATERAL.topic0]):
+            return None
+        from ...store import scan_sql
+        from ...store.scan_state import load_stream_ranges
+
+        best: tuple[int, int] | None = None
+        for first, nxt in load_stream_ranges(self.store, self.chain_id, f"morpho_markets:{t[1][0]}"):
+            a, b = max(flt.from_block, first), min(flt.to_block, nxt - 1, self.block)
+            if a <= b and (best is None or b - a > best[1] - best[0]):
+                best = (a, b)
+        if best is None:
+            return None
+        a, b = best
+        rows = scan_sql.cached_part_log_entries(self.store, self.chain_id, to_checksum_address(self.morpho), t[0],
+                                                t[1][0], a, b)
+        rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
+                if x <= y]
+        return scan_sql.rows_to_logs(rows), rest
 
 
 PART = _MorphoPart()
