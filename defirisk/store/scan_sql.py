@@ -45,8 +45,8 @@ def block_hashes_below(cache: Cache, chain_id: int, below: int) -> dict[int, str
 
 def block_hash(cache: Cache, chain_id: int, number: int) -> str | None:
     """The cached hash of block `number`, or None when the cache holds no (single) header of it."""
-    got = cache.query("SELECT hash FROM blocks WHERE chain_id = ? AND number = ?", [chain_id, number])
-    return str(got["hash"].iloc[0]) if len(got) == 1 else None
+    got = cache.rows("SELECT hash FROM blocks WHERE chain_id = ? AND number = ?", [chain_id, number])
+    return str(got[0][0]) if len(got) == 1 else None
 
 
 def rollback_above(cache: Cache, chain_id: int, ancestor: int, now: dt.datetime) -> int:

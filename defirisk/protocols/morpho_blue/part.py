@@ -225,30 +225,31 @@ class CachedMarketLogs:
     scan's head: its rows are of this chain); the blocks outside the stream's range are still asked of the node."""
 
     def __init__(self, store: Any, ctx: ChainContext, morpho: str):
-        from ...store import scan_sql  # DuckDB only when a cache is used
-
-        self.store, self.chain_id, self.block, self.morpho = store, ctx.chain_id, ctx.block, morpho
-        cached = scan_sql.block_hash(store, ctx.chain_id, ctx.block)
-        self.head_ok = cached is not None and cached.lower() == ctx.block_hash.lower()
+        self.store, self.ctx, self.morpho = store, ctx, morpho
 
     def __call__(self, flt: LogFilter) -> tuple[list[dict], list[LogFilter]] | None:
         t = list(flt.topics or ())
-        if not self.head_ok or not isinstance(flt.address, str) or flt.address.lower() != self.morpho.lower() \
+        if not isinstance(flt.address, str) or flt.address.lower() != self.morpho.lower() \
                 or len(t) != 2 or not isinstance(t[0], list) or not isinstance(t[1], list) or len(t[1]) != 1 \
                 or sorted(x.lower() for x in t[0]) != sorted([mc.BORROW.topic0, mc.SUPPLY_COLLATERAL.topic0]):
             return None
-        from ...store import scan_sql
+        from ...store import scan_sql  # DuckDB only when a cache is used (and no pandas: start-up, #11)
         from ...store.scan_state import load_stream_ranges
 
+        ctx = self.ctx
+        cached = scan_sql.block_hash(self.store, ctx.chain_id, ctx.block)
+        if cached is None or cached.lower() != ctx.block_hash.lower():
+            return None
+
         best: tuple[int, int] | None = None
-        for first, nxt in load_stream_ranges(self.store, self.chain_id, f"morpho_markets:{t[1][0]}"):
-            a, b = max(flt.from_block, first), min(flt.to_block, nxt - 1, self.block)
+        for first, nxt in load_stream_ranges(self.store, ctx.chain_id, f"morpho_markets:{t[1][0]}"):
+            a, b = max(flt.from_block, first), min(flt.to_block, nxt - 1, ctx.block)
             if a <= b and (best is None or b - a > best[1] - best[0]):
                 best = (a, b)
         if best is None:
             return None
         a, b = best
-        rows = scan_sql.cached_part_log_entries(self.store, self.chain_id, to_checksum_address(self.morpho), t[0],
+        rows = scan_sql.cached_part_log_entries(self.store, ctx.chain_id, to_checksum_address(self.morpho), t[0],
                                                 t[1][0], a, b)
         rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
                 if x <= y]
