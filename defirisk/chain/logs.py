@@ -30,6 +30,11 @@ class LogFilter:
             p["topics"] = list(self.topics)
         return p
 
+    def outside(self, lo: int, hi: int) -> list[LogFilter]:
+        """This filter over the blocks of its range outside [lo, hi] (none, one or two filters)."""
+        return [LogFilter(x, y, self.address, self.topics)
+                for x, y in ((self.from_block, lo - 1), (hi + 1, self.to_block)) if x <= y]
+
 
 class KnownLogs(Protocol):
     """Logs a caller already holds (e.g. a scan's cache), offered to batches before they ask the node."""

@@ -17,7 +17,7 @@ from ..protocols.uniswap_v2 import calls as v2
 from ..protocols.uniswap_v3 import calls as v3
 from ..store import scan_sql
 from ..store.cache import Cache
-from ..store.scan_state import load_stream_ranges
+from ..store.scan_state import widest_stream_range
 
 # topic0 → the stream kind whose rows hold every such log of its contract (Swap/Sync have one topic count each,
 # so the decoder that wrote the rows kept every log the node returns for the topic)
@@ -43,26 +43,16 @@ class CachedSwapLogs:
         self.head_ok = cached is not None and cached.lower() == block_hash.lower()
         self.answered = 0  # filters answered (wholly or in part) from the cache
 
-    def covered(self, address: str, kind: str, lo: int, hi: int) -> tuple[int, int] | None:
-        """The widest block range inside [lo, hi] that one scan stream of `kind` holds for `address`, or None."""
-        best: tuple[int, int] | None = None
-        for first, nxt in load_stream_ranges(self.cache, self.chain_id, f"{kind}:{address}"):
-            a, b = max(lo, first), min(hi, nxt - 1, self.block)
-            if a <= b and (best is None or b - a > best[1] - best[0]):
-                best = (a, b)
-        return best
-
     def __call__(self, flt: LogFilter) -> tuple[list[dict], list[LogFilter]] | None:
         """The filter's logs the cache holds, and the filters of the block ranges it does not (None: none held)."""
         topic0 = _topic0(flt)
         if not self.head_ok or topic0 not in ANSWERED_TOPICS or not isinstance(flt.address, str):
             return None
-        span = self.covered(flt.address, ANSWERED_TOPICS[topic0], flt.from_block, flt.to_block)
+        span = widest_stream_range(self.cache, self.chain_id, f"{ANSWERED_TOPICS[topic0]}:{flt.address}",
+                                   flt.from_block, min(flt.to_block, self.block))
         if span is None:
             return None
         a, b = span
         rows = scan_sql.cached_log_entries(self.cache, self.chain_id, to_checksum_address(flt.address), topic0, a, b)
-        rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
-                if x <= y]
         self.answered += 1
-        return scan_sql.rows_to_logs(rows), rest
+        return scan_sql.rows_to_logs(rows), flt.outside(a, b)

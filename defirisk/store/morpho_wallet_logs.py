@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any, Sequence
 
 from .cache import Cache
-from .scan_sql import _ENTRY_SQL, rows_to_logs  # noqa: F401  (rows_to_logs: for the part's answers)
+from .scan_sql import _ENTRY_SQL
 
 STREAM = "morpho_logs"
 PROTOCOL = "morpho_blue"

@@ -40,3 +40,13 @@ def load_stream_ranges(cache: Cache, chain_id: int, stream: str) -> list[tuple[i
         [chain_id, stream],
     )
     return [(int(a), int(b)) for a, b in rows]
+
+
+def widest_stream_range(cache: Cache, chain_id: int, stream: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """The widest inclusive block range inside [lo, hi] whose events one scan stream `stream` holds, or None."""
+    best: tuple[int, int] | None = None
+    for first, nxt in load_stream_ranges(cache, chain_id, stream):
+        a, b = max(lo, first), min(hi, nxt - 1)
+        if a <= b and (best is None or b - a > best[1] - best[0]):
+            best = (a, b)
+    return best

@@ -205,7 +205,7 @@ class CachedWalletLogs:
         m = self._match(flt)
         if m is None:
             return None
-        from ...store import morpho_wallet_logs as mwl
+        from ...store import morpho_wallet_logs as mwl, scan_sql
 
         topic, names = m
         own = mwl.load_cursor(self.store, self.chain_id, "0x" + topic[-40:])
@@ -215,8 +215,7 @@ class CachedWalletLogs:
         if end <= flt.from_block:
             return None
         rows = mwl.wallet_logs(self.store, self.chain_id, self.morpho, topic, names, flt.from_block, end - 1)
-        rest = [LogFilter(end, flt.to_block, flt.address, flt.topics)] if end <= flt.to_block else []
-        return mwl.rows_to_logs(rows), rest
+        return scan_sql.rows_to_logs(rows), flt.outside(flt.from_block, end - 1)
 
 
 class CachedMarketLogs:
@@ -234,26 +233,20 @@ class CachedMarketLogs:
                 or sorted(x.lower() for x in t[0]) != sorted([mc.BORROW.topic0, mc.SUPPLY_COLLATERAL.topic0]):
             return None
         from ...store import scan_sql  # DuckDB only when a cache is used (and no pandas: start-up, #11)
-        from ...store.scan_state import load_stream_ranges
+        from ...store.scan_state import widest_stream_range
 
         ctx = self.ctx
         cached = scan_sql.block_hash(self.store, ctx.chain_id, ctx.block)
         if cached is None or cached.lower() != ctx.block_hash.lower():
             return None
-
-        best: tuple[int, int] | None = None
-        for first, nxt in load_stream_ranges(self.store, ctx.chain_id, f"morpho_markets:{t[1][0]}"):
-            a, b = max(flt.from_block, first), min(flt.to_block, nxt - 1, ctx.block)
-            if a <= b and (best is None or b - a > best[1] - best[0]):
-                best = (a, b)
-        if best is None:
+        span = widest_stream_range(self.store, ctx.chain_id, f"morpho_markets:{t[1][0]}", flt.from_block,
+                                   min(flt.to_block, ctx.block))
+        if span is None:
             return None
-        a, b = best
+        a, b = span
         rows = scan_sql.cached_part_log_entries(self.store, ctx.chain_id, to_checksum_address(self.morpho), t[0],
                                                 t[1][0], a, b)
-        rest = [LogFilter(x, y, flt.address, flt.topics) for x, y in ((flt.from_block, a - 1), (b + 1, flt.to_block))
-                if x <= y]
-        return scan_sql.rows_to_logs(rows), rest
+        return scan_sql.rows_to_logs(rows), flt.outside(a, b)
 
 
 PART = _MorphoPart()

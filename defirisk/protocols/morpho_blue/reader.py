@@ -120,14 +120,14 @@ def market_stages(ctx: ChainContext, book: AddressBook, morpho: str, market_id: 
     snap = MorphoSnapshot(morpho, ctx.timestamp)
     accounts = [(i, w) for i, w in mc.on_behalf_of(logs.value) if i == mid]
     snap.discovery = {"source": "logs", "events": len(logs.value), "accounts": len(accounts)}
-    spread = ctx.spread is not None and len(accounts) > POSITIONS_PER_PART  # a large market: its parts read at once
+    spread = ctx.spread if len(accounts) > POSITIONS_PER_PART else None  # a large market: its parts read at once
     yield from markets_stages(ctx, morpho, [mid], [] if spread else accounts, snap, book)
     if mid in snap.market_errors:
         raise InputError(snap.market_errors[mid])
-    if spread and ctx.spread is not None:
+    if spread is not None:
         wallets = [w for _, w in accounts]
         groups = [wallets[k:k + POSITIONS_PER_PART] for k in range(0, len(wallets), POSITIONS_PER_PART)]
-        snap.positions += [p for got in ctx.spread(partial(positions_of, morpho, mid), groups) for p in got]
+        snap.positions += [p for got in spread(partial(positions_of, morpho, mid), groups) for p in got]
     return snap
 
 
