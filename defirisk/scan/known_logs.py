@@ -8,8 +8,6 @@ the rest of the range is still asked of the node. The cache must hold the pinned
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
-
 from ..checksum import to_checksum_address
 
 from ..chain.logs import LogFilter
